@@ -1,0 +1,281 @@
+/**
+ * Every setting the service reads, validated in one place. The reference's variable names are
+ * kept so that a Kartograph deployment can switch; a bad value stops start-up with one line that
+ * names the variable and says what is expected.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    expected: string,
+    got: string,
+  ) {
+    super(`${variable} ${expected} (got ${JSON.stringify(got)})`);
+    this.name = "ConfigError";
+  }
+}
+
+export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface DatabaseConfig {
+  /** Connection string of the write (primary) server, or null for embedded PGlite. */
+  readonly url: string | null;
+  /** Connection string of a read replica, or null to read from the primary. */
+  readonly readUrl: string | null;
+  readonly poolMax: number;
+  readonly sslMode: SslMode;
+  readonly dataDir: string;
+}
+
+export interface SpiceDbConfig {
+  /** host:port of a SpiceDB cluster, or null for the embedded in-process SpiceDB. */
+  readonly endpoint: string | null;
+  readonly presharedKey: string;
+  readonly useTls: boolean;
+  readonly certPath: string | null;
+}
+
+export interface OidcConfig {
+  /** Issuer URL without a trailing slash, or null to use the local development issuer. */
+  readonly issuerUrl: string | null;
+  readonly clientId: string;
+  /** Expected `aud`: KARTOGRAPH_OIDC_AUDIENCE, else the client id. */
+  readonly audience: string;
+  readonly userIdClaim: string;
+  readonly usernameClaim: string;
+}
+
+export interface IamConfig {
+  readonly singleTenantMode: boolean;
+  readonly defaultTenantName: string;
+  /** Name of the default tenant's root workspace: the setting, else the tenant name. */
+  readonly defaultWorkspaceName: string | null;
+  readonly bootstrapAdminUsernames: readonly string[];
+}
+
+export interface OutboxConfig {
+  readonly enabled: boolean;
+  readonly pollIntervalSeconds: number;
+  readonly batchSize: number;
+  readonly maxRetries: number;
+}
+
+export interface AppConfig {
+  readonly production: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly corsOrigins: readonly string[];
+  readonly database: DatabaseConfig;
+  readonly spicedb: SpiceDbConfig;
+  readonly oidc: OidcConfig;
+  readonly iam: IamConfig;
+  readonly outbox: OutboxConfig;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads a variable; empty strings count as unset, like most twelve-factor tooling. */
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+function str(env: Env, name: string, fallback: string): string {
+  return raw(env, name) ?? fallback;
+}
+
+function optionalStr(env: Env, name: string): string | null {
+  return raw(env, name) ?? null;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}`, value);
+  }
+  return Number(value);
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const lowered = value.toLowerCase();
+  if (["true", "1", "yes", "on"].includes(lowered)) return true;
+  if (["false", "0", "no", "off"].includes(lowered)) return false;
+  throw new ConfigError(name, "must be true or false", value);
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value.toLowerCase())) {
+    throw new ConfigError(name, `must be one of ${allowed.join(", ")}`, value);
+  }
+  return value.toLowerCase() as T;
+}
+
+/** A JSON list of strings (the reference's format); a plain comma-separated list is accepted too. */
+function stringList(env: Env, name: string): string[] {
+  const value = raw(env, name);
+  if (value === undefined) return [];
+  if (value.startsWith("[")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new ConfigError(name, 'must be a JSON list of strings such as ["a","b"]', value);
+    }
+    if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === "string")) {
+      throw new ConfigError(name, 'must be a JSON list of strings such as ["a","b"]', value);
+    }
+    return parsed.map((item: string) => item.trim()).filter((item) => item !== "");
+  }
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `must be a URL (${protocols.join(" or ")})`, value);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must be a URL (${protocols.join(" or ")})`, value);
+  }
+  return value;
+}
+
+const POSTGRES_PROTOCOLS = ["postgres:", "postgresql:"] as const;
+
+function databaseConfig(env: Env): DatabaseConfig {
+  const sslMode = oneOf<SslMode>(env, "KARTOGRAPH_DB_SSL_MODE", "prefer", [
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+  ]);
+  const poolMax = int(env, "KARTOGRAPH_DB_POOL_MAX_CONNECTIONS", 10, 1, 100);
+  let primary = url(env, "KARTOGRAPH_DB_URL", POSTGRES_PROTOCOLS);
+  const host = optionalStr(env, "KARTOGRAPH_DB_HOST");
+  if (primary === null && host !== null) {
+    // The reference's separate settings, assembled into one connection string.
+    const port = int(env, "KARTOGRAPH_DB_PORT", 5432, 1, 65535);
+    const target = new URL("postgresql://placeholder");
+    target.hostname = host;
+    target.port = String(port);
+    target.pathname = `/${encodeURIComponent(str(env, "KARTOGRAPH_DB_DATABASE", "kartograph"))}`;
+    target.username = encodeURIComponent(str(env, "KARTOGRAPH_DB_USERNAME", "kartograph"));
+    target.password = encodeURIComponent(env["KARTOGRAPH_DB_PASSWORD"] ?? "");
+    primary = target.toString();
+  }
+  const readUrl = url(env, "KARTOGRAPH_DB_READ_URL", POSTGRES_PROTOCOLS);
+  if (readUrl !== null && primary === null) {
+    throw new ConfigError("KARTOGRAPH_DB_READ_URL", "needs KARTOGRAPH_DB_URL or KARTOGRAPH_DB_HOST as well", readUrl);
+  }
+  return {
+    url: primary,
+    readUrl,
+    poolMax,
+    sslMode,
+    dataDir: str(env, "KARTOGRAPH_DATA_DIR", "./data"),
+  };
+}
+
+function spicedbConfig(env: Env): SpiceDbConfig {
+  const endpoint = optionalStr(env, "SPICEDB_ENDPOINT");
+  if (endpoint !== null && !/^[^\s:/]+:\d{1,5}$/.test(endpoint)) {
+    throw new ConfigError("SPICEDB_ENDPOINT", "must be host:port, such as spicedb:50051", endpoint);
+  }
+  return {
+    endpoint,
+    presharedKey: env["SPICEDB_PRESHARED_KEY"] ?? "",
+    useTls: bool(env, "SPICEDB_USE_TLS", true),
+    certPath: optionalStr(env, "SPICEDB_CERT_PATH"),
+  };
+}
+
+function oidcConfig(env: Env): OidcConfig {
+  const issuer = url(env, "KARTOGRAPH_OIDC_ISSUER_URL", ["http:", "https:"]);
+  const clientId = str(env, "KARTOGRAPH_OIDC_CLIENT_ID", "kartograph-api");
+  return {
+    issuerUrl: issuer === null ? null : issuer.replace(/\/+$/, ""),
+    clientId,
+    audience: str(env, "KARTOGRAPH_OIDC_AUDIENCE", clientId),
+    userIdClaim: str(env, "KARTOGRAPH_OIDC_USER_ID_CLAIM", "sub"),
+    usernameClaim: str(env, "KARTOGRAPH_OIDC_USERNAME_CLAIM", "preferred_username"),
+  };
+}
+
+function iamConfig(env: Env): IamConfig {
+  const defaultTenantName = str(env, "KARTOGRAPH_IAM_DEFAULT_TENANT_NAME", "default");
+  if (defaultTenantName.length > 255) {
+    throw new ConfigError("KARTOGRAPH_IAM_DEFAULT_TENANT_NAME", "must be at most 255 characters", defaultTenantName);
+  }
+  const defaultWorkspaceName = optionalStr(env, "KARTOGRAPH_IAM_DEFAULT_WORKSPACE_NAME");
+  if (defaultWorkspaceName !== null && defaultWorkspaceName.length > 512) {
+    throw new ConfigError("KARTOGRAPH_IAM_DEFAULT_WORKSPACE_NAME", "must be at most 512 characters", defaultWorkspaceName);
+  }
+  return {
+    singleTenantMode: bool(env, "KARTOGRAPH_IAM_SINGLE_TENANT_MODE", true),
+    defaultTenantName,
+    defaultWorkspaceName,
+    bootstrapAdminUsernames: stringList(env, "KARTOGRAPH_IAM_BOOTSTRAP_ADMIN_USERNAMES"),
+  };
+}
+
+function outboxConfig(env: Env): OutboxConfig {
+  return {
+    enabled: bool(env, "KARTOGRAPH_OUTBOX_ENABLED", true),
+    pollIntervalSeconds: int(env, "KARTOGRAPH_OUTBOX_POLL_INTERVAL_SECONDS", 30, 1, 3600),
+    batchSize: int(env, "KARTOGRAPH_OUTBOX_BATCH_SIZE", 100, 1, 1000),
+    maxRetries: int(env, "KARTOGRAPH_OUTBOX_MAX_RETRIES", 5, 1, 100),
+  };
+}
+
+function corsOrigins(env: Env): string[] {
+  const origins = stringList(env, "KARTOGRAPH_CORS_ORIGINS");
+  if (origins.includes("*")) {
+    // Credentials are allowed for the browser UI; a wildcard origin with credentials is unsafe.
+    throw new ConfigError("KARTOGRAPH_CORS_ORIGINS", "must list explicit origins; * is not allowed", raw(env, "KARTOGRAPH_CORS_ORIGINS") ?? "");
+  }
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError("KARTOGRAPH_CORS_ORIGINS", "must list origins such as https://ui.example.com", origin);
+    }
+  }
+  return origins;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const production = (env["NODE_ENV"] ?? "").toLowerCase() === "production";
+  const config: AppConfig = {
+    production,
+    host: str(env, "HOST", "127.0.0.1"),
+    port: int(env, "PORT", 8000, 0, 65535),
+    logLevel: oneOf<LogLevel>(env, "LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    corsOrigins: corsOrigins(env),
+    database: databaseConfig(env),
+    spicedb: spicedbConfig(env),
+    oidc: oidcConfig(env),
+    iam: iamConfig(env),
+    outbox: outboxConfig(env),
+  };
+  if (production && config.oidc.issuerUrl === null) {
+    throw new ConfigError(
+      "KARTOGRAPH_OIDC_ISSUER_URL",
+      "must be set when NODE_ENV=production (the development token issuer is refused in production)",
+      "",
+    );
+  }
+  return config;
+}

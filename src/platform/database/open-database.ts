@@ -1,0 +1,60 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import type { DatabaseConfig } from "../config/config.js";
+import { queryRows, type DatabaseHandle } from "./database.js";
+import { migratePglite, openPglite } from "./pglite-database.js";
+import { migratePostgres, openPostgres } from "./postgres-database.js";
+import { packageRoot } from "../runtime/package-root.js";
+
+export class DatabaseStartError extends Error {
+  override name = "DatabaseStartError";
+}
+
+function describe(config: DatabaseConfig): string {
+  if (config.url === null) return `PGlite in ${config.dataDir}`;
+  const url = new URL(config.url);
+  return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
+/** Opens the configured database; `migrate` applies pending migrations first. */
+export async function openDatabase(config: DatabaseConfig, options: { migrate: boolean }): Promise<DatabaseHandle> {
+  try {
+    if (config.url === null) {
+      const handle = await openPglite(config.dataDir);
+      if (options.migrate) await migratePglite(handle);
+      return handle;
+    }
+    const server = { ...config, url: config.url };
+    if (options.migrate) await migratePostgres(server);
+    const handle = await openPostgres(server);
+    await handle.ping();
+    return handle;
+  } catch (error) {
+    if (error instanceof Error && error.name === "DataDirectoryError") throw error;
+    throw new DatabaseStartError(
+      `Cannot open the database (${describe(config)}): ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+interface JournalEntry {
+  readonly tag: string;
+}
+
+/** Number of migrations this build ships. */
+export function shippedMigrationCount(): number {
+  const journal = JSON.parse(readFileSync(join(packageRoot(), "drizzle", "meta", "_journal.json"), "utf8")) as {
+    entries: JournalEntry[];
+  };
+  return journal.entries.length;
+}
+
+/** Number of migrations applied to the database (0 when none ever ran). */
+export async function appliedMigrationCount(handle: DatabaseHandle): Promise<number> {
+  const rows = await queryRows<{ count: number | string }>(
+    handle.db,
+    sql`SELECT count(*) AS count FROM drizzle.__drizzle_migrations`,
+  ).catch(() => [{ count: 0 }]);
+  return Number(rows[0]?.count ?? 0);
+}

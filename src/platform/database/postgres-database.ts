@@ -1,0 +1,94 @@
+import pg from "pg";
+import { drizzle } from "drizzle-orm/node-postgres";
+import { migrate } from "drizzle-orm/node-postgres/migrator";
+import { join } from "node:path";
+import type { DatabaseConfig, SslMode } from "../config/config.js";
+import type { AppDatabase, DatabaseHandle } from "./database.js";
+import { schema } from "./schema.js";
+import { packageRoot } from "../runtime/package-root.js";
+
+/** Arbitrary but fixed: several instances starting together migrate one at a time. */
+const MIGRATION_LOCK_KEY = 7_340_251_001;
+
+function sslOption(mode: SslMode): pg.PoolConfig["ssl"] {
+  switch (mode) {
+    case "disable":
+    case "allow":
+    case "prefer":
+      // node-postgres cannot fall back from TLS to plaintext; "prefer" connects in plaintext as
+      // libpq does when the server offers no TLS.
+      return undefined;
+    case "require":
+      return { rejectUnauthorized: false };
+    case "verify-ca":
+    case "verify-full":
+      return { rejectUnauthorized: true };
+  }
+}
+
+function pool(connectionString: string, config: DatabaseConfig, role: string): pg.Pool {
+  const created = new pg.Pool({
+    connectionString,
+    max: config.poolMax,
+    ssl: sslOption(config.sslMode),
+    application_name: `kartograph-iam:${role}`,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // A connection that dies while idle (server restart) must not crash the process; the pool
+  // replaces it on the next checkout.
+  created.on("error", () => undefined);
+  return created;
+}
+
+export async function openPostgres(config: DatabaseConfig & { url: string }): Promise<DatabaseHandle> {
+  const writePool = pool(config.url, config, "write");
+  const readPool = config.readUrl === null ? writePool : pool(config.readUrl, config, "read");
+  const db = drizzle({ client: writePool, schema }) as unknown as AppDatabase;
+  const readDb = readPool === writePool ? db : (drizzle({ client: readPool, schema }) as unknown as AppDatabase);
+  const listeners: pg.Client[] = [];
+  return {
+    kind: "postgres",
+    db,
+    readDb,
+    async listen(channel, onNotify) {
+      // LISTEN needs a dedicated session; one per subscription keeps reconnect logic local.
+      const client = new pg.Client({ connectionString: config.url, ssl: sslOption(config.sslMode) });
+      client.on("error", () => undefined);
+      await client.connect();
+      client.on("notification", (message) => {
+        if (message.channel === channel) onNotify(message.payload ?? "");
+      });
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      listeners.push(client);
+      return async () => {
+        listeners.splice(listeners.indexOf(client), 1);
+        await client.end().catch(() => undefined);
+      };
+    },
+    async ping() {
+      await writePool.query("SELECT 1");
+    },
+    async close() {
+      await Promise.all(listeners.map((client) => client.end().catch(() => undefined)));
+      await writePool.end();
+      if (readPool !== writePool) await readPool.end();
+    },
+  };
+}
+
+/** Applies pending migrations under a session advisory lock, so concurrent starts are safe. */
+export async function migratePostgres(config: DatabaseConfig & { url: string }): Promise<void> {
+  const client = new pg.Client({ connectionString: config.url, ssl: sslOption(config.sslMode) });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    try {
+      await migrate(drizzle({ client }), { migrationsFolder: join(packageRoot(), "drizzle") });
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The whole IAM data model (Drizzle). PostgreSQL is the source of truth for every IAM fact,
+ * memberships included; SpiceDB only indexes what these tables say.
+ *
+ * Foreign keys from aggregates to their tenant are RESTRICT: a tenant can only disappear through
+ * the application, which deletes its children itself and so records the events that clean SpiceDB.
+ * Member rows belong to their aggregate and go with it (CASCADE); the aggregate's deletion event
+ * carries a snapshot of them.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from "drizzle-orm/pg-core";
+
+const ulid = (name: string) => varchar(name, { length: 26 });
+const userIdColumn = (name: string) => varchar(name, { length: 255 });
+const utc = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const createdAt = () => utc("created_at").notNull().defaultNow();
+const updatedAt = () => utc("updated_at").notNull().defaultNow();
+
+export const tenants = pgTable(
+  "tenants",
+  {
+    id: ulid("id").primaryKey(),
+    name: varchar("name", { length: 255 }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("uq_tenants_name").on(t.name)],
+);
+
+export const users = pgTable(
+  "users",
+  {
+    id: userIdColumn("id").primaryKey(),
+    username: varchar("username", { length: 255 }).notNull(),
+    name: varchar("name", { length: 255 }),
+    email: varchar("email", { length: 255 }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("uq_users_username").on(t.username),
+    // Email look-ups (member add by email) are case-insensitive.
+    index("ix_users_email_lower").on(sql`lower(${t.email})`),
+  ],
+);
+
+export const workspaces = pgTable(
+  "workspaces",
+  {
+    id: ulid("id").primaryKey(),
+    tenantId: ulid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "restrict" }),
+    name: varchar("name", { length: 512 }).notNull(),
+    parentWorkspaceId: ulid("parent_workspace_id"),
+    isRoot: boolean("is_root").notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    foreignKey({ name: "fk_workspaces_parent", columns: [t.parentWorkspaceId], foreignColumns: [t.id] }).onDelete(
+      "restrict",
+    ),
+    uniqueIndex("uq_workspaces_tenant_name").on(t.tenantId, t.name),
+    uniqueIndex("uq_workspaces_one_root_per_tenant").on(t.tenantId).where(sql`${t.isRoot}`),
+    index("ix_workspaces_parent").on(t.parentWorkspaceId),
+    check(
+      "ck_workspaces_root_has_no_parent",
+      sql`(${t.isRoot} AND ${t.parentWorkspaceId} IS NULL) OR (NOT ${t.isRoot} AND ${t.parentWorkspaceId} IS NOT NULL)`,
+    ),
+  ],
+);
+
+export const groups = pgTable(
+  "groups",
+  {
+    id: ulid("id").primaryKey(),
+    tenantId: ulid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "restrict" }),
+    name: varchar("name", { length: 255 }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("uq_groups_tenant_name").on(t.tenantId, t.name)],
+);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: ulid("id").primaryKey(),
+    tenantId: ulid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "restrict" }),
+    createdByUserId: userIdColumn("created_by_user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "restrict" }),
+    name: varchar("name", { length: 255 }).notNull(),
+    /** SHA-256 of the whole secret, hex. The secret itself is never stored. */
+    keyDigest: varchar("key_digest", { length: 64 }).notNull(),
+    /** First 12 characters of the secret, for listings only. */
+    prefix: varchar("prefix", { length: 12 }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    expiresAt: utc("expires_at").notNull(),
+    lastUsedAt: utc("last_used_at"),
+    revokedAt: utc("revoked_at"),
+  },
+  (t) => [
+    uniqueIndex("uq_api_keys_digest").on(t.keyDigest),
+    uniqueIndex("uq_api_keys_tenant_creator_name").on(t.tenantId, t.createdByUserId, t.name),
+  ],
+);
+
+export const tenantMembers = pgTable(
+  "tenant_members",
+  {
+    tenantId: ulid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    userId: userIdColumn("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "restrict" }),
+    role: varchar("role", { length: 16 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: "pk_tenant_members", columns: [t.tenantId, t.userId] }),
+    index("ix_tenant_members_user").on(t.userId),
+    check("ck_tenant_members_role", sql`${t.role} IN ('admin', 'member')`),
+  ],
+);
+
+export const workspaceMembers = pgTable(
+  "workspace_members",
+  {
+    workspaceId: ulid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    memberType: varchar("member_type", { length: 8 }).notNull(),
+    memberId: userIdColumn("member_id").notNull(),
+    role: varchar("role", { length: 16 }).notNull(),
+    // Typed copies of member_id so that foreign keys can guard both kinds of member: a group
+    // with workspace grants cannot be deleted behind the application's back.
+    userId: userIdColumn("user_id").generatedAlwaysAs(
+      sql`CASE WHEN member_type = 'user' THEN member_id END`,
+    ),
+    groupId: ulid("group_id").generatedAlwaysAs(sql`CASE WHEN member_type = 'group' THEN member_id END`),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: "pk_workspace_members", columns: [t.workspaceId, t.memberType, t.memberId] }),
+    foreignKey({ name: "fk_workspace_members_user", columns: [t.userId], foreignColumns: [users.id] }).onDelete(
+      "restrict",
+    ),
+    foreignKey({ name: "fk_workspace_members_group", columns: [t.groupId], foreignColumns: [groups.id] }).onDelete(
+      "restrict",
+    ),
+    index("ix_workspace_members_user").on(t.userId),
+    index("ix_workspace_members_group").on(t.groupId),
+    check("ck_workspace_members_type", sql`${t.memberType} IN ('user', 'group')`),
+    check("ck_workspace_members_role", sql`${t.role} IN ('admin', 'editor', 'member')`),
+  ],
+);
+
+export const groupMembers = pgTable(
+  "group_members",
+  {
+    groupId: ulid("group_id")
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    userId: userIdColumn("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "restrict" }),
+    role: varchar("role", { length: 16 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: "pk_group_members", columns: [t.groupId, t.userId] }),
+    index("ix_group_members_user").on(t.userId),
+    check("ck_group_members_role", sql`${t.role} IN ('admin', 'member')`),
+  ],
+);
+
+/**
+ * Transactional outbox. `sequence` orders entries (all rows of one transaction share created_at);
+ * `tenant_id` scopes ordering: the relationships of one tenant are applied in sequence order by one
+ * applier at a time, while tenants proceed in parallel.
+ */
+export const outbox = pgTable(
+  "outbox",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    sequence: bigint("sequence", { mode: "number" }).notNull().generatedAlwaysAsIdentity(),
+    tenantId: ulid("tenant_id").notNull(),
+    aggregateType: varchar("aggregate_type", { length: 64 }).notNull(),
+    aggregateId: varchar("aggregate_id", { length: 255 }).notNull(),
+    eventType: varchar("event_type", { length: 128 }).notNull(),
+    payload: jsonb("payload").notNull(),
+    occurredAt: utc("occurred_at").notNull(),
+    createdAt: createdAt(),
+    retryCount: integer("retry_count").notNull().default(0),
+    lastError: text("last_error"),
+    nextAttemptAt: utc("next_attempt_at").notNull().defaultNow(),
+    processedAt: utc("processed_at"),
+    failedAt: utc("failed_at"),
+  },
+  (t) => [
+    uniqueIndex("uq_outbox_sequence").on(t.sequence),
+    index("ix_outbox_pending").on(t.tenantId, t.sequence).where(sql`${t.processedAt} IS NULL AND ${t.failedAt} IS NULL`),
+    index("ix_outbox_failed").on(t.failedAt).where(sql`${t.failedAt} IS NOT NULL`),
+  ],
+);
+
+/**
+ * One row per tenant, bumped whenever relationships of that tenant are applied to SpiceDB. The
+ * revision keys the permission-decision cache; the ZedToken lets later reads ask SpiceDB for at
+ * least that freshness.
+ */
+export const tenantAuthzRevisions = pgTable("tenant_authz_revisions", {
+  tenantId: ulid("tenant_id").primaryKey(),
+  revision: bigint("revision", { mode: "number" }).notNull().default(0),
+  zedToken: text("zed_token"),
+  updatedAt: updatedAt(),
+});
+
+export const schema = {
+  tenants,
+  users,
+  workspaces,
+  groups,
+  apiKeys,
+  tenantMembers,
+  workspaceMembers,
+  groupMembers,
+  outbox,
+  tenantAuthzRevisions,
+};

@@ -1,0 +1,87 @@
+/**
+ * The one place errors become HTTP answers. Every body is JSON `{"detail": ...}`; validation
+ * failures use FastAPI's 422 list shape; anything unexpected is a 500 whose details go only to the
+ * log. Backing-service outages are 503.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { HttpError, type ValidationIssue } from "./http-error.js";
+import { isUnavailableError } from "./unavailable.js";
+import { toValidationIssues } from "./validation-errors.js";
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  401: "Not authenticated",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  408: "Request Timeout",
+  413: "Request body is too large",
+  414: "URI Too Long",
+  429: "Too Many Requests",
+  431: "Request header fields are too large",
+};
+
+function jsonInvalid(error: Error): ValidationIssue[] {
+  const position = /position (\d+)/.exec(error.message);
+  return [
+    {
+      type: "json_invalid",
+      loc: ["body", position ? Number(position[1]) : 0],
+      msg: "JSON decode error",
+      input: {},
+      ctx: { error: error.message.replace(/^Unexpected token.*?in JSON/, "Invalid JSON").slice(0, 200) },
+    },
+  ];
+}
+
+export function installErrorHandling(server: FastifyInstance): void {
+  server.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof HttpError) {
+      return reply.code(error.statusCode).headers(error.headers).send({ detail: error.detail });
+    }
+    if (error.validation) {
+      const context = error.validationContext ?? "body";
+      const data =
+        context === "body"
+          ? request.body
+          : context === "querystring"
+            ? request.query
+            : context === "params"
+              ? request.params
+              : request.headers;
+      return reply.code(422).send({ detail: toValidationIssues(error.validation, context, data) });
+    }
+    if (error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError) {
+      return reply.code(422).send({ detail: jsonInvalid(error) });
+    }
+    if (error.code === "FST_ERR_CTP_EMPTY_JSON_BODY") {
+      return reply.code(422).send({ detail: [{ type: "missing", loc: ["body"], msg: "Field required", input: null }] });
+    }
+    if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      return reply.code(422).send({
+        detail: [
+          {
+            type: "model_attributes_type",
+            loc: ["body"],
+            msg: "Input should be a valid dictionary or object to extract fields from (send Content-Type: application/json)",
+            input: null,
+          },
+        ],
+      });
+    }
+    if (isUnavailableError(error)) {
+      request.log.error({ err: error }, "backing service unavailable");
+      return reply
+        .code(503)
+        .header("Retry-After", "5")
+        .send({ detail: "Service temporarily unavailable; please retry shortly" });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ detail: STATUS_TEXT[status] ?? error.message });
+    }
+    request.log.error({ err: error }, "unhandled error");
+    return reply.code(500).send({ detail: "Internal Server Error" });
+  });
+}

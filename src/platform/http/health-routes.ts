@@ -1,0 +1,96 @@
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+
+export interface HealthChecks {
+  pingDatabase(): Promise<void>;
+  /** True when every migration this build ships has been applied. */
+  migrationsCurrent(): Promise<boolean>;
+  pingAuthorization(): Promise<void>;
+  readonly graphName: string;
+}
+
+const CHECK_TIMEOUT_MS = 3_000;
+
+async function passes(check: () => Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timed out")), CHECK_TIMEOUT_MS);
+    });
+    const result = await Promise.race([check(), timeout]);
+    return result !== false;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const Detail = Type.Object({ detail: Type.Unknown() });
+
+export function registerHealthRoutes(server: FastifyInstance, checks: HealthChecks): void {
+  server.get(
+    "/health",
+    {
+      schema: {
+        tags: ["health"],
+        summary: "Liveness: the process answers",
+        response: { 200: Type.Object({ status: Type.Literal("ok") }) },
+      },
+    },
+    async () => ({ status: "ok" as const }),
+  );
+
+  server.get(
+    "/health/db",
+    {
+      schema: {
+        tags: ["health"],
+        summary: "Database connectivity",
+        response: {
+          200: Type.Object({ status: Type.Literal("ok"), connected: Type.Boolean(), graph_name: Type.String() }),
+          503: Detail,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (await passes(() => checks.pingDatabase())) {
+        return { status: "ok" as const, connected: true, graph_name: checks.graphName };
+      }
+      request.log.warn("health check: database did not answer");
+      return reply.code(503).send({ detail: "Database connectivity failure: the database did not answer" });
+    },
+  );
+
+  server.get(
+    "/health/ready",
+    {
+      schema: {
+        tags: ["health"],
+        summary: "Readiness: database, migrations and SpiceDB all answer",
+        response: {
+          200: Type.Object({ status: Type.Literal("ok"), checks: Type.Record(Type.String(), Type.String()) }),
+          503: Type.Object({ detail: Type.String(), checks: Type.Record(Type.String(), Type.String()) }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const [database, spicedb] = await Promise.all([
+        passes(() => checks.pingDatabase()),
+        passes(() => checks.pingAuthorization()),
+      ]);
+      const migrations = database && (await passes(() => checks.migrationsCurrent()));
+      const results = {
+        database: database ? "ok" : "unreachable",
+        migrations: migrations ? "ok" : database ? "pending" : "unknown",
+        spicedb: spicedb ? "ok" : "unreachable",
+      };
+      const failing = Object.entries(results).filter(([, state]) => state !== "ok");
+      if (failing.length === 0) return { status: "ok" as const, checks: results };
+      return reply.code(503).send({
+        detail: `Not ready: ${failing.map(([name, state]) => `${name} ${state}`).join(", ")}`,
+        checks: results,
+      });
+    },
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * Fastify answers 404 for a known path with the wrong method; the contract says 405. This keeps
+ * the registered routes as patterns and tells the two apart in the not-found handler.
+ */
+import type { FastifyInstance } from "fastify";
+
+interface RoutePattern {
+  readonly regex: RegExp;
+  readonly methods: Set<string>;
+}
+
+function compile(url: string): RegExp {
+  const escaped = url
+    .split("/")
+    .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return new RegExp(`^${escaped}/?$`);
+}
+
+export function installNotFoundHandling(server: FastifyInstance): void {
+  const patterns = new Map<string, RoutePattern>();
+  server.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const existing = patterns.get(route.url) ?? { regex: compile(route.url), methods: new Set<string>() };
+    for (const method of methods) existing.methods.add(method);
+    patterns.set(route.url, existing);
+  });
+  server.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0] ?? "/";
+    const allowed = new Set<string>();
+    for (const pattern of patterns.values()) {
+      if (pattern.regex.test(path)) for (const method of pattern.methods) allowed.add(method);
+    }
+    if (allowed.size > 0) {
+      return reply
+        .code(405)
+        .header("Allow", [...allowed].sort().join(", "))
+        .send({ detail: "Method Not Allowed" });
+    }
+    return reply.code(404).send({ detail: "Not Found" });
+  });
+}

