@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tool configuration files must export a default.
+    files: ["*.config.ts"],
+    rules: { "no-restricted-exports": "off" },
+  },
+  {
     files: ["scripts/**/*.mjs"],
     languageOptions: { globals: { process: "readonly" } },
   },

@@ -1,0 +1,207 @@
+/**
+ * Domain events of the IAM context. Aggregates record them; the unit of work stores them in the
+ * outbox in the same transaction as the rows; the relationship translator turns each into SpiceDB
+ * writes and deletes. Every event names its tenant, which orders and scopes their application.
+ */
+import type { GroupRole, MemberType, TenantRole, WorkspaceRole } from "./roles.js";
+
+interface EventBase {
+  readonly tenantId: string;
+  readonly occurredAt: Date;
+}
+
+export interface MemberSnapshot {
+  readonly userId: string;
+  readonly role: string;
+}
+
+export interface WorkspaceMemberSnapshot {
+  readonly memberId: string;
+  readonly memberType: MemberType;
+  readonly role: WorkspaceRole;
+}
+
+export interface TenantCreated extends EventBase {
+  readonly type: "TenantCreated";
+  readonly name: string;
+}
+export interface TenantDeleted extends EventBase {
+  readonly type: "TenantDeleted";
+  readonly members: readonly MemberSnapshot[];
+}
+export interface TenantMemberAdded extends EventBase {
+  readonly type: "TenantMemberAdded";
+  readonly userId: string;
+  readonly role: TenantRole;
+  readonly addedBy: string | null;
+}
+/** `role` null removes every tenant role of the user. */
+export interface TenantMemberRemoved extends EventBase {
+  readonly type: "TenantMemberRemoved";
+  readonly userId: string;
+  readonly role: TenantRole | null;
+  readonly removedBy: string | null;
+}
+
+export interface GroupCreated extends EventBase {
+  readonly type: "GroupCreated";
+  readonly groupId: string;
+}
+export interface GroupDeleted extends EventBase {
+  readonly type: "GroupDeleted";
+  readonly groupId: string;
+  readonly members: readonly MemberSnapshot[];
+}
+export interface GroupMemberAdded extends EventBase {
+  readonly type: "GroupMemberAdded";
+  readonly groupId: string;
+  readonly userId: string;
+  readonly role: GroupRole;
+}
+export interface GroupMemberRemoved extends EventBase {
+  readonly type: "GroupMemberRemoved";
+  readonly groupId: string;
+  readonly userId: string;
+  readonly role: GroupRole;
+}
+export interface GroupMemberRoleChanged extends EventBase {
+  readonly type: "GroupMemberRoleChanged";
+  readonly groupId: string;
+  readonly userId: string;
+  readonly oldRole: GroupRole;
+  readonly newRole: GroupRole;
+}
+
+export interface WorkspaceCreated extends EventBase {
+  readonly type: "WorkspaceCreated";
+  readonly workspaceId: string;
+  readonly name: string;
+  readonly parentWorkspaceId: string | null;
+  readonly isRoot: boolean;
+}
+export interface WorkspaceCreatorTenantSet extends EventBase {
+  readonly type: "WorkspaceCreatorTenantSet";
+  readonly workspaceId: string;
+}
+export interface WorkspaceDeleted extends EventBase {
+  readonly type: "WorkspaceDeleted";
+  readonly workspaceId: string;
+  readonly parentWorkspaceId: string | null;
+  readonly isRoot: boolean;
+  readonly members: readonly WorkspaceMemberSnapshot[];
+}
+export interface WorkspaceMemberAdded extends EventBase {
+  readonly type: "WorkspaceMemberAdded";
+  readonly workspaceId: string;
+  readonly memberId: string;
+  readonly memberType: MemberType;
+  readonly role: WorkspaceRole;
+}
+export interface WorkspaceMemberRemoved extends EventBase {
+  readonly type: "WorkspaceMemberRemoved";
+  readonly workspaceId: string;
+  readonly memberId: string;
+  readonly memberType: MemberType;
+  readonly role: WorkspaceRole;
+}
+export interface WorkspaceMemberRoleChanged extends EventBase {
+  readonly type: "WorkspaceMemberRoleChanged";
+  readonly workspaceId: string;
+  readonly memberId: string;
+  readonly memberType: MemberType;
+  readonly oldRole: WorkspaceRole;
+  readonly newRole: WorkspaceRole;
+}
+
+export interface ApiKeyCreated extends EventBase {
+  readonly type: "ApiKeyCreated";
+  readonly apiKeyId: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly prefix: string;
+}
+/** Relationships stay so that owners and admins still list the revoked key; the row blocks use. */
+export interface ApiKeyRevoked extends EventBase {
+  readonly type: "ApiKeyRevoked";
+  readonly apiKeyId: string;
+  readonly userId: string;
+}
+export interface ApiKeyDeleted extends EventBase {
+  readonly type: "ApiKeyDeleted";
+  readonly apiKeyId: string;
+  readonly userId: string;
+}
+
+export type IamEvent =
+  | TenantCreated
+  | TenantDeleted
+  | TenantMemberAdded
+  | TenantMemberRemoved
+  | GroupCreated
+  | GroupDeleted
+  | GroupMemberAdded
+  | GroupMemberRemoved
+  | GroupMemberRoleChanged
+  | WorkspaceCreated
+  | WorkspaceCreatorTenantSet
+  | WorkspaceDeleted
+  | WorkspaceMemberAdded
+  | WorkspaceMemberRemoved
+  | WorkspaceMemberRoleChanged
+  | ApiKeyCreated
+  | ApiKeyRevoked
+  | ApiKeyDeleted;
+
+export type IamEventType = IamEvent["type"];
+
+/** Every event type, so that the translator can prove it handles them all. */
+export const IAM_EVENT_TYPES = [
+  "TenantCreated",
+  "TenantDeleted",
+  "TenantMemberAdded",
+  "TenantMemberRemoved",
+  "GroupCreated",
+  "GroupDeleted",
+  "GroupMemberAdded",
+  "GroupMemberRemoved",
+  "GroupMemberRoleChanged",
+  "WorkspaceCreated",
+  "WorkspaceCreatorTenantSet",
+  "WorkspaceDeleted",
+  "WorkspaceMemberAdded",
+  "WorkspaceMemberRemoved",
+  "WorkspaceMemberRoleChanged",
+  "ApiKeyCreated",
+  "ApiKeyRevoked",
+  "ApiKeyDeleted",
+] as const satisfies readonly IamEventType[];
+
+export type AggregateType = "tenant" | "workspace" | "group" | "api_key";
+
+/** The aggregate an event belongs to, for the outbox row. */
+export function aggregateOf(event: IamEvent): { type: AggregateType; id: string } {
+  switch (event.type) {
+    case "TenantCreated":
+    case "TenantDeleted":
+    case "TenantMemberAdded":
+    case "TenantMemberRemoved":
+      return { type: "tenant", id: event.tenantId };
+    case "GroupCreated":
+    case "GroupDeleted":
+    case "GroupMemberAdded":
+    case "GroupMemberRemoved":
+    case "GroupMemberRoleChanged":
+      return { type: "group", id: event.groupId };
+    case "WorkspaceCreated":
+    case "WorkspaceCreatorTenantSet":
+    case "WorkspaceDeleted":
+    case "WorkspaceMemberAdded":
+    case "WorkspaceMemberRemoved":
+    case "WorkspaceMemberRoleChanged":
+      return { type: "workspace", id: event.workspaceId };
+    case "ApiKeyCreated":
+    case "ApiKeyRevoked":
+    case "ApiKeyDeleted":
+      return { type: "api_key", id: event.apiKeyId };
+  }
+}

@@ -1,0 +1,14 @@
+import type { ApiKeyRepository } from "./api-key-repository.js";
+import type { GroupRepository } from "./group-repository.js";
+import type { TenantRepository } from "./tenant-repository.js";
+import type { UserRepository } from "./user-repository.js";
+import type { WorkspaceRepository } from "./workspace-repository.js";
+
+/** Every repository, bound either to a transaction or to the database for plain reads. */
+export interface Repositories {
+  readonly tenants: TenantRepository;
+  readonly workspaces: WorkspaceRepository;
+  readonly groups: GroupRepository;
+  readonly users: UserRepository;
+  readonly apiKeys: ApiKeyRepository;
+}

@@ -1,0 +1,38 @@
+/**
+ * How routes declare who may call them, and how handlers read the caller. The authentication hook
+ * (presentation/auth) runs before schema validation, as in the reference: a broken JSON body is
+ * 422, then missing credentials 401, then tenant context 400/403, then validation 422.
+ *
+ *   server.get("/iam/workspaces", { config: { auth: "tenant" }, schema }, async (request) => {
+ *     const caller = callerOf(request);
+ *   });
+ */
+import type { FastifyRequest } from "fastify";
+import type { AuthenticatedUser, Caller } from "../application/caller.js";
+
+/** "authenticated": credentials only (tenant list/create); "tenant": credentials and tenant context. */
+export type AuthRequirement = "authenticated" | "tenant";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    auth?: AuthRequirement;
+  }
+  interface FastifyRequest {
+    authenticatedUser: AuthenticatedUser | null;
+    caller: Caller | null;
+  }
+}
+
+export function authenticatedUserOf(request: FastifyRequest): AuthenticatedUser {
+  if (request.authenticatedUser === null) {
+    throw new Error(`Route ${request.routeOptions.url} reads the user but declares no auth requirement`);
+  }
+  return request.authenticatedUser;
+}
+
+export function callerOf(request: FastifyRequest): Caller {
+  if (request.caller === null) {
+    throw new Error(`Route ${request.routeOptions.url} reads the caller but does not declare auth: "tenant"`);
+  }
+  return request.caller;
+}
