@@ -1,0 +1,17 @@
+/**
+ * Single-tenant mode: the default tenant that header-less callers land in. Implemented by the
+ * tenant service (it owns the Tenant and Workspace aggregates); used by start-up and by the
+ * tenant-context hook.
+ */
+export interface DefaultTenantAccess {
+  /**
+   * Makes sure the default tenant and its root workspace exist (safe when several instances start
+   * together) and returns the tenant id.
+   */
+  ensureDefaultTenant(): Promise<string>;
+  /**
+   * Adds the user to the default tenant unless they already belong to it: as admin (and admin of
+   * the root workspace) when `asAdmin`, else as member. Idempotent and safe under concurrency.
+   */
+  join(userId: string, asAdmin: boolean): Promise<void>;
+}
