@@ -16,7 +16,13 @@ import { pinoAuthenticationProbe } from "./infrastructure/pino-authentication-pr
 import { createRepositories } from "./infrastructure/repositories.js";
 import { Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js";
 import type { TokenVerifier } from "./ports/token-verifier.js";
+import type { UnitOfWork } from "./ports/unit-of-work.js";
+import { ApiKeyService } from "./application/api-key-service.js";
+import { UserService } from "./application/user-service.js";
+import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
+import { apiKeyRoutes } from "./presentation/api-key-routes.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
+import { userRoutes } from "./presentation/user-routes.js";
 
 export interface IamModuleDependencies {
   readonly config: AppConfig;
@@ -28,6 +34,8 @@ export interface IamModuleDependencies {
    * purpose-built fake.
    */
   readonly defaultTenantAccess?: DefaultTenantAccess;
+  /** Until the outbox unit of work is wired here; tests pass a purpose-built fake. */
+  readonly unitOfWork?: UnitOfWork;
 }
 
 export interface IamModule {
@@ -40,6 +48,10 @@ export interface IamModule {
 const defaultTenantNotWired: DefaultTenantAccess = {
   ensureDefaultTenant: () => Promise.reject(new Error("the default tenant is not available (tenant service not wired)")),
   join: () => Promise.reject(new Error("the default tenant is not available (tenant service not wired)")),
+};
+
+const unitOfWorkNotWired: UnitOfWork = {
+  run: () => Promise.reject(new Error("the unit of work is not wired yet")),
 };
 
 async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<TokenVerifier> {
@@ -81,9 +93,22 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     probe: pinoAuthenticationProbe(logger),
   });
 
+  const apiKeys = new ApiKeyService({
+    unitOfWork: deps.unitOfWork ?? unitOfWorkNotWired,
+    authorization,
+    apiKeys: repositories.apiKeys,
+    secrets,
+    probe: pinoApiKeyProbe(logger),
+  });
+  const users = new UserService(repositories.users);
+
   return {
-    // Authentication first: its hook and request decorations exist before any IAM route.
-    routes: [(server) => installAuthentication(server, authentication)],
+    routes: [
+      // Authentication first: its hook and request decorations exist before any IAM route.
+      (server) => installAuthentication(server, authentication),
+      apiKeyRoutes(apiKeys),
+      userRoutes(users),
+    ],
     async start() {},
   };
 }
