@@ -8,6 +8,7 @@ import { appliedMigrationCount, openDatabase, shippedMigrationCount } from "./pl
 import { buildHttpServer, type HttpServer } from "./platform/http/http-server.js";
 import type { Logger } from "./platform/logging/logger.js";
 import { startSpiceDb, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
+import { createIamModule } from "./iam/iam-module.js";
 
 export interface Service {
   readonly config: AppConfig;
@@ -35,6 +36,15 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     throw error;
   }
   const shipped = shippedMigrationCount();
+  let iam;
+  try {
+    iam = await createIamModule({ config, database, authorization: spicedb.authorization, logger });
+    await iam.start();
+  } catch (error) {
+    spicedb.close();
+    if (!options.database) await database.close();
+    throw error;
+  }
   const server = await buildHttpServer({
     logger,
     corsOrigins: config.corsOrigins,
@@ -44,6 +54,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
       migrationsCurrent: async () => (await appliedMigrationCount(database)) >= shipped,
       pingAuthorization: () => spicedb.ping(),
     },
+    routes: iam.routes,
   });
 
   let closing: Promise<void> | null = null;
