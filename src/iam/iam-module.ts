@@ -27,15 +27,15 @@ import { userRoutes } from "./presentation/user-routes.js";
 export interface IamModuleDependencies {
   readonly config: AppConfig;
   readonly database: DatabaseHandle;
+  /** Decision-cached, always at least as fresh as the last applied write. */
   readonly authorization: AuthorizationPort;
+  readonly unitOfWork: UnitOfWork;
   readonly logger: Logger;
   /**
    * Single-tenant mode's default tenant. Implemented by the tenant service; tests may pass a
    * purpose-built fake.
    */
   readonly defaultTenantAccess?: DefaultTenantAccess;
-  /** Until the outbox unit of work is wired here; tests pass a purpose-built fake. */
-  readonly unitOfWork?: UnitOfWork;
 }
 
 export interface IamModule {
@@ -48,10 +48,6 @@ export interface IamModule {
 const defaultTenantNotWired: DefaultTenantAccess = {
   ensureDefaultTenant: () => Promise.reject(new Error("the default tenant is not available (tenant service not wired)")),
   join: () => Promise.reject(new Error("the default tenant is not available (tenant service not wired)")),
-};
-
-const unitOfWorkNotWired: UnitOfWork = {
-  run: () => Promise.reject(new Error("the unit of work is not wired yet")),
 };
 
 async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<TokenVerifier> {
@@ -94,7 +90,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
   });
 
   const apiKeys = new ApiKeyService({
-    unitOfWork: deps.unitOfWork ?? unitOfWorkNotWired,
+    unitOfWork: deps.unitOfWork,
     authorization,
     apiKeys: repositories.apiKeys,
     secrets,

@@ -7,6 +7,7 @@ import type { AuthorizationPort } from "../../src/shared-kernel/authorization/au
 import { newUlid } from "../../src/shared-kernel/ids.js";
 import type { DatabaseHandle } from "../../src/platform/database/database.js";
 import type { TenantRole } from "../../src/iam/domain/roles.js";
+import { bumpAuthzRevision } from "../../src/platform/outbox/authz-revision.js";
 
 export async function seedUser(
   database: DatabaseHandle,
@@ -39,6 +40,8 @@ export async function seedTenantMember(
     { operation: "delete", relationship: { resource: { type: "tenant", id: tenantId }, relation: role === "admin" ? "member" : "admin", subject: { type: "user", id: userId } } },
     { operation: "touch", relationship: { resource: { type: "tenant", id: tenantId }, relation: role, subject: { type: "user", id: userId } } },
   ]);
+  // Seeds bypass the outbox: move the revision so cached decisions are not reused.
+  await bumpAuthzRevision(database.db, null);
 }
 
 /** Removes the user from the tenant in both stores. */
@@ -50,4 +53,5 @@ export async function removeTenantMember(
 ): Promise<void> {
   await database.db.execute(sql`DELETE FROM tenant_members WHERE tenant_id = ${tenantId} AND user_id = ${userId}`);
   await authorization.deleteRelationships({ resourceType: "tenant", resourceId: tenantId, subjectType: "user", subjectId: userId });
+  await bumpAuthzRevision(database.db, null);
 }

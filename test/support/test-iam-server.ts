@@ -6,7 +6,6 @@
  *   const response = await app.server.inject({ method: "GET", url: "/iam/users?search=a", headers: ... });
  */
 import type { DefaultTenantAccess } from "../../src/iam/application/default-tenant-access.js";
-import type { UnitOfWork } from "../../src/iam/ports/unit-of-work.js";
 import { createIamModule, type IamModule } from "../../src/iam/iam-module.js";
 import { loadConfig, type AppConfig } from "../../src/platform/config/config.js";
 import type { DatabaseHandle } from "../../src/platform/database/database.js";
@@ -14,23 +13,32 @@ import { buildHttpServer, type HttpServer, type RouteRegistrar } from "../../src
 import { createLogger, type Logger } from "../../src/platform/logging/logger.js";
 import { pino } from "pino";
 import type { AuthorizationPort } from "../../src/shared-kernel/authorization/authorization-port.js";
+import { AuthzRevisionTracker } from "../../src/platform/outbox/authz-revision.js";
+import { OutboxDispatcher } from "../../src/platform/outbox/outbox-dispatcher.js";
+import { LoggingOutboxProbe } from "../../src/platform/outbox/outbox-probe.js";
+import { CachedAuthorization } from "../../src/platform/spicedb/cached-authorization.js";
+import { DrizzleUnitOfWork } from "../../src/iam/infrastructure/drizzle-unit-of-work.js";
+import { RelationshipSyncHandler } from "../../src/iam/infrastructure/relationship-sync-handler.js";
 import type { TestIdentity } from "./test-identity.js";
 
 export interface TestIamServer {
   readonly server: HttpServer;
   readonly config: AppConfig;
   readonly module: IamModule;
+  /** The decision-cached port the services use. */
+  readonly authorization: CachedAuthorization;
+  readonly dispatcher: OutboxDispatcher;
   close(): Promise<void>;
 }
 
 export interface TestIamServerOptions {
   readonly database: DatabaseHandle;
+  /** The SpiceDB adapter (uncached): the outbox writes through it, services read through a cache over it. */
   readonly authorization: AuthorizationPort;
   readonly identity: TestIdentity;
   /** More environment (e.g. KARTOGRAPH_IAM_SINGLE_TENANT_MODE=false). */
   readonly env?: Readonly<Record<string, string>>;
   readonly defaultTenantAccess?: DefaultTenantAccess;
-  readonly unitOfWork?: UnitOfWork;
   /** When given, every log line (debug and up, no redaction) is appended here. */
   readonly logLines?: string[];
   /** Routes registered after the IAM module's (e.g. a probe route for the auth hook). */
@@ -43,13 +51,24 @@ export async function startTestIamServer(options: TestIamServerOptions): Promise
   const logger: Logger = lines
     ? pino({ level: "debug" }, { write: (line: string) => void lines.push(line) })
     : createLogger(config.logLevel, { pretty: false });
+  // The real relationship pipeline: unit of work → outbox → drain → SpiceDB, decision cache on top.
+  const tracker = new AuthzRevisionTracker();
+  await tracker.refresh(options.database.db);
+  const dispatcher = new OutboxDispatcher(
+    options.database.db,
+    [new RelationshipSyncHandler(options.authorization)],
+    tracker,
+    new LoggingOutboxProbe(logger),
+    { batchSize: 100, maxRetries: 5, backoff: { baseMs: 10, maxMs: 1000 } },
+  );
+  const authorization = new CachedAuthorization(options.authorization, tracker);
   const module = await createIamModule({
     config,
     database: options.database,
-    authorization: options.authorization,
+    authorization,
+    unitOfWork: new DrizzleUnitOfWork(options.database.db, dispatcher),
     logger,
     ...(options.defaultTenantAccess ? { defaultTenantAccess: options.defaultTenantAccess } : {}),
-    ...(options.unitOfWork ? { unitOfWork: options.unitOfWork } : {}),
   });
   await module.start();
   const server = await buildHttpServer({
@@ -61,8 +80,17 @@ export async function startTestIamServer(options: TestIamServerOptions): Promise
       migrationsCurrent: async () => true,
       pingAuthorization: async () => undefined,
     },
-    routes: [...module.routes, ...(options.extraRoutes ?? [])],
+    routes: [
+      (server) => {
+        // As in a cluster: adopt the database's revision first (test seeds move it directly).
+        server.addHook("onRequest", async () => {
+          await tracker.refresh(options.database.db);
+        });
+      },
+      ...module.routes,
+      ...(options.extraRoutes ?? []),
+    ],
   });
   await server.ready();
-  return { server, config, module, close: () => server.close() };
+  return { server, config, module, authorization, dispatcher, close: () => server.close() };
 }
