@@ -39,7 +39,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     logger,
     corsOrigins: config.corsOrigins,
     health: {
-      graphName: process.env["KARTOGRAPH_DB_GRAPH_NAME"] ?? "kartograph_graph",
+      graphName: config.graphName,
       pingDatabase: () => database.ping(),
       migrationsCurrent: async () => (await appliedMigrationCount(database)) >= shipped,
       pingAuthorization: () => spicedb.ping(),
