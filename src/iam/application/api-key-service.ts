@@ -10,7 +10,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from "../domain/errors.j
 import type { ApiKeySecrets } from "../ports/api-key-secrets.js";
 import type { ApiKeyRepository } from "../ports/api-key-repository.js";
 import type { UnitOfWork } from "../ports/unit-of-work.js";
-import type { ApiKeyProbe } from "./api-key-probe.js";
+import type { ApiKeyProbe } from "../ports/api-key-probe.js";
 import type { Caller } from "./caller.js";
 
 export const NO_PERMISSION = "You do not have permission to perform this action";

@@ -1,5 +1,5 @@
 import type { Logger } from "../../platform/logging/logger.js";
-import type { ApiKeyProbe } from "../application/api-key-probe.js";
+import type { ApiKeyProbe } from "../ports/api-key-probe.js";
 
 export function pinoApiKeyProbe(logger: Logger): ApiKeyProbe {
   const log = logger.child({ probe: "api_key" });

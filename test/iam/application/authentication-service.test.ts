@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AuthenticationProbe } from "../../../src/iam/application/authentication-probe.js";
+import type { AuthenticationProbe } from "../../../src/iam/ports/authentication-probe.js";
 import { AuthenticationService, type AuthenticationSettings, type Credential } from "../../../src/iam/application/authentication-service.js";
 import type { DefaultTenantAccess } from "../../../src/iam/application/default-tenant-access.js";
 import type { ApiKeyCredential } from "../../../src/iam/domain/api-key.js";
