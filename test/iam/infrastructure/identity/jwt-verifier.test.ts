@@ -31,7 +31,13 @@ describe("JWT verification against a JWKS served over HTTP", () => {
 
   const newVerifier = (options: Partial<{ issuer: string; audience: string }> = {}) => {
     keys = new DiscoveredKeySet({ issuerUrl: identity.issuerUrl, refreshCooldownMs: 30_000, now: () => clock });
-    return new JwtVerifier({ issuer: options.issuer ?? identity.issuerUrl, audience: options.audience ?? identity.audience, keys });
+    // Verified tokens are not remembered here: these tests are about the key set.
+    return new JwtVerifier({
+      issuer: options.issuer ?? identity.issuerUrl,
+      audience: options.audience ?? identity.audience,
+      keys,
+      verifiedCacheSize: 0,
+    });
   };
 
   beforeAll(async () => {
@@ -245,5 +251,42 @@ describe("JWT verification against a JWKS served over HTTP", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("remembers a verified token, but never past its exp", async () => {
+    let now = Date.now();
+    const remembering = new JwtVerifier({
+      issuer: identity.issuerUrl,
+      audience: identity.audience,
+      keys: new DiscoveredKeySet({ issuerUrl: identity.issuerUrl }),
+      currentDate: () => new Date(now),
+    });
+    const token = await identity.tokenFor("alice", {}, { expiresIn: 120 });
+    expect(await verdict(remembering, token)).toBe("ok:alice");
+    const fetches = identity.fetches.jwks;
+    identity.setDown(true);
+    try {
+      // Answered from memory: the provider being down does not matter.
+      expect(await verdict(remembering, token)).toBe("ok:alice");
+    } finally {
+      identity.setDown(false);
+    }
+    expect(identity.fetches.jwks).toBe(fetches);
+    now += 121_000;
+    expect(await verdict(remembering, token)).toBe("Token has expired");
+  });
+
+  it("does not remember rejected tokens", async () => {
+    let now = Date.now();
+    const remembering = new JwtVerifier({
+      issuer: identity.issuerUrl,
+      audience: identity.audience,
+      keys: new DiscoveredKeySet({ issuerUrl: identity.issuerUrl }),
+      currentDate: () => new Date(now),
+    });
+    const early = await identity.tokenFor("alice", {}, { notBefore: 60 });
+    expect(await verdict(remembering, early)).toMatch(/^Invalid token claims/);
+    now += 61_000;
+    expect(await verdict(remembering, early)).toBe("ok:alice");
   });
 });
