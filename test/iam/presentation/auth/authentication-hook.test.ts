@@ -94,6 +94,14 @@ describe.each(TEST_DATABASE_KINDS)("authentication and tenant context on %s", (k
     expect(hugeKey.json()).toEqual({ detail: "Invalid or expired API key" });
   });
 
+  it("refuses a signed token without a subject", async () => {
+    const token = await identity.sign({ preferred_username: "ghost" });
+    const response = await multiTenant.server.inject({ method: "GET", url: "/probe/authenticated", headers: bearer(token) });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({ detail: "Missing required claim: sub" });
+    expect(response.headers["www-authenticate"]).toBe("Bearer, API-Key");
+  });
+
   it("refuses an empty Bearer token rather than ignoring it", async () => {
     const response = await multiTenant.server.inject({ method: "GET", url: "/probe/tenant", headers: { authorization: "Bearer " } });
     expect(response.statusCode).toBe(401);
