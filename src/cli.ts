@@ -35,8 +35,9 @@ const commands: Record<string, Command> = {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
       const service = await createService(config, logger, { migrate: true });
+      let address: string;
       try {
-        await service.server.listen({ host: config.host, port: config.port });
+        address = await service.server.listen({ host: config.host, port: config.port });
       } catch (error) {
         await service.close();
         if ((error as { code?: string }).code === "EADDRINUSE") {
@@ -45,7 +46,8 @@ const commands: Record<string, Command> = {
         throw error;
       }
       logger.info(
-        { database: service.database.kind, spicedb: service.spicedb.mode, address: `http://${config.host}:${config.port}` },
+        // The bound address, not the configured one: PORT=0 picks a free port.
+        { database: service.database.kind, spicedb: service.spicedb.mode, address },
         "kartograph-iam ready",
       );
       let stopping = false;
