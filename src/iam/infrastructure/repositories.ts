@@ -1,13 +1,16 @@
 import type { Queryable } from "../../platform/database/database.js";
 import type { Repositories } from "../ports/repositories.js";
+import { DrizzleGroupRepository } from "./drizzle-group-repository.js";
+import { DrizzleTenantMemberDirectory } from "./drizzle-tenant-member-directory.js";
 
 /** Repositories over one connection or transaction. */
-export function createRepositories(_db: Queryable): Repositories {
+export function createRepositories(db: Queryable): Repositories {
   return {
     tenants: {},
     workspaces: {},
-    groups: {},
+    groups: new DrizzleGroupRepository(db),
     users: {},
     apiKeys: {},
+    tenantMemberDirectory: new DrizzleTenantMemberDirectory(db),
   };
 }
