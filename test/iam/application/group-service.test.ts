@@ -3,13 +3,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Caller } from "../../../src/iam/application/caller.js";
 import { GroupService } from "../../../src/iam/application/group-service.js";
 import { ConflictError, ForbiddenError, InvalidInputError, LastAdminError, NotFoundError } from "../../../src/iam/domain/errors.js";
+import type { IamEvent } from "../../../src/iam/domain/events.js";
 import { createRepositories } from "../../../src/iam/infrastructure/repositories.js";
 import { queryRows } from "../../../src/platform/database/database.js";
 import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
 import type { AuthorizationPort } from "../../../src/shared-kernel/authorization/authorization-port.js";
 import { newUlid } from "../../../src/shared-kernel/ids.js";
 import { ObservationContext } from "../../../src/shared-kernel/observation-context.js";
-import { InterimUnitOfWork } from "../../support/interim-unit-of-work.js";
+import { createSyncedUnitOfWork, type RecordingUnitOfWork } from "../../support/synced-unit-of-work.js";
 import { RecordingGroupServiceProbe } from "../../support/recording-group-service-probe.js";
 import { seedTenant, seedTenantMember, seedUser, seedWorkspace, seedWorkspaceMember } from "../../support/sql-seed.js";
 import { HAS_POSTGRES_SERVER, TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
@@ -21,7 +22,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
   let database: TestDatabase;
   let spicedb: SpiceDbEngine;
   let authorization: AuthorizationPort;
-  let unitOfWork: InterimUnitOfWork;
+  let unitOfWork: RecordingUnitOfWork;
   let probe: RecordingGroupServiceProbe;
   let service: GroupService;
   let tenantId: string;
@@ -32,7 +33,6 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
   beforeAll(async () => {
     database = await createTestDatabase(kind, { poolMax: 4 });
     spicedb = await startTestSpiceDb();
-    authorization = spicedb.authorization;
   });
   afterAll(async () => {
     spicedb?.close();
@@ -49,7 +49,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
 
   beforeEach(async () => {
     const db = database.handle.db;
-    unitOfWork = new InterimUnitOfWork(db, authorization);
+    ({ unitOfWork, authorization } = await createSyncedUnitOfWork(db, spicedb));
     probe = new RecordingGroupServiceProbe();
     service = new GroupService({ unitOfWork, reads: createRepositories(db), authorization, probe, clock: () => NOW });
     tenantId = await seedTenant(db);
@@ -60,13 +60,8 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
     await seedTenantMember(db, tenantId, ids.bob);
     await seedTenantMember(db, tenantId, ids.carol);
     outsider = await seedUser(db, `outsider-${suffix}`, `outsider.${suffix}@example.com`);
-    // Tenant roles reach SpiceDB through the tenancy service's events; here they are seeded.
-    await authorization.writeRelationships([
-      {
-        operation: "touch",
-        relationship: { resource: { type: "tenant", id: tenantId }, relation: "admin", subject: { type: "user", id: ids.admin } },
-      },
-    ]);
+    // Tenant roles reach SpiceDB through the tenancy service's events; here the events are seeded.
+    await unitOfWork.seed({ type: "TenantMemberAdded", tenantId, occurredAt: NOW, userId: ids.admin, role: "admin", addedBy: null });
     admin = callerOf(ids.admin);
     alice = callerOf(ids.alice);
     bob = callerOf(ids.bob);
@@ -76,19 +71,20 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
   const canOn = (type: string, id: string, permission: string, userId: string) =>
     authorization.check({ resource: { type, id }, permission, subject: { type: "user", id: userId } });
 
+  const grantEvent = (workspaceId: string, groupId: string, role: "admin" | "editor" | "member"): IamEvent => ({
+    type: "WorkspaceMemberAdded",
+    tenantId,
+    occurredAt: NOW,
+    workspaceId,
+    memberId: groupId,
+    memberType: "group",
+    role,
+  });
+
   async function grantToGroup(groupId: string, role: "admin" | "editor" | "member", workspaceId?: string): Promise<string> {
     const workspace = workspaceId ?? (await seedWorkspace(database.handle.db, tenantId));
     await seedWorkspaceMember(database.handle.db, workspace, { type: "group", id: groupId }, role);
-    await authorization.writeRelationships([
-      {
-        operation: "touch",
-        relationship: {
-          resource: { type: "workspace", id: workspace },
-          relation: role,
-          subject: { type: "group", id: groupId, relation: "member" },
-        },
-      },
-    ]);
+    await unitOfWork.seed(grantEvent(workspace, groupId, role));
     return workspace;
   }
 
@@ -393,16 +389,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
           sql`, `,
         )}`,
       );
-      await authorization.writeRelationships(
-        workspaceIds.map((id) => ({
-          operation: "touch" as const,
-          relationship: {
-            resource: { type: "workspace", id },
-            relation: "editor",
-            subject: { type: "group", id: group.id, relation: "member" },
-          },
-        })),
-      );
+      await unitOfWork.seed(...workspaceIds.map((id) => grantEvent(id, group.id, "editor")));
       unitOfWork.committed.length = 0;
 
       await service.deleteGroup(alice, group.id);
