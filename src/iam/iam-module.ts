@@ -8,6 +8,11 @@ import type { DatabaseHandle } from "../platform/database/database.js";
 import type { RouteRegistrar } from "../platform/http/http-server.js";
 import type { Logger } from "../platform/logging/logger.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
+import { ObservationContext } from "../shared-kernel/observation-context.js";
+import { GroupService } from "./application/group-service.js";
+import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
+import { createRepositories } from "./infrastructure/repositories.js";
+import { registerGroupRoutes } from "./presentation/group-routes.js";
 
 export interface IamModuleDependencies {
   readonly config: AppConfig;
@@ -24,9 +29,17 @@ export interface IamModule {
   start(): Promise<void>;
 }
 
-export async function createIamModule(_deps: IamModuleDependencies): Promise<IamModule> {
+export async function createIamModule(deps: IamModuleDependencies): Promise<IamModule> {
+  // Reads go to the primary: a replica could miss a write the same client just made.
+  const reads = createRepositories(deps.database.db);
+  const groups = new GroupService({
+    unitOfWork: deps.unitOfWork,
+    reads,
+    authorization: deps.authorization,
+    probe: new PinoGroupServiceProbe(deps.logger, ObservationContext.empty),
+  });
   return {
-    routes: [],
+    routes: [(server) => registerGroupRoutes(server, groups)],
     async start() {},
   };
 }
