@@ -71,6 +71,34 @@ export class DrizzleGroupRepository implements GroupRepository {
     return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
   }
 
+  async lockGroupsOfMember(tenantId: string, userId: string): Promise<Group[]> {
+    const rows = await this.db
+      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name })
+      .from(groups)
+      .where(
+        and(
+          eq(groups.tenantId, tenantId),
+          inArray(
+            groups.id,
+            this.db.select({ id: groupMembers.groupId }).from(groupMembers).where(eq(groupMembers.userId, userId)),
+          ),
+        ),
+      )
+      .orderBy(asc(groups.id))
+      .for("no key update");
+    if (rows.length === 0) return [];
+    const memberRows = await this.db
+      .select({ groupId: groupMembers.groupId, userId: groupMembers.userId, role: groupMembers.role })
+      .from(groupMembers)
+      .where(
+        inArray(
+          groupMembers.groupId,
+          rows.map((row) => row.id),
+        ),
+      );
+    return hydrate(rows, memberRows);
+  }
+
   async save(group: Group): Promise<void> {
     if (group.nameChanged) {
       try {

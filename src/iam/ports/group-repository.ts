@@ -17,6 +17,11 @@ export interface GroupRepository {
   lockById(groupId: string): Promise<Group | null>;
   /** Like `lockById`, with the stronger lock a deletion needs (it also keeps new workspace grants out). */
   lockForDeletion(groupId: string): Promise<Group | null>;
+  /**
+   * The groups of `tenantId` that `userId` belongs to, locked in id order (for removing a user
+   * from a tenant: their group roles go with them, unless they are a group's last admin).
+   */
+  lockGroupsOfMember(tenantId: string, userId: string): Promise<Group[]>;
   /** The groups of `tenantId` among `groupIds` (others are ignored), by name, in a fixed number of queries. */
   listByIds(tenantId: string, groupIds: readonly string[]): Promise<Group[]>;
   /** Writes a rename and member changes. ConflictError when the new name is taken in the tenant. */

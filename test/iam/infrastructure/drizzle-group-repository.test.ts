@@ -144,6 +144,26 @@ describe.each(TEST_DATABASE_KINDS)("DrizzleGroupRepository on %s", (kind) => {
     expect(counting.count()).toBe(2);
   });
 
+  it("finds and locks the groups of the tenant a user belongs to", async () => {
+    await addGroup("first");
+    const second = await addGroup("second");
+    await addGroup("third");
+    const withBob = (await repository.findById(second.id))!;
+    withBob.addMember(user("bob"), "member", NOW);
+    await repository.save(withBob);
+    await seedTenantMember(database.handle.db, otherTenantId, user("alice"));
+    await addGroup("foreign", otherTenantId);
+
+    const ofAlice = await database.handle.db.transaction((tx) =>
+      new DrizzleGroupRepository(tx).lockGroupsOfMember(tenantId, user("alice")),
+    );
+    expect(ofAlice.map((g) => g.name).sort()).toEqual(["first", "second", "third"]);
+    const ofBob = await repository.lockGroupsOfMember(tenantId, user("bob"));
+    expect(ofBob.map((g) => g.id)).toEqual([second.id]);
+    expect(ofBob[0]?.memberList).toHaveLength(2);
+    expect(await repository.lockGroupsOfMember(tenantId, user("carol"))).toEqual([]);
+  });
+
   describe("workspace grants", () => {
     it("reports each grant with the number of other admins of the workspace", async () => {
       const group = await addGroup();
