@@ -1,7 +1,9 @@
 import type { Queryable } from "../../platform/database/database.js";
 import type { Repositories } from "../ports/repositories.js";
+import { DrizzleApiKeyRepository } from "./drizzle-api-key-repository.js";
 import { DrizzleGroupRepository } from "./drizzle-group-repository.js";
 import { DrizzleTenantMemberDirectory } from "./drizzle-tenant-member-directory.js";
+import { DrizzleUserRepository } from "./drizzle-user-repository.js";
 
 /** Repositories over one connection or transaction. */
 export function createRepositories(db: Queryable): Repositories {
@@ -9,8 +11,8 @@ export function createRepositories(db: Queryable): Repositories {
     tenants: {},
     workspaces: {},
     groups: new DrizzleGroupRepository(db),
-    users: {},
-    apiKeys: {},
+    users: new DrizzleUserRepository(db),
+    apiKeys: new DrizzleApiKeyRepository(db),
     tenantMemberDirectory: new DrizzleTenantMemberDirectory(db),
   };
 }
