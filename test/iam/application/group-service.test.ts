@@ -426,6 +426,47 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
   );
 
   it.runIf(kind === "postgres" && HAS_POSTGRES_SERVER)(
+    "waits for a concurrent removal of a workspace's other admin and then refuses to leave it without one",
+    async () => {
+      const group = await service.createGroup(alice, "co-admin");
+      const workspace = await grantToGroup(group.id, "admin");
+      await seedWorkspaceMember(database.handle.db, workspace, { type: "user", id: carol.userId }, "admin");
+      let release!: () => void;
+      const mayCommit = new Promise<void>((resolve) => (release = resolve));
+      let removed!: () => void;
+      const hasRemoved = new Promise<void>((resolve) => (removed = resolve));
+      // The workspace side's protocol: lock the workspace row, check another admin remains, remove.
+      const removeCarol = database.handle.db.transaction(async (tx) => {
+        await queryRows(tx, sql`SELECT id FROM workspaces WHERE id = ${workspace} FOR UPDATE`);
+        const others = await queryRows<{ n: number }>(
+          tx,
+          sql`SELECT count(*) AS n FROM workspace_members
+               WHERE workspace_id = ${workspace} AND role = 'admin' AND NOT (member_type = 'user' AND member_id = ${carol.userId})`,
+        );
+        expect(Number(others[0]?.n)).toBe(1); // the group
+        await queryRows(
+          tx,
+          sql`DELETE FROM workspace_members WHERE workspace_id = ${workspace} AND member_type = 'user' AND member_id = ${carol.userId}`,
+        );
+        removed();
+        await mayCommit;
+      });
+      await hasRemoved;
+      const deletion = service.deleteGroup(alice, group.id);
+      // Give the deletion every chance to (wrongly) decide before the removal commits.
+      await queryRows(database.handle.db, sql`SELECT pg_sleep(0.3)`);
+      release();
+      await removeCarol;
+      await expect(deletion).rejects.toThrow(LastAdminError);
+      const admins = await queryRows<{ n: number }>(
+        database.handle.db,
+        sql`SELECT count(*) AS n FROM workspace_members WHERE workspace_id = ${workspace} AND role = 'admin'`,
+      );
+      expect(Number(admins[0]?.n)).toBe(1);
+    },
+  );
+
+  it.runIf(kind === "postgres" && HAS_POSTGRES_SERVER)(
     "lets exactly one of two concurrent renames to the same name win",
     async () => {
       const first = await service.createGroup(alice, "one");
