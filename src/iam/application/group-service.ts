@@ -100,13 +100,13 @@ export class GroupService {
     const probe = this.probeFor(caller, context);
     return this.observed(probe, "rename", groupId, async () => {
       await this.requireManage(caller, groupId, probe);
-      const group = await this.unitOfWork.run(async (tx) => {
+      const { group, changed } = await this.unitOfWork.run(async (tx) => {
         const group = await this.lockGroup(tx, caller, groupId);
         group.rename(name);
         if (group.nameChanged) await tx.repositories.groups.save(group);
-        return group;
+        return { group, changed: group.nameChanged };
       });
-      probe.groupRenamed(groupId, group.name);
+      if (changed) probe.groupRenamed(groupId, group.name);
       return detailsOf(group);
     });
   }

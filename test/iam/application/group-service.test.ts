@@ -186,6 +186,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
       expect((await service.renameGroup(alice, group.id, " after ")).name).toBe("after");
       expect((await service.renameGroup(alice, group.id, "after")).name).toBe("after");
       expect((await service.getGroup(alice, group.id)).name).toBe("after");
+      expect(probe.names().filter((n) => n === "groupRenamed")).toHaveLength(1);
     });
 
     it("refuses a name another group of the tenant has", async () => {
