@@ -18,6 +18,10 @@ import { Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js"
 import type { TokenVerifier } from "./ports/token-verifier.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
+import { ObservationContext } from "../shared-kernel/observation-context.js";
+import { GroupService } from "./application/group-service.js";
+import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
+import { registerGroupRoutes } from "./presentation/group-routes.js";
 
 export interface IamModuleDependencies {
   readonly config: AppConfig;
@@ -84,9 +88,20 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     probe: pinoAuthenticationProbe(logger),
   });
 
+  // Reads go to the primary: a replica could miss a write the same client just made.
+  const groups = new GroupService({
+    unitOfWork: deps.unitOfWork,
+    reads: repositories,
+    authorization,
+    probe: new PinoGroupServiceProbe(logger, ObservationContext.empty),
+  });
+
   return {
     // Authentication first: its hook and request decorations exist before any IAM route.
-    routes: [(server) => installAuthentication(server, authentication)],
+    routes: [
+      (server) => installAuthentication(server, authentication),
+      (server) => registerGroupRoutes(server, groups),
+    ],
     async start() {},
   };
 }
