@@ -3,18 +3,13 @@
  * kartograph-iam command line: serve | migrate (more commands arrive with later features).
  * Start-up failures print one line naming the cause; the stack only with LOG_LEVEL=debug.
  */
-import { parseArgs } from "node:util";
 import { createService } from "./app.js";
+import { UsageError, parseCommandArgs, type Command } from "./cli/command.js";
+import { outboxCommand, reconcileCommand, workerCommand } from "./cli/outbox-commands.js";
 import { ConfigError, loadConfig, type AppConfig } from "./platform/config/config.js";
 import { openDatabase } from "./platform/database/open-database.js";
 import { createLogger } from "./platform/logging/logger.js";
-import { DevelopmentIssuer } from "./iam/infrastructure/identity/development-issuer.js";
-
-interface Command {
-  readonly summary: string;
-  readonly usage: string;
-  run(args: string[]): Promise<void>;
-}
+import { tokenCommand } from "./cli/token-command.js";
 
 const EXPECTED_START_ERRORS = new Set([
   "ConfigError",
@@ -24,30 +19,12 @@ const EXPECTED_START_ERRORS = new Set([
   "UsageError",
 ]);
 
-class UsageError extends Error {
-  override name = "UsageError";
-}
-
 function wantsHelp(args: string[]): boolean {
   return args.includes("--help") || args.includes("-h");
 }
 
 function parse(args: string[], usage: string) {
-  try {
-    return parseArgs({ args, options: {}, allowPositionals: false, strict: true });
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
-  }
-}
-
-/** "3600", "90s", "30m", "8h" or "7d" → seconds. */
-function parseDuration(value: string, usage: string): number {
-  const match = /^(\d+)([smhd]?)$/.exec(value.trim());
-  const seconds = match ? Number(match[1]) * { "": 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as "" | "s" | "m" | "h" | "d"] : NaN;
-  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > 366 * 86_400) {
-    throw new UsageError(`--ttl must be a duration such as 3600, 90m, 8h or 7d (at most 366d), got "${value}"\n${usage}`);
-  }
-  return seconds;
+  return parseCommandArgs(args, usage, {});
 }
 
 const commands: Record<string, Command> = {
@@ -59,8 +36,9 @@ const commands: Record<string, Command> = {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
       const service = await createService(config, logger, { migrate: true });
+      let address: string;
       try {
-        await service.server.listen({ host: config.host, port: config.port });
+        address = await service.server.listen({ host: config.host, port: config.port });
       } catch (error) {
         await service.close();
         if ((error as { code?: string }).code === "EADDRINUSE") {
@@ -69,7 +47,8 @@ const commands: Record<string, Command> = {
         throw error;
       }
       logger.info(
-        { database: service.database.kind, spicedb: service.spicedb.mode, address: `http://${config.host}:${config.port}` },
+        // The bound address, not the configured one: PORT=0 picks a free port.
+        { database: service.database.kind, spicedb: service.spicedb.mode, address },
         "kartograph-iam ready",
       );
       let stopping = false;
@@ -93,54 +72,7 @@ const commands: Record<string, Command> = {
       process.once("SIGINT", () => stop("SIGINT"));
     },
   },
-  token: {
-    summary: "Print an access token from the development issuer (when no OIDC provider is configured)",
-    usage:
-      "Usage: kartograph-iam token <username> [--name NAME] [--email EMAIL] [--ttl 8h] [--subject SUB]\n\n" +
-      "Signs an access token with the development issuer's key in KARTOGRAPH_DATA_DIR/dev-issuer/\n" +
-      "(created on first use; the service trusts it when KARTOGRAPH_OIDC_ISSUER_URL is unset).\n" +
-      "The subject (user id) defaults to the username; --ttl defaults to 8h. Refused in production.\n\n" +
-      "  curl -H \"Authorization: Bearer $(kartograph-iam token alice)\" http://127.0.0.1:8000/iam/tenants",
-    async run(args) {
-      let parsed;
-      try {
-        parsed = parseArgs({
-          args,
-          allowPositionals: true,
-          strict: true,
-          options: {
-            name: { type: "string" },
-            email: { type: "string" },
-            ttl: { type: "string" },
-            subject: { type: "string" },
-          },
-        });
-      } catch (error) {
-        throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${this.usage}`);
-      }
-      const [username, ...extra] = parsed.positionals;
-      if (username === undefined || username.trim() === "" || extra.length > 0) {
-        throw new UsageError(`give exactly one username\n${this.usage}`);
-      }
-      const ttlSeconds = parseDuration(parsed.values.ttl ?? "8h", this.usage);
-      const config = loadConfig();
-      if (config.oidc.issuerUrl !== null) {
-        throw new UsageError(
-          `KARTOGRAPH_OIDC_ISSUER_URL is set (${config.oidc.issuerUrl}): the service trusts that provider, not the development issuer; get a token from it`,
-        );
-      }
-      const issuer = await DevelopmentIssuer.open(config.database.dataDir);
-      const token = await issuer.sign({
-        subject: parsed.values.subject ?? username,
-        username,
-        name: parsed.values.name ?? null,
-        email: parsed.values.email ?? null,
-        audience: config.oidc.audience,
-        ttlSeconds,
-      });
-      process.stdout.write(`${token}\n`);
-    },
-  },
+  token: tokenCommand,
   migrate: {
     summary: "Apply pending database migrations and exit",
     usage: "Usage: kartograph-iam migrate\n\nApplies pending migrations to the configured database (PGlite in KARTOGRAPH_DATA_DIR,\nor the server named by KARTOGRAPH_DB_URL / KARTOGRAPH_DB_HOST) under an advisory lock.",
@@ -152,6 +84,9 @@ const commands: Record<string, Command> = {
       process.stdout.write("migrations applied\n");
     },
   },
+  worker: workerCommand,
+  reconcile: reconcileCommand,
+  outbox: outboxCommand,
 };
 
 function mainUsage(): string {

@@ -23,6 +23,10 @@ import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
 import { apiKeyRoutes } from "./presentation/api-key-routes.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
 import { userRoutes } from "./presentation/user-routes.js";
+import { ObservationContext } from "../shared-kernel/observation-context.js";
+import { GroupService } from "./application/group-service.js";
+import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
+import { registerGroupRoutes } from "./presentation/group-routes.js";
 
 export interface IamModuleDependencies {
   readonly config: AppConfig;
@@ -97,6 +101,13 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     probe: pinoApiKeyProbe(logger),
   });
   const users = new UserService(repositories.users);
+  // Reads go to the primary: a replica could miss a write the same client just made.
+  const groups = new GroupService({
+    unitOfWork: deps.unitOfWork,
+    reads: repositories,
+    authorization,
+    probe: new PinoGroupServiceProbe(logger, ObservationContext.empty),
+  });
 
   return {
     routes: [
@@ -104,6 +115,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
       (server) => installAuthentication(server, authentication),
       apiKeyRoutes(apiKeys),
       userRoutes(users),
+      (server) => registerGroupRoutes(server, groups),
     ],
     async start() {},
   };

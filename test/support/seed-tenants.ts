@@ -36,13 +36,13 @@ export async function seedTenantMember(
     sql`INSERT INTO tenant_members (tenant_id, user_id, role) VALUES (${tenantId}, ${userId}, ${role})
         ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = excluded.role`,
   );
-  const zedToken = await authorization.writeRelationships([
+  const token = await authorization.writeRelationships([
     { operation: "delete", relationship: { resource: { type: "tenant", id: tenantId }, relation: role === "admin" ? "member" : "admin", subject: { type: "user", id: userId } } },
     { operation: "touch", relationship: { resource: { type: "tenant", id: tenantId }, relation: role, subject: { type: "user", id: userId } } },
   ]);
-  // Seeds bypass the outbox: move the revision so cached decisions are not reused, with the
-  // write's ZedToken so that later checks ask SpiceDB for at least this write's freshness.
-  await bumpAuthzRevision(database.db, zedToken);
+  // Seeds bypass the outbox: move the revision (with this write's ZedToken) so that cached
+  // decisions are not reused and later reads are at least as fresh as the seed.
+  await bumpAuthzRevision(database.db, token);
 }
 
 /** Removes the user from the tenant in both stores. */
@@ -53,6 +53,6 @@ export async function removeTenantMember(
   userId: string,
 ): Promise<void> {
   await database.db.execute(sql`DELETE FROM tenant_members WHERE tenant_id = ${tenantId} AND user_id = ${userId}`);
-  const zedToken = await authorization.deleteRelationships({ resourceType: "tenant", resourceId: tenantId, subjectType: "user", subjectId: userId });
-  await bumpAuthzRevision(database.db, zedToken);
+  const token = await authorization.deleteRelationships({ resourceType: "tenant", resourceId: tenantId, subjectType: "user", subjectId: userId });
+  await bumpAuthzRevision(database.db, token);
 }

@@ -1,6 +1,8 @@
 import type { Queryable } from "../../platform/database/database.js";
 import type { Repositories } from "../ports/repositories.js";
 import { DrizzleApiKeyRepository } from "./drizzle-api-key-repository.js";
+import { DrizzleGroupRepository } from "./drizzle-group-repository.js";
+import { DrizzleTenantMemberDirectory } from "./drizzle-tenant-member-directory.js";
 import { DrizzleUserRepository } from "./drizzle-user-repository.js";
 
 /** Repositories over one connection or transaction. */
@@ -8,8 +10,9 @@ export function createRepositories(db: Queryable): Repositories {
   return {
     tenants: {},
     workspaces: {},
-    groups: {},
+    groups: new DrizzleGroupRepository(db),
     users: new DrizzleUserRepository(db),
     apiKeys: new DrizzleApiKeyRepository(db),
+    tenantMemberDirectory: new DrizzleTenantMemberDirectory(db),
   };
 }

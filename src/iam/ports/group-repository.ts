@@ -1,3 +1,37 @@
-/** Persistence of the group aggregate. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface GroupRepository {}
+import type { Group } from "../domain/group.js";
+import type { GroupWorkspaceGrant } from "../domain/group-workspace-grant.js";
+
+/**
+ * Persistence of the group aggregate (tables groups and group_members) and of the group side of
+ * workspace grants (workspace_members rows with member_type 'group'). Groups come back hydrated
+ * with their members.
+ */
+export interface GroupRepository {
+  /** Inserts a new group and its members. ConflictError when its tenant has a group of that name. */
+  add(group: Group): Promise<void>;
+  findById(groupId: string): Promise<Group | null>;
+  /**
+   * Loads the group and locks its row until the transaction ends, so that member changes and
+   * renames of one group run one after the other and the last-admin rule holds under concurrency.
+   */
+  lockById(groupId: string): Promise<Group | null>;
+  /** Like `lockById`, with the stronger lock a deletion needs (it also keeps new workspace grants out). */
+  lockForDeletion(groupId: string): Promise<Group | null>;
+  /**
+   * The groups of `tenantId` that `userId` belongs to, locked in id order (for removing a user
+   * from a tenant: their group roles go with them, unless they are a group's last admin).
+   */
+  lockGroupsOfMember(tenantId: string, userId: string): Promise<Group[]>;
+  /** The groups of `tenantId` among `groupIds` (others are ignored), by name, in a fixed number of queries. */
+  listByIds(tenantId: string, groupIds: readonly string[]): Promise<Group[]>;
+  /** Writes a rename and member changes. ConflictError when the new name is taken in the tenant. */
+  save(group: Group): Promise<void>;
+  /**
+   * The workspace roles the group holds, with each workspace's other admins counted. Locks those
+   * workspaces and their admin rows (in id order), so that no concurrent change can leave one of
+   * them without an admin while the group's grants are being removed.
+   */
+  lockWorkspaceGrants(groupId: string): Promise<GroupWorkspaceGrant[]>;
+  /** Deletes a group marked deleted: its workspace grants first, then the group and its members. */
+  remove(group: Group): Promise<void>;
+}

@@ -1,5 +1,6 @@
 import type { ApiKeyRepository } from "./api-key-repository.js";
 import type { GroupRepository } from "./group-repository.js";
+import type { TenantMemberDirectory } from "./tenant-member-directory.js";
 import type { TenantRepository } from "./tenant-repository.js";
 import type { UserRepository } from "./user-repository.js";
 import type { WorkspaceRepository } from "./workspace-repository.js";
@@ -11,4 +12,5 @@ export interface Repositories {
   readonly groups: GroupRepository;
   readonly users: UserRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly tenantMemberDirectory: TenantMemberDirectory;
 }

@@ -63,9 +63,9 @@ async function writeSchema(client: v1.ZedClientInterface, where: string): Promis
       `SpiceDB at ${where}`,
     );
   } catch (error) {
-    throw new SpiceDbStartError(
-      `Cannot write the permission schema to SpiceDB at ${where}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    // gRPC appends an empty "Resolution note:" to connection failures; it only adds noise.
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/\s*Resolution note:\s*$/, "");
+    throw new SpiceDbStartError(`Cannot write the permission schema to SpiceDB at ${where}: ${reason}`);
   }
 }
 

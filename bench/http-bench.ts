@@ -1,0 +1,63 @@
+/**
+ * GET /health throughput of the served CLI (embedded mode) under autocannon, next to a bare
+ * Fastify hello-world measured the same way in the same run.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { load, serve, serveBareFastify, type BenchResult, type BenchScenario, type LoadFigures } from "./bench-kit.js";
+
+const CONNECTIONS = 50;
+const SECONDS = 5;
+
+async function measure(start: () => ReturnType<typeof serve>): Promise<LoadFigures> {
+  const served = await start();
+  try {
+    return await load(`${served.baseUrl}/health`, { connections: CONNECTIONS, seconds: SECONDS });
+  } finally {
+    await served.stop();
+  }
+}
+
+async function run(): Promise<BenchResult[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), "kiam-bench-http-"));
+  try {
+    const bare = await measure(serveBareFastify);
+    const info = await measure(() => serve({ env: { KARTOGRAPH_DATA_DIR: dataDir, LOG_LEVEL: "info" } }));
+    const quiet = await measure(() => serve({ env: { KARTOGRAPH_DATA_DIR: dataDir, LOG_LEVEL: "warn" } }));
+    const load = `${CONNECTIONS} connections, ${SECONDS} s`;
+    const failures = (figures: LoadFigures) => (figures.non2xx + figures.errors > 0 ? `; ${figures.non2xx} non-2xx, ${figures.errors} errors` : "");
+    return [
+      {
+        metric: "GET /health throughput (LOG_LEVEL=info)",
+        value: info.requestsPerSecond,
+        unit: "req/s",
+        baseline: { label: "bare Fastify hello-world", value: bare.requestsPerSecond },
+        note: load + failures(info),
+      },
+      {
+        metric: "GET /health throughput (LOG_LEVEL=warn)",
+        value: quiet.requestsPerSecond,
+        unit: "req/s",
+        baseline: { label: "bare Fastify hello-world", value: bare.requestsPerSecond },
+        note: load + failures(quiet),
+      },
+      {
+        metric: "GET /health p50 latency (LOG_LEVEL=info)",
+        value: info.p50Ms,
+        unit: "ms",
+        baseline: { label: "bare Fastify hello-world", value: bare.p50Ms },
+      },
+      {
+        metric: "GET /health p99 latency (LOG_LEVEL=info)",
+        value: info.p99Ms,
+        unit: "ms",
+        baseline: { label: "bare Fastify hello-world", value: bare.p99Ms },
+      },
+    ];
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export const scenarios: BenchScenario[] = [{ name: "http-health", run }];

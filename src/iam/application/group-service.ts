@@ -1,0 +1,300 @@
+/**
+ * Use cases of groups, scoped to the caller's tenant. Permissions come from the authorization
+ * engine (group view / manage); membership facts and the last-admin rule come from PostgreSQL,
+ * read under row locks inside the unit of work.
+ *
+ * Visibility (DESIGN §3.3): a group the caller cannot view, or one of another tenant, is "not
+ * found" on every operation; "forbidden" only when the caller can view it but not manage it.
+ */
+import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
+import { newUlid } from "../../shared-kernel/ids.js";
+import { ObservationContext } from "../../shared-kernel/observation-context.js";
+import { ConflictError, ForbiddenError, IamError, InvalidInputError, LastAdminError, NotFoundError } from "../domain/errors.js";
+import { Group, type GroupMember } from "../domain/group.js";
+import type { GroupRole } from "../domain/roles.js";
+import type { Repositories } from "../ports/repositories.js";
+import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
+import type { Caller } from "./caller.js";
+import type { GroupOperation, GroupServiceProbe } from "./group-service-probe.js";
+
+export interface GroupDetails {
+  readonly id: string;
+  readonly name: string;
+  /** Admins first, then members. */
+  readonly members: readonly GroupMember[];
+}
+
+/** Who to add: a user id, or an email matched case-insensitively among the tenant's members. */
+export type MemberReference = { readonly userId: string } | { readonly email: string };
+
+export interface GroupServiceDependencies {
+  readonly unitOfWork: UnitOfWork;
+  /** Repositories for reads outside a transaction. Must see committed writes at once (the primary). */
+  readonly reads: Repositories;
+  readonly authorization: AuthorizationPort;
+  readonly probe: GroupServiceProbe;
+  readonly clock?: () => Date;
+}
+
+const GROUP_NOT_FOUND = "Group not found";
+
+export class GroupService {
+  private readonly unitOfWork: UnitOfWork;
+  private readonly reads: Repositories;
+  private readonly authorization: AuthorizationPort;
+  private readonly probe: GroupServiceProbe;
+  private readonly clock: () => Date;
+
+  constructor(deps: GroupServiceDependencies) {
+    this.unitOfWork = deps.unitOfWork;
+    this.reads = deps.reads;
+    this.authorization = deps.authorization;
+    this.probe = deps.probe;
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  /** Creates a group in the caller's tenant; the caller becomes its admin. No permission needed beyond the tenant. */
+  createGroup(caller: Caller, name: string, context = ObservationContext.empty): Promise<GroupDetails> {
+    const probe = this.probeFor(caller, context);
+    return this.observed(probe, "create", null, async () => {
+      // Built inside the work: the unit of work may run it again after a deadlock.
+      const group = await this.unitOfWork.run(async (tx) => {
+        const group = Group.create({
+          id: newUlid(),
+          tenantId: caller.tenantId,
+          name,
+          creatorId: caller.userId,
+          now: this.clock(),
+        });
+        await tx.repositories.groups.add(group);
+        tx.record(...group.pullEvents());
+        return group;
+      });
+      probe.groupCreated(group.id, group.name);
+      return detailsOf(group);
+    });
+  }
+
+  /** The groups of the caller's tenant the caller can view (members, admins, tenant admins). */
+  listGroups(caller: Caller, context = ObservationContext.empty): Promise<GroupDetails[]> {
+    const probe = this.probeFor(caller, context);
+    return this.observed(probe, "list", null, async () => {
+      const visible = await this.authorization.lookupResources("group", "view", { type: "user", id: caller.userId });
+      const groups = await this.reads.groups.listByIds(caller.tenantId, visible);
+      return groups.map(detailsOf);
+    });
+  }
+
+  getGroup(caller: Caller, groupId: string, context = ObservationContext.empty): Promise<GroupDetails> {
+    const probe = this.probeFor(caller, context);
+    return this.observed(probe, "get", groupId, async () => detailsOf(await this.visibleGroup(caller, groupId)));
+  }
+
+  listMembers(caller: Caller, groupId: string, context = ObservationContext.empty): Promise<GroupMember[]> {
+    const probe = this.probeFor(caller, context);
+    return this.observed(probe, "list_members", groupId, async () => (await this.visibleGroup(caller, groupId)).memberList);
+  }
+
+  /** Renaming to the current name succeeds without a change. */
+  renameGroup(caller: Caller, groupId: string, name: string, context = ObservationContext.empty): Promise<GroupDetails> {
+    const probe = this.probeFor(caller, context);
+    return this.observed(probe, "rename", groupId, async () => {
+      await this.requireManage(caller, groupId, probe);
+      const { group, changed } = await this.unitOfWork.run(async (tx) => {
+        const group = await this.lockGroup(tx, caller, groupId);
+        group.rename(name);
+        if (group.nameChanged) await tx.repositories.groups.save(group);
+        return { group, changed: group.nameChanged };
+      });
+      if (changed) probe.groupRenamed(groupId, group.name);
+      return detailsOf(group);
+    });
+  }
+
+  /**
+   * Deletes the group and, in the same transaction, every workspace role it holds (no grant to a
+   * missing group is left behind). Refused while the group is the only admin of a workspace.
+   */
+  deleteGroup(caller: Caller, groupId: string, context = ObservationContext.empty): Promise<void> {
+    const probe = this.probeFor(caller, context);
+    return this.observed(probe, "delete", groupId, async () => {
+      await this.requireManage(caller, groupId, probe);
+      const grantsRemoved = await this.unitOfWork.run(async (tx) => {
+        const groups = tx.repositories.groups;
+        // Lock order workspaces → group, the order in which workspace changes reach a group
+        // (a new grant's foreign key waits on the group row), so the two never deadlock.
+        await groups.lockWorkspaceGrants(groupId);
+        const group = await groups.lockForDeletion(groupId);
+        if (group === null || group.tenantId !== caller.tenantId) throw new NotFoundError(GROUP_NOT_FOUND);
+        // Again under the group lock: grants committed meanwhile are included, none can follow.
+        const grants = await groups.lockWorkspaceGrants(groupId);
+        group.markDeleted(grants, this.clock());
+        await groups.remove(group);
+        tx.record(...group.pullEvents());
+        return grants.length;
+      });
+      probe.groupDeleted(groupId, grantsRemoved);
+    });
+  }
+
+  /**
+   * Adds a member of the caller's tenant to the group, or replaces their role. The same role
+   * again is an idempotent success.
+   */
+  addMember(
+    caller: Caller,
+    groupId: string,
+    who: MemberReference,
+    role: GroupRole,
+    context = ObservationContext.empty,
+  ): Promise<GroupMember> {
+    const probe = this.probeFor(caller, context);
+    return this.observed(probe, "add_member", groupId, async () => {
+      // Permission first: nothing about users is looked up for a caller who may not manage the group.
+      await this.requireManage(caller, groupId, probe);
+      const { userId, outcome } = await this.unitOfWork.run(async (tx) => {
+        // Lock order tenant membership → group, as tenant-level changes reach groups.
+        const userId = await this.resolveTenantMember(tx, caller.tenantId, who);
+        const group = await this.lockGroup(tx, caller, groupId);
+        const outcome = group.addMember(userId, role, this.clock());
+        if (outcome !== "unchanged") {
+          await tx.repositories.groups.save(group);
+          tx.record(...group.pullEvents());
+        }
+        return { userId, outcome };
+      });
+      if (outcome === "added") probe.memberAdded(groupId, userId, role);
+      if (outcome === "role_changed") probe.memberRoleChanged(groupId, userId, role);
+      return { userId, role };
+    });
+  }
+
+  /** Setting the role a member already holds succeeds without a change. */
+  changeMemberRole(
+    caller: Caller,
+    groupId: string,
+    userId: string,
+    role: GroupRole,
+    context = ObservationContext.empty,
+  ): Promise<GroupMember> {
+    const probe = this.probeFor(caller, context);
+    return this.observed(probe, "change_member_role", groupId, async () => {
+      await this.requireManage(caller, groupId, probe);
+      const changed = await this.unitOfWork.run(async (tx) => {
+        const group = await this.lockGroup(tx, caller, groupId);
+        group.changeMemberRole(userId, role, this.clock());
+        const events = group.pullEvents();
+        if (events.length === 0) return false;
+        await tx.repositories.groups.save(group);
+        tx.record(...events);
+        return true;
+      });
+      if (changed) probe.memberRoleChanged(groupId, userId, role);
+      return { userId, role };
+    });
+  }
+
+  removeMember(caller: Caller, groupId: string, userId: string, context = ObservationContext.empty): Promise<void> {
+    const probe = this.probeFor(caller, context);
+    return this.observed(probe, "remove_member", groupId, async () => {
+      await this.requireManage(caller, groupId, probe);
+      await this.unitOfWork.run(async (tx) => {
+        const group = await this.lockGroup(tx, caller, groupId);
+        group.removeMember(userId, this.clock());
+        await tx.repositories.groups.save(group);
+        tx.record(...group.pullEvents());
+      });
+      probe.memberRemoved(groupId, userId);
+    });
+  }
+
+  private probeFor(caller: Caller, context: ObservationContext): GroupServiceProbe {
+    return this.probe.withContext(context.with({ userId: caller.userId, tenantId: caller.tenantId }));
+  }
+
+  /** Reports refusals of the last-admin rule and unexpected failures; domain errors pass through. */
+  private async observed<T>(
+    probe: GroupServiceProbe,
+    operation: GroupOperation,
+    groupId: string | null,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof LastAdminError) probe.lastAdminProtected(groupId ?? "", operation, error.message);
+      else if (!(error instanceof IamError)) probe.operationFailed(operation, groupId, error);
+      throw error;
+    }
+  }
+
+  /** The group, if it belongs to the caller's tenant and the caller can view it; else not found. */
+  private async visibleGroup(caller: Caller, groupId: string): Promise<Group> {
+    const group = await this.reads.groups.findById(groupId);
+    if (group === null || group.tenantId !== caller.tenantId) throw new NotFoundError(GROUP_NOT_FOUND);
+    const canView = await this.authorization.check({
+      resource: { type: "group", id: groupId },
+      permission: "view",
+      subject: { type: "user", id: caller.userId },
+    });
+    if (!canView) throw new NotFoundError(GROUP_NOT_FOUND);
+    return group;
+  }
+
+  /**
+   * Not found unless the caller can view the group and it belongs to their tenant; forbidden when
+   * they can view but not manage it. One round trip to the engine in the common case.
+   */
+  private async requireManage(caller: Caller, groupId: string, probe: GroupServiceProbe): Promise<void> {
+    const subject = { type: "user", id: caller.userId } as const;
+    const resource = { type: "group", id: groupId } as const;
+    const [canView, canManage] = await this.authorization.checkBulk([
+      { resource, permission: "view", subject },
+      { resource, permission: "manage", subject },
+    ]);
+    if (!canView) throw new NotFoundError(GROUP_NOT_FOUND);
+    if (canManage) return; // the tenant is checked under the lock, inside the transaction
+    const group = await this.reads.groups.findById(groupId);
+    if (group === null || group.tenantId !== caller.tenantId) throw new NotFoundError(GROUP_NOT_FOUND);
+    probe.permissionDenied(groupId, "manage");
+    throw new ForbiddenError(`User ${caller.userId} lacks manage permission on group ${groupId}`);
+  }
+
+  private async lockGroup(tx: TransactionContext, caller: Caller, groupId: string): Promise<Group> {
+    const group = await tx.repositories.groups.lockById(groupId);
+    // Gone since the permission check, or a group of another tenant: the same answer.
+    if (group === null || group.tenantId !== caller.tenantId) throw new NotFoundError(GROUP_NOT_FOUND);
+    return group;
+  }
+
+  private async resolveTenantMember(tx: TransactionContext, tenantId: string, who: MemberReference): Promise<string> {
+    const directory = tx.repositories.tenantMemberDirectory;
+    if ("email" in who) {
+      const email = who.email.trim().toLowerCase();
+      const ids = await directory.findIdsByEmail(tenantId, email);
+      if (ids.length === 0) {
+        throw new NotFoundError(
+          `No member of this tenant has the email "${email}". They must sign in and join the tenant before they can be added.`,
+        );
+      }
+      if (ids.length > 1) {
+        throw new ConflictError(`Several members of this tenant have the email "${email}"; add the user by user_id instead.`);
+      }
+      const userId = ids[0] as string;
+      if (!(await directory.holdMembership(tenantId, userId))) {
+        throw new NotFoundError(`No member of this tenant has the email "${email}".`); // left the tenant just now
+      }
+      return userId;
+    }
+    const userId = who.userId.trim();
+    if (userId === "") throw new InvalidInputError("Invalid user ID format");
+    if (!(await directory.holdMembership(tenantId, userId))) {
+      throw new InvalidInputError(`User ${userId} is not a member of this tenant`);
+    }
+    return userId;
+  }
+}
+
+function detailsOf(group: Group): GroupDetails {
+  return { id: group.id, name: group.name, members: group.memberList };
+}

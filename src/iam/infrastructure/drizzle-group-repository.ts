@@ -1,0 +1,207 @@
+/**
+ * Groups in PostgreSQL: the groups row, its group_members rows, and the workspace_members rows
+ * that grant the group roles on workspaces. Name uniqueness per tenant is the database's job
+ * (uq_groups_tenant_name); a violation, also one caused by a concurrent request, becomes a
+ * ConflictError.
+ */
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { queryRows, type Queryable } from "../../platform/database/database.js";
+import { violates } from "../../platform/database/database-errors.js";
+import { groupMembers, groups } from "../../platform/database/schema.js";
+import { ConflictError } from "../domain/errors.js";
+import { Group, type GroupMember } from "../domain/group.js";
+import type { GroupWorkspaceGrant } from "../domain/group-workspace-grant.js";
+import { isGroupRole, isWorkspaceRole, type GroupRole, type WorkspaceRole } from "../domain/roles.js";
+import type { GroupRepository } from "../ports/group-repository.js";
+
+const UNIQUE_NAME = "uq_groups_tenant_name";
+/** Ids per statement when listing, far below PostgreSQL's 65,535 parameters. */
+const IDS_PER_QUERY = 10_000;
+
+type GroupRow = { id: string; tenantId: string; name: string };
+type MemberRow = { groupId: string; userId: string; role: string };
+
+export class DrizzleGroupRepository implements GroupRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async add(group: Group): Promise<void> {
+    try {
+      await this.db.insert(groups).values({ id: group.id, tenantId: group.tenantId, name: group.name });
+    } catch (error) {
+      if (violates(error, UNIQUE_NAME)) throw new ConflictError("A group with this name already exists");
+      throw error;
+    }
+    await this.writeMembers(group);
+  }
+
+  findById(groupId: string): Promise<Group | null> {
+    return this.loadOne(groupId, null);
+  }
+
+  lockById(groupId: string): Promise<Group | null> {
+    // NO KEY UPDATE: serialises changes to this group without blocking workspace grants that only
+    // reference it (their foreign key check takes KEY SHARE).
+    return this.loadOne(groupId, "no key update");
+  }
+
+  lockForDeletion(groupId: string): Promise<Group | null> {
+    return this.loadOne(groupId, "update");
+  }
+
+  async listByIds(tenantId: string, groupIds: readonly string[]): Promise<Group[]> {
+    const found: Group[] = [];
+    for (let start = 0; start < groupIds.length; start += IDS_PER_QUERY) {
+      const ids = groupIds.slice(start, start + IDS_PER_QUERY);
+      const rows = await this.db
+        .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name })
+        .from(groups)
+        .where(and(eq(groups.tenantId, tenantId), inArray(groups.id, ids)));
+      if (rows.length === 0) continue;
+      const memberRows = await this.db
+        .select({ groupId: groupMembers.groupId, userId: groupMembers.userId, role: groupMembers.role })
+        .from(groupMembers)
+        .where(
+          inArray(
+            groupMembers.groupId,
+            rows.map((row) => row.id),
+          ),
+        );
+      found.push(...hydrate(rows, memberRows));
+    }
+    return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
+  }
+
+  async lockGroupsOfMember(tenantId: string, userId: string): Promise<Group[]> {
+    const rows = await this.db
+      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name })
+      .from(groups)
+      .where(
+        and(
+          eq(groups.tenantId, tenantId),
+          inArray(
+            groups.id,
+            this.db.select({ id: groupMembers.groupId }).from(groupMembers).where(eq(groupMembers.userId, userId)),
+          ),
+        ),
+      )
+      .orderBy(asc(groups.id))
+      .for("no key update");
+    if (rows.length === 0) return [];
+    const memberRows = await this.db
+      .select({ groupId: groupMembers.groupId, userId: groupMembers.userId, role: groupMembers.role })
+      .from(groupMembers)
+      .where(
+        inArray(
+          groupMembers.groupId,
+          rows.map((row) => row.id),
+        ),
+      );
+    return hydrate(rows, memberRows);
+  }
+
+  async save(group: Group): Promise<void> {
+    if (group.nameChanged) {
+      try {
+        await this.db.update(groups).set({ name: group.name, updatedAt: sql`now()` }).where(eq(groups.id, group.id));
+      } catch (error) {
+        if (violates(error, UNIQUE_NAME)) throw new ConflictError(`Group '${group.name}' already exists in tenant`);
+        throw error;
+      }
+    }
+    await this.writeMembers(group);
+  }
+
+  async lockWorkspaceGrants(groupId: string): Promise<GroupWorkspaceGrant[]> {
+    // The workspaces first, in id order (the order every deleter uses, so two never deadlock),
+    // then their admin rows: whether the workspace side serialises on the workspace row or on
+    // the member rows, it waits for this transaction.
+    const grants = await queryRows<{ workspace_id: string; workspace_name: string; role: string }>(
+      this.db,
+      sql`SELECT w.id AS workspace_id, w.name AS workspace_name, wm.role
+            FROM workspace_members wm JOIN workspaces w ON w.id = wm.workspace_id
+           WHERE wm.group_id = ${groupId}
+           ORDER BY w.id
+             FOR UPDATE OF w`,
+    );
+    if (grants.length === 0) return [];
+    const admins = await queryRows<{ workspace_id: string; member_type: string; member_id: string }>(
+      this.db,
+      sql`SELECT workspace_id, member_type, member_id
+            FROM workspace_members
+           WHERE role = 'admin'
+             AND workspace_id IN (SELECT workspace_id FROM workspace_members WHERE group_id = ${groupId})
+           ORDER BY workspace_id, member_type, member_id
+             FOR UPDATE`,
+    );
+    const otherAdmins = new Map<string, number>();
+    for (const admin of admins) {
+      if (admin.member_type === "group" && admin.member_id === groupId) continue;
+      otherAdmins.set(admin.workspace_id, (otherAdmins.get(admin.workspace_id) ?? 0) + 1);
+    }
+    return grants.map((grant) => ({
+      workspaceId: grant.workspace_id,
+      workspaceName: grant.workspace_name,
+      role: workspaceRoleOf(grant.role),
+      otherAdminCount: otherAdmins.get(grant.workspace_id) ?? 0,
+    }));
+  }
+
+  async remove(group: Group): Promise<void> {
+    if (!group.isDeleted) throw new Error(`Group ${group.id} must be marked deleted (recording its events) before removal`);
+    // Grants first: fk_workspace_members_group refuses to delete a group that still holds any.
+    await queryRows(this.db, sql`DELETE FROM workspace_members WHERE group_id = ${group.id}`);
+    await this.db.delete(groups).where(eq(groups.id, group.id));
+  }
+
+  private async loadOne(groupId: string, lock: "update" | "no key update" | null): Promise<Group | null> {
+    const query = this.db
+      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name })
+      .from(groups)
+      .where(eq(groups.id, groupId));
+    const rows = lock === null ? await query : await query.for(lock);
+    if (rows.length === 0) return null;
+    const memberRows = await this.db
+      .select({ groupId: groupMembers.groupId, userId: groupMembers.userId, role: groupMembers.role })
+      .from(groupMembers)
+      .where(eq(groupMembers.groupId, groupId))
+      .orderBy(asc(groupMembers.userId));
+    return hydrate(rows, memberRows)[0] ?? null;
+  }
+
+  private async writeMembers(group: Group): Promise<void> {
+    const { upserted, removed } = group.memberChanges();
+    if (upserted.length > 0) {
+      await this.db
+        .insert(groupMembers)
+        .values(upserted.map((member) => ({ groupId: group.id, userId: member.userId, role: member.role })))
+        .onConflictDoUpdate({ target: [groupMembers.groupId, groupMembers.userId], set: { role: sql`excluded.role` } });
+    }
+    if (removed.length > 0) {
+      await this.db
+        .delete(groupMembers)
+        .where(and(eq(groupMembers.groupId, group.id), inArray(groupMembers.userId, [...removed])));
+    }
+  }
+}
+
+function hydrate(rows: readonly GroupRow[], memberRows: readonly MemberRow[]): Group[] {
+  const membersOf = new Map<string, GroupMember[]>();
+  for (const row of memberRows) {
+    const list = membersOf.get(row.groupId) ?? [];
+    list.push({ userId: row.userId, role: groupRoleOf(row.role) });
+    membersOf.set(row.groupId, list);
+  }
+  return rows.map((row) =>
+    Group.restore({ id: row.id, tenantId: row.tenantId, name: row.name, members: membersOf.get(row.id) ?? [] }),
+  );
+}
+
+function groupRoleOf(value: string): GroupRole {
+  if (!isGroupRole(value)) throw new Error(`Stored group role '${value}' is not a group role`);
+  return value;
+}
+
+function workspaceRoleOf(value: string): WorkspaceRole {
+  if (!isWorkspaceRole(value)) throw new Error(`Stored workspace role '${value}' is not a workspace role`);
+  return value;
+}

@@ -1,0 +1,259 @@
+/**
+ * HTTP routes of groups (`/iam/groups`), keeping the reference contract (paths, fields, status
+ * codes) except where DESIGN decides otherwise: invisible groups are 404 on every route, the last
+ * admin is 409, same-role re-add is 201, adding by email works, unknown body fields are 422.
+ */
+import type { FastifyRequest } from "fastify";
+import { Type, type Static } from "typebox";
+import { HttpError, validationError } from "../../platform/http/http-error.js";
+import type { HttpServer } from "../../platform/http/http-server.js";
+import { normaliseUlid } from "../../shared-kernel/ids.js";
+import { ObservationContext } from "../../shared-kernel/observation-context.js";
+import type { GroupDetails, GroupService, MemberReference } from "../application/group-service.js";
+import type { GroupMember } from "../domain/group.js";
+import { GROUP_NAME_MAX_LENGTH } from "../domain/group-name.js";
+import { answering } from "./error-mapping.js";
+import { callerOf } from "./request-context.js";
+
+const USER_ID_MAX_LENGTH = 255;
+
+const GroupRoleSchema = Type.Union([Type.Literal("admin"), Type.Literal("member")]);
+
+const GroupMemberSchema = Type.Object({ user_id: Type.String(), role: GroupRoleSchema });
+const GroupSchema = Type.Object({
+  id: Type.String({ description: "ULID" }),
+  name: Type.String(),
+  members: Type.Array(GroupMemberSchema),
+});
+const Detail = Type.Object({ detail: Type.Unknown() });
+
+const GroupNameBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: GROUP_NAME_MAX_LENGTH }) },
+  { additionalProperties: false },
+);
+const AddMemberBody = Type.Object(
+  {
+    user_id: Type.Optional(Type.String({ minLength: 1 })),
+    email: Type.Optional(Type.String({ description: "Matched case-insensitively among the tenant's members" })),
+    role: GroupRoleSchema,
+  },
+  { additionalProperties: false },
+);
+const RoleBody = Type.Object({ role: GroupRoleSchema }, { additionalProperties: false });
+const GroupParams = Type.Object({ group_id: Type.String() });
+const MemberParams = Type.Object({ group_id: Type.String(), user_id: Type.String() });
+
+const ERRORS = { 400: Detail, 403: Detail, 404: Detail, 409: Detail, 422: Detail };
+const TAGS = ["groups"];
+
+function groupIdOf(raw: string): string {
+  const id = normaliseUlid(raw);
+  if (id === null) throw new HttpError(400, "Invalid group ID format");
+  return id;
+}
+
+function userIdOf(raw: string): string {
+  const id = raw.trim();
+  if (id === "" || [...id].length > USER_ID_MAX_LENGTH) throw new HttpError(400, "Invalid user ID format");
+  return id;
+}
+
+/** The model rule of the reference: whitespace-only names are a 422 on the name field. */
+function requireNonBlankName(name: string): void {
+  if (name.trim() === "") {
+    throw validationError([
+      {
+        type: "value_error",
+        loc: ["body", "name"],
+        msg: "Value error, Group name cannot be empty or whitespace-only",
+        input: name,
+        ctx: { error: {} },
+      },
+    ]);
+  }
+}
+
+/** Exactly one of user_id / email; a blank email counts as absent. */
+function memberReferenceOf(body: Static<typeof AddMemberBody>): MemberReference {
+  const email = body.email?.trim().toLowerCase() || undefined;
+  const modelError = (message: string) =>
+    validationError([{ type: "value_error", loc: ["body"], msg: `Value error, ${message}`, input: body, ctx: { error: {} } }]);
+  if (body.user_id !== undefined && email !== undefined) throw modelError("Provide either user_id or email, not both");
+  if (body.user_id !== undefined) return { userId: body.user_id };
+  if (email !== undefined) return { email };
+  throw modelError("Either user_id or email is required");
+}
+
+const memberBody = (member: GroupMember) => ({ user_id: member.userId, role: member.role });
+const groupBody = (group: GroupDetails) => ({ id: group.id, name: group.name, members: group.members.map(memberBody) });
+const observationOf = (request: FastifyRequest) => ObservationContext.of({ requestId: request.id });
+
+export function registerGroupRoutes(server: HttpServer, groups: GroupService): void {
+  server.get(
+    "/iam/groups",
+    {
+      config: { auth: "tenant" },
+      schema: {
+        tags: TAGS,
+        summary: "List the groups of the tenant the caller can view",
+        response: { 200: Type.Array(GroupSchema) },
+      },
+    },
+    async (request) => {
+      const list = await answering(() => groups.listGroups(callerOf(request), observationOf(request)));
+      return list.map(groupBody);
+    },
+  );
+
+  server.post(
+    "/iam/groups",
+    {
+      config: { auth: "tenant" },
+      schema: {
+        tags: TAGS,
+        summary: "Create a group; the caller becomes its admin",
+        body: GroupNameBody,
+        response: { 201: GroupSchema, ...ERRORS },
+      },
+    },
+    async (request, reply) => {
+      requireNonBlankName(request.body.name);
+      const group = await answering(() => groups.createGroup(callerOf(request), request.body.name, observationOf(request)));
+      return reply.code(201).send(groupBody(group));
+    },
+  );
+
+  server.get(
+    "/iam/groups/:group_id",
+    {
+      config: { auth: "tenant" },
+      schema: { tags: TAGS, summary: "Get a group with its members", params: GroupParams, response: { 200: GroupSchema, ...ERRORS } },
+    },
+    async (request) => {
+      const groupId = groupIdOf(request.params.group_id);
+      return groupBody(await answering(() => groups.getGroup(callerOf(request), groupId, observationOf(request))));
+    },
+  );
+
+  server.patch(
+    "/iam/groups/:group_id",
+    {
+      config: { auth: "tenant" },
+      schema: {
+        tags: TAGS,
+        summary: "Rename a group (group admins)",
+        params: GroupParams,
+        body: GroupNameBody,
+        response: { 200: GroupSchema, ...ERRORS },
+      },
+    },
+    async (request) => {
+      requireNonBlankName(request.body.name);
+      const groupId = groupIdOf(request.params.group_id);
+      const group = await answering(() =>
+        groups.renameGroup(callerOf(request), groupId, request.body.name, observationOf(request)),
+      );
+      return groupBody(group);
+    },
+  );
+
+  server.delete(
+    "/iam/groups/:group_id",
+    {
+      config: { auth: "tenant" },
+      schema: {
+        tags: TAGS,
+        summary: "Delete a group and its workspace grants (group admins); 409 while it is a workspace's last admin",
+        params: GroupParams,
+        response: { 204: Type.Null(), ...ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const groupId = groupIdOf(request.params.group_id);
+      await answering(() => groups.deleteGroup(callerOf(request), groupId, observationOf(request)));
+      return reply.code(204).send(null);
+    },
+  );
+
+  server.post(
+    "/iam/groups/:group_id/members",
+    {
+      config: { auth: "tenant" },
+      schema: {
+        tags: TAGS,
+        summary: "Add a member by user_id or email, or replace their role (group admins)",
+        params: GroupParams,
+        body: AddMemberBody,
+        response: { 201: GroupMemberSchema, ...ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const who = memberReferenceOf(request.body);
+      const groupId = groupIdOf(request.params.group_id);
+      const target = "userId" in who ? { userId: userIdOf(who.userId) } : who;
+      const member = await answering(() =>
+        groups.addMember(callerOf(request), groupId, target, request.body.role, observationOf(request)),
+      );
+      return reply.code(201).send(memberBody(member));
+    },
+  );
+
+  server.get(
+    "/iam/groups/:group_id/members",
+    {
+      config: { auth: "tenant" },
+      schema: {
+        tags: TAGS,
+        summary: "List a group's members",
+        params: GroupParams,
+        response: { 200: Type.Array(GroupMemberSchema), ...ERRORS },
+      },
+    },
+    async (request) => {
+      const groupId = groupIdOf(request.params.group_id);
+      const members = await answering(() => groups.listMembers(callerOf(request), groupId, observationOf(request)));
+      return members.map(memberBody);
+    },
+  );
+
+  server.patch(
+    "/iam/groups/:group_id/members/:user_id",
+    {
+      config: { auth: "tenant" },
+      schema: {
+        tags: TAGS,
+        summary: "Change a member's role (group admins)",
+        params: MemberParams,
+        body: RoleBody,
+        response: { 200: GroupMemberSchema, ...ERRORS },
+      },
+    },
+    async (request) => {
+      const groupId = groupIdOf(request.params.group_id);
+      const userId = userIdOf(request.params.user_id);
+      const member = await answering(() =>
+        groups.changeMemberRole(callerOf(request), groupId, userId, request.body.role, observationOf(request)),
+      );
+      return memberBody(member);
+    },
+  );
+
+  server.delete(
+    "/iam/groups/:group_id/members/:user_id",
+    {
+      config: { auth: "tenant" },
+      schema: {
+        tags: TAGS,
+        summary: "Remove a member (group admins)",
+        params: MemberParams,
+        response: { 204: Type.Null(), ...ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const groupId = groupIdOf(request.params.group_id);
+      const userId = userIdOf(request.params.user_id);
+      await answering(() => groups.removeMember(callerOf(request), groupId, userId, observationOf(request)));
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,187 @@
+/**
+ * The built CLI as a child process: help for every command, start-up failures that end in one
+ * clear line, and a graceful shutdown that finishes the request in flight.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HAS_POSTGRES_SERVER } from "../support/test-database.js";
+import { ensureBuilt, runCli, startCli, type CliRun } from "../support/built-cli.js";
+
+let workDir: string;
+/** A data directory migrated once, so that the failure tests need not wait for a cold PGlite. */
+let dataDir: string;
+
+beforeAll(async () => {
+  ensureBuilt();
+  workDir = mkdtempSync(join(tmpdir(), "kiam-cli-"));
+  dataDir = join(workDir, "data");
+  const migrated = await runCli(["migrate"], { KARTOGRAPH_DATA_DIR: dataDir });
+  expect(migrated.stderr).toBe("");
+  expect(migrated.code).toBe(0);
+}, 240_000);
+
+afterAll(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+/** Exactly one non-empty line, and nothing that looks like a stack trace. */
+function expectOneClearLine(run: CliRun, pattern: RegExp): void {
+  expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).not.toBe(0);
+  expect(run.code).not.toBeNull();
+  const lines = run.stderr.split("\n").filter((line) => line.trim() !== "");
+  expect(lines, run.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^kartograph-iam: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+  expect(run.stdout).not.toMatch(/^\s+at /m);
+}
+
+describe("kartograph-iam --help", () => {
+  it("lists the commands, and every command answers --help", async () => {
+    const main = await runCli(["--help"]);
+    expect(main.code).toBe(0);
+    expect(main.stdout).toMatch(/^Usage: kartograph-iam <command>/);
+    const commands = [...main.stdout.matchAll(/^ {2}(\S+) {2,}\S/gm)].map((m) => m[1] ?? "");
+    expect(commands).toEqual(expect.arrayContaining(["serve", "migrate"]));
+    for (const command of commands) {
+      for (const flag of ["--help", "-h"]) {
+        const help = await runCli([command, flag]);
+        expect(help.code, `${command} ${flag}`).toBe(0);
+        expect(help.stdout).toMatch(new RegExp(`^Usage: kartograph-iam ${command}\\b`));
+        expect(help.stderr).toBe("");
+      }
+    }
+  });
+
+  it("with no command prints the usage", async () => {
+    const run = await runCli([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: kartograph-iam <command>/);
+  });
+
+  it("refuses an unknown command and an unknown option, with the usage", async () => {
+    const unknown = await runCli(["frobnicate"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^kartograph-iam: unknown command "frobnicate"\nUsage: kartograph-iam <command>/);
+    const option = await runCli(["migrate", "--force"]);
+    expect(option.code).toBe(1);
+    expect(option.stderr).toMatch(/^kartograph-iam: Unknown option '--force'/);
+    expect(option.stderr).toContain("Usage: kartograph-iam migrate");
+  });
+});
+
+describe("kartograph-iam serve: start-up failures end with one clear line", () => {
+  it("a bad configuration value names the variable", async () => {
+    const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, PORT: "eighty" });
+    expectOneClearLine(run, /^kartograph-iam: PORT must be a whole number from 0 to 65535 \(got "eighty"\)$/);
+  });
+
+  it("an unwritable data directory names KARTOGRAPH_DATA_DIR", async () => {
+    const blocker = join(workDir, "a-file");
+    writeFileSync(blocker, "not a directory");
+    const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: join(blocker, "data") });
+    expectOneClearLine(run, /KARTOGRAPH_DATA_DIR .*a-file\/data is not a writable directory/);
+  });
+
+  it("an unreachable database names where it looked, without the password", async () => {
+    const run = await runCli(["serve"], { KARTOGRAPH_DB_URL: "postgresql://app:hunter2@127.0.0.1:1/iam" });
+    expectOneClearLine(run, /Cannot open the database \(PostgreSQL at 127\.0\.0\.1:1\/iam\)/);
+    expect(run.stderr).not.toContain("hunter2");
+  });
+
+  it("an unreachable SpiceDB names the endpoint", async () => {
+    const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, SPICEDB_ENDPOINT: "127.0.0.1:1", SPICEDB_USE_TLS: "false" });
+    expectOneClearLine(run, /Cannot write the permission schema to SpiceDB at 127\.0\.0\.1:1: .*UNAVAILABLE.*ECONNREFUSED 127\.0\.0\.1:1\.?$/);
+  });
+
+  it("a port in use names PORT", async () => {
+    const blocker: Server = createServer();
+    const port = await new Promise<number>((resolve) => {
+      blocker.listen(0, "127.0.0.1", () => resolve((blocker.address() as { port: number }).port));
+    });
+    try {
+      const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, PORT: String(port) });
+      expectOneClearLine(run, new RegExp(`^kartograph-iam: PORT must be a free port; 127\\.0\\.0\\.1:${port} is in use`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("LOG_LEVEL=debug adds the stack for diagnosis", async () => {
+    const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: join(workDir, "a-file", "data"), LOG_LEVEL: "debug" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^\s+at /m);
+  });
+});
+
+describe("kartograph-iam serve: graceful shutdown", () => {
+  it("on SIGTERM finishes the request in flight, then exits 0", async () => {
+    const cli = startCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, PORT: "0" });
+    try {
+      const ready = JSON.parse(await cli.waitForLine(/kartograph-iam ready/)) as { address: string };
+      const address = new URL(ready.address);
+      expect(Number(address.port)).toBeGreaterThan(0);
+
+      // A request whose body is still arriving is in flight until the last byte is sent.
+      const body = JSON.stringify({ name: "in flight" });
+      let responded = false;
+      const inFlight = request({
+        host: address.hostname,
+        port: address.port,
+        method: "POST",
+        path: "/health",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      });
+      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        inFlight.on("error", reject);
+        inFlight.on("response", (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          res.on("end", () => {
+            responded = true;
+            resolve({ status: res.statusCode ?? 0, body: text });
+          });
+        });
+      });
+      inFlight.write(body.slice(0, 5));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      cli.child.kill("SIGTERM");
+      await cli.waitForLine(/shutting down: finishing in-flight requests/);
+      expect(responded).toBe(false);
+      expect(cli.child.exitCode).toBeNull();
+
+      inFlight.end(body.slice(5));
+      const response = await answer;
+      expect(response.status).toBe(405);
+      expect(JSON.parse(response.body)).toEqual({ detail: "Method Not Allowed" });
+
+      const exit = await cli.exited;
+      expect(exit.code).toBe(0);
+      expect(exit.stderr).toBe("");
+      expect(exit.stdout).toMatch(/"msg":"stopped"/);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
+    }
+  });
+});
+
+describe.skipIf(!HAS_POSTGRES_SERVER)("kartograph-iam migrate on a PostgreSQL server", () => {
+  it("applies migrations and says so", async () => {
+    const { createTestDatabase } = await import("../support/test-database.js");
+    const database = await createTestDatabase("postgres");
+    try {
+      const run = await runCli(["migrate"], { KARTOGRAPH_DB_URL: database.url ?? "" });
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("migrations applied");
+    } finally {
+      await database.dispose();
+    }
+  });
+});
