@@ -34,7 +34,12 @@ const ApiKeyCreatedResponse = Type.Object({ ...apiKeyFields, secret: Type.String
 const CreateApiKeyBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: MAX_API_KEY_NAME_LENGTH }),
   expires_in_days: Type.Optional(
-    Type.Integer({ minimum: MIN_API_KEY_EXPIRY_DAYS, maximum: MAX_API_KEY_EXPIRY_DAYS, default: DEFAULT_API_KEY_EXPIRY_DAYS }),
+    // No schema `default`: Ajv would write it into the body, and 422s echo the body as sent.
+    Type.Integer({
+      minimum: MIN_API_KEY_EXPIRY_DAYS,
+      maximum: MAX_API_KEY_EXPIRY_DAYS,
+      description: `Days until the key expires (default ${DEFAULT_API_KEY_EXPIRY_DAYS})`,
+    }),
   ),
 });
 
