@@ -1,11 +1,13 @@
 import type { Queryable } from "../../platform/database/database.js";
 import type { Repositories } from "../ports/repositories.js";
+import { DrizzleTenantRepository } from "./drizzle-tenant-repository.js";
+import { DrizzleWorkspaceRepository } from "./drizzle-workspace-repository.js";
 
 /** Repositories over one connection or transaction. */
-export function createRepositories(_db: Queryable): Repositories {
+export function createRepositories(db: Queryable): Repositories {
   return {
-    tenants: {},
-    workspaces: {},
+    tenants: new DrizzleTenantRepository(db),
+    workspaces: new DrizzleWorkspaceRepository(db),
     groups: {},
     users: {},
     apiKeys: {},
