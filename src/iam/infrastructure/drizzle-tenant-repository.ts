@@ -108,13 +108,12 @@ export class DrizzleTenantRepository implements TenantRepository {
     return true;
   }
 
-  async addMemberIfAbsent(tenantId: string, userId: string, role: TenantRole): Promise<boolean> {
-    const inserted = await this.db
-      .insert(tenantMembers)
-      .values({ tenantId, userId, role })
-      .onConflictDoNothing()
-      .returning({ userId: tenantMembers.userId });
-    return inserted.length > 0;
+  async memberRole(tenantId: string, userId: string): Promise<TenantRole | null> {
+    const rows = await this.db
+      .select({ role: tenantMembers.role })
+      .from(tenantMembers)
+      .where(and(eq(tenantMembers.tenantId, tenantId), eq(tenantMembers.userId, userId)));
+    return (rows[0]?.role as TenantRole | undefined) ?? null;
   }
 
   async delete(tenant: Tenant): Promise<void> {

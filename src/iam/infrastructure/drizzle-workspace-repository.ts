@@ -174,30 +174,52 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
           .set({ name: state.name, updatedAt: state.updatedAt })
           .where(eq(workspaces.id, state.id));
       }
-      for (const removed of changes.deletes) {
-        await this.db
-          .delete(workspaceMembers)
-          .where(
-            and(
-              eq(workspaceMembers.workspaceId, state.id),
-              eq(workspaceMembers.memberType, removed.memberType),
-              eq(workspaceMembers.memberId, removed.memberId),
-            ),
-          );
-      }
-      if (changes.upserts.length > 0) {
-        await this.db
-          .insert(workspaceMembers)
-          .values(changes.upserts.map((m) => ({ workspaceId: state.id, memberType: m.memberType, memberId: m.memberId, role: m.role })))
-          .onConflictDoUpdate({
-            target: [workspaceMembers.workspaceId, workspaceMembers.memberType, workspaceMembers.memberId],
-            set: { role: sql`excluded.role` },
-          });
-      }
+      await this.writeMembers(workspace);
     } catch (error) {
       throw translateWriteError(error, state.name, state.parentWorkspaceId);
     }
     workspace.markPersisted();
+  }
+
+  private async writeMembers(workspace: Workspace): Promise<void> {
+    const { upserts, deletes } = workspace.changes();
+    for (const removed of deletes) {
+      await this.db
+        .delete(workspaceMembers)
+        .where(
+          and(
+            eq(workspaceMembers.workspaceId, workspace.id),
+            eq(workspaceMembers.memberType, removed.memberType),
+            eq(workspaceMembers.memberId, removed.memberId),
+          ),
+        );
+    }
+    if (upserts.length > 0) {
+      await this.db
+        .insert(workspaceMembers)
+        .values(upserts.map((m) => ({ workspaceId: workspace.id, memberType: m.memberType, memberId: m.memberId, role: m.role })))
+        .onConflictDoUpdate({
+          target: [workspaceMembers.workspaceId, workspaceMembers.memberType, workspaceMembers.memberId],
+          set: { role: sql`excluded.role` },
+        });
+    }
+  }
+
+  async insertIfAbsent(workspace: Workspace): Promise<boolean> {
+    // ON CONFLICT DO NOTHING keeps the transaction usable when a concurrent start-up won the race.
+    const inserted = await this.db
+      .insert(workspaces)
+      .values({ ...workspace.snapshot() })
+      .onConflictDoNothing()
+      .returning({ id: workspaces.id });
+    if (inserted.length === 0) return false;
+    try {
+      await this.writeMembers(workspace);
+    } catch (error) {
+      throw translateWriteError(error, workspace.name, workspace.parentWorkspaceId);
+    }
+    workspace.markPersisted();
+    return true;
   }
 
   async delete(list: readonly Workspace[]): Promise<void> {

@@ -39,8 +39,8 @@ export interface TenantRepository {
   save(tenant: Tenant): Promise<void>;
   /** Inserts the tenant unless its name is taken (concurrent start-ups); true when inserted. */
   insertIfAbsent(tenant: Tenant): Promise<boolean>;
-  /** Adds a member row unless the user already has one; true when added. */
-  addMemberIfAbsent(tenantId: string, userId: string, role: TenantRole): Promise<boolean>;
+  /** The user's role in the tenant, or null (a plain read, no lock). */
+  memberRole(tenantId: string, userId: string): Promise<TenantRole | null>;
   delete(tenant: Tenant): Promise<void>;
 
   /** IDs of users whose email matches, ignoring case. */

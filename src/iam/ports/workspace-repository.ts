@@ -23,6 +23,8 @@ export interface WorkspaceRepository {
    * parent or member that no longer exists is a NotFoundError / InvalidInputError.
    */
   save(workspace: Workspace): Promise<void>;
+  /** Inserts a new workspace unless a unique constraint says it exists already; true when inserted. */
+  insertIfAbsent(workspace: Workspace): Promise<boolean>;
   /** Deletes the rows of the workspaces, in the order given (children before parents). */
   delete(workspaces: readonly Workspace[]): Promise<void>;
   /** True when the group exists in the tenant (for group grants). */

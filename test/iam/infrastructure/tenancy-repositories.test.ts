@@ -39,6 +39,7 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
     expect(await plain().tenants.findById(tenant.id)).toEqual({ id: tenant.id, name: "acme" });
     expect(await plain().tenants.findByName("acme")).toEqual({ id: tenant.id, name: "acme" });
     expect(await plain().tenants.listMembers(tenant.id)).toEqual([{ userId: "alice", role: "admin" }]);
+    expect(await plain().tenants.memberRole(tenant.id, "alice")).toBe("admin");
     expect(await plain().tenants.listByIds([tenant.id, "01J00000000000000000000000"])).toEqual([{ id: tenant.id, name: "acme" }]);
   });
 
@@ -53,9 +54,12 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
     const first = Tenant.create({ name: "default", creatorId: null, now });
     expect(await inTransaction((r) => r.tenants.insertIfAbsent(first))).toBe(true);
     expect(await inTransaction((r) => r.tenants.insertIfAbsent(Tenant.create({ name: "default", creatorId: null, now })))).toBe(false);
-    expect(await inTransaction((r) => r.tenants.addMemberIfAbsent(first.id, "bob", "member"))).toBe(true);
-    expect(await inTransaction((r) => r.tenants.addMemberIfAbsent(first.id, "bob", "admin"))).toBe(false);
-    expect(await plain().tenants.listMembers(first.id)).toEqual([{ userId: "bob", role: "member" }]);
+    expect(await plain().tenants.memberRole(first.id, "bob")).toBeNull();
+    const root = Workspace.createRoot({ name: "default", tenantId: first.id, adminId: null, now });
+    expect(await inTransaction((r) => r.workspaces.insertIfAbsent(root))).toBe(true);
+    const second = Workspace.createRoot({ name: "other", tenantId: first.id, adminId: null, now });
+    expect(await inTransaction((r) => r.workspaces.insertIfAbsent(second))).toBe(false);
+    expect((await plain().workspaces.findRoot(first.id))?.id).toBe(root.id);
   });
 
   it("persists member changes made on a loaded tenant", async () => {
