@@ -7,11 +7,14 @@ import type { AppConfig } from "../platform/config/config.js";
 import type { DatabaseHandle } from "../platform/database/database.js";
 import type { RouteRegistrar } from "../platform/http/http-server.js";
 import type { Logger } from "../platform/logging/logger.js";
+import type { UnitOfWork } from "./ports/unit-of-work.js";
 
 export interface IamModuleDependencies {
   readonly config: AppConfig;
   readonly database: DatabaseHandle;
+  /** Decision-cached, always at least as fresh as the last applied write. */
   readonly authorization: AuthorizationPort;
+  readonly unitOfWork: UnitOfWork;
   readonly logger: Logger;
 }
 
