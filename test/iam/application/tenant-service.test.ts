@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuthenticatedUser, Caller } from "../../../src/iam/application/caller.js";
+import type { AuthenticatedUser } from "../../../src/iam/application/caller.js";
 import { ForbiddenError, NotFoundError } from "../../../src/iam/domain/errors.js";
 import { TEST_DATABASE_KINDS } from "../../support/test-database.js";
 import { createTenancyFixture, type TenancyFixture } from "../../support/tenancy-fixture.js";
