@@ -7,11 +7,20 @@ import type { AppConfig } from "../platform/config/config.js";
 import type { DatabaseHandle } from "../platform/database/database.js";
 import type { RouteRegistrar } from "../platform/http/http-server.js";
 import type { Logger } from "../platform/logging/logger.js";
+import { AuthenticationService } from "./application/authentication-service.js";
+import type { DefaultTenantAccess } from "./application/default-tenant-access.js";
 import { LoggingTenantServiceProbe } from "./application/tenant-service-probe.js";
 import { TenantService } from "./application/tenant-service.js";
 import { LoggingWorkspaceServiceProbe } from "./application/workspace-service-probe.js";
 import { WorkspaceService } from "./application/workspace-service.js";
+import { DevelopmentIssuer, DEVELOPMENT_ISSUER } from "./infrastructure/identity/development-issuer.js";
+import { DiscoveredKeySet } from "./infrastructure/identity/discovered-key-set.js";
+import { JwtVerifier } from "./infrastructure/identity/jwt-verifier.js";
+import { pinoAuthenticationProbe } from "./infrastructure/pino-authentication-probe.js";
 import { createRepositories } from "./infrastructure/repositories.js";
+import { Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js";
+import type { TokenVerifier } from "./ports/token-verifier.js";
+import { installAuthentication } from "./presentation/auth/authentication-hook.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { tenantRoutes } from "./presentation/tenant-routes.js";
 import { workspaceRoutes } from "./presentation/workspace-routes.js";
@@ -23,6 +32,11 @@ export interface IamModuleDependencies {
   readonly authorization: AuthorizationPort;
   readonly unitOfWork: UnitOfWork;
   readonly logger: Logger;
+  /**
+   * Single-tenant mode's default tenant. Implemented by the tenant service; tests may pass a
+   * purpose-built fake.
+   */
+  readonly defaultTenantAccess?: DefaultTenantAccess;
 }
 
 export interface IamModule {
@@ -31,34 +45,73 @@ export interface IamModule {
   start(): Promise<void>;
 }
 
+async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<TokenVerifier> {
+  const { oidc } = config;
+  if (oidc.issuerUrl !== null) {
+    const keys = new DiscoveredKeySet({
+      issuerUrl: oidc.issuerUrl,
+      onFetchFailure: (error, servingStaleKeys) =>
+        logger.warn({ err: error, serving_stale_keys: servingStaleKeys }, "could not fetch the identity provider's keys"),
+    });
+    return new JwtVerifier({ issuer: oidc.issuerUrl, audience: oidc.audience, keys });
+  }
+  // loadConfig refuses a missing issuer in production; this is the development issuer.
+  const issuer = await DevelopmentIssuer.open(config.database.dataDir);
+  logger.warn(
+    { key_directory: issuer.directory },
+    "no KARTOGRAPH_OIDC_ISSUER_URL: trusting the development issuer; get a token with `kartograph-iam token <username>`",
+  );
+  return new JwtVerifier({ issuer: DEVELOPMENT_ISSUER, audience: oidc.audience, keys: issuer.keySet() });
+}
+
 export async function createIamModule(deps: IamModuleDependencies): Promise<IamModule> {
-  const { config } = deps;
+  const { config, database, authorization, logger } = deps;
   // Reads go to the primary: a replica could lag behind the caller's own last write.
-  const repositories = createRepositories(deps.database.db);
+  const repositories = createRepositories(database.db);
   const workspaceService = new WorkspaceService({
     unitOfWork: deps.unitOfWork,
     repositories,
-    authorization: deps.authorization,
-    probe: new LoggingWorkspaceServiceProbe(deps.logger),
+    authorization,
+    probe: new LoggingWorkspaceServiceProbe(logger),
   });
   const tenantService = new TenantService({
     unitOfWork: deps.unitOfWork,
     repositories,
-    authorization: deps.authorization,
-    probe: new LoggingTenantServiceProbe(deps.logger),
+    authorization,
+    probe: new LoggingTenantServiceProbe(logger),
     settings: {
       singleTenantMode: config.iam.singleTenantMode,
       defaultTenantName: config.iam.defaultTenantName,
       defaultWorkspaceName: config.iam.defaultWorkspaceName,
     },
   });
+  const defaultTenant = deps.defaultTenantAccess ?? tenantService;
+  const secrets = new Sha256ApiKeySecrets();
+  const authentication = new AuthenticationService({
+    settings: {
+      userIdClaim: config.oidc.userIdClaim,
+      usernameClaim: config.oidc.usernameClaim,
+      singleTenantMode: config.iam.singleTenantMode,
+      bootstrapAdminUsernames: config.iam.bootstrapAdminUsernames,
+    },
+    tokens: await tokenVerifierFor(config, logger),
+    users: repositories.users,
+    apiKeys: repositories.apiKeys,
+    secrets,
+    authorization,
+    defaultTenant,
+    probe: pinoAuthenticationProbe(logger),
+  });
+
   return {
+    // Authentication first: its hook and request decorations exist before any IAM route.
     routes: [
+      (server) => installAuthentication(server, authentication),
       tenantRoutes(tenantService, { singleTenantMode: config.iam.singleTenantMode }),
       workspaceRoutes(workspaceService),
     ],
     async start() {
-      if (config.iam.singleTenantMode) await tenantService.ensureDefaultTenant();
+      if (config.iam.singleTenantMode) await defaultTenant.ensureDefaultTenant();
     },
   };
 }
