@@ -4,8 +4,9 @@
  */
 import type { AppConfig } from "./platform/config/config.js";
 import type { DatabaseHandle } from "./platform/database/database.js";
-import { appliedMigrationCount, openDatabase, shippedMigrationCount } from "./platform/database/open-database.js";
+import { openDatabase } from "./platform/database/open-database.js";
 import { buildHttpServer, type HttpServer } from "./platform/http/http-server.js";
+import { serviceHealthChecks } from "./platform/http/service-health-checks.js";
 import type { Logger } from "./platform/logging/logger.js";
 import { startSpiceDb, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
 import { createIamModule } from "./iam/iam-module.js";
@@ -51,16 +52,10 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     unitOfWork: outbox.unitOfWork,
     logger,
   });
-  const shipped = shippedMigrationCount();
   const server = await buildHttpServer({
     logger,
     corsOrigins: config.corsOrigins,
-    health: {
-      graphName: process.env["KARTOGRAPH_DB_GRAPH_NAME"] ?? "kartograph_graph",
-      pingDatabase: () => database.ping(),
-      migrationsCurrent: async () => (await appliedMigrationCount(database)) >= shipped,
-      pingAuthorization: () => spicedb.ping(),
-    },
+    health: serviceHealthChecks(database, spicedb, config.graphName),
     routes: [
       (server) => {
         if (database.kind === "postgres") {

@@ -16,7 +16,7 @@ import type { ApiKeyRepository } from "../ports/api-key-repository.js";
 import type { ApiKeySecrets } from "../ports/api-key-secrets.js";
 import type { TokenClaims, TokenVerifier } from "../ports/token-verifier.js";
 import type { UserRepository } from "../ports/user-repository.js";
-import type { AuthenticationProbe } from "./authentication-probe.js";
+import type { AuthenticationProbe } from "../ports/authentication-probe.js";
 import type { AuthenticatedUser, Caller } from "./caller.js";
 import type { DefaultTenantAccess } from "./default-tenant-access.js";
 import { ProvisionedUserCache } from "./provisioned-user-cache.js";

@@ -1,5 +1,5 @@
 import type { Logger } from "../../platform/logging/logger.js";
-import type { AuthenticationProbe } from "../application/authentication-probe.js";
+import type { AuthenticationProbe } from "../ports/authentication-probe.js";
 
 /** Authentication events as log lines. Rejections are debug: they are the caller's business. */
 export function pinoAuthenticationProbe(logger: Logger): AuthenticationProbe {

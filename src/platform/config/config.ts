@@ -62,6 +62,8 @@ export interface OutboxConfig {
 
 export interface AppConfig {
   readonly production: boolean;
+  /** Reported as `graph_name` by GET /health/db, as the reference does. */
+  readonly graphName: string;
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
@@ -138,22 +140,54 @@ function stringList(env: Env, name: string): string[] {
     .filter((item) => item !== "");
 }
 
+/** A connection string as it may be shown: the password replaced, the rest kept for diagnosis. */
+export function withoutPassword(value: string): string {
+  return value.replace(/(\/\/[^/:@]*:)[^/@]*@/, "$1***@");
+}
+
 function url(env: Env, name: string, protocols: readonly string[]): string | null {
   const value = raw(env, name);
   if (value === undefined) return null;
-  let parsed: URL;
+  let parsed: URL | null;
   try {
     parsed = new URL(value);
   } catch {
-    throw new ConfigError(name, `must be a URL (${protocols.join(" or ")})`, value);
+    parsed = null;
   }
-  if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(name, `must be a URL (${protocols.join(" or ")})`, value);
+  if (parsed === null || !protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must be a URL (${protocols.join(" or ")})`, withoutPassword(value));
   }
   return value;
 }
 
 const POSTGRES_PROTOCOLS = ["postgres:", "postgresql:"] as const;
+
+/**
+ * The reference's separate settings assembled into one connection string. Built by hand rather
+ * than through URL setters, which silently ignore a host they cannot represent (a socket path, an
+ * IPv6 address) and would leave a placeholder in its place.
+ */
+function connectionString(parts: { host: string; port: number; database: string; username: string; password: string }): string {
+  const credentials = `${encodeURIComponent(parts.username)}:${encodeURIComponent(parts.password)}`;
+  const database = encodeURIComponent(parts.database);
+  if (parts.host.startsWith("/")) {
+    // A Unix socket directory, passed the way node-postgres reads it: as the host parameter.
+    return `postgresql://${credentials}@localhost:${parts.port}/${database}?host=${encodeURIComponent(parts.host)}`;
+  }
+  const bare = parts.host.replace(/^\[(.*)\]$/, "$1");
+  const hostPart = bare.includes(":") ? `[${bare}]` : bare;
+  const assembled = `postgresql://${credentials}@${hostPart}:${parts.port}/${database}`;
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(assembled);
+  } catch {
+    parsed = null;
+  }
+  if (parsed === null || parsed.hostname === "" || /[\s/@?#]/.test(bare)) {
+    throw new ConfigError("KARTOGRAPH_DB_HOST", "must be a host name, an IP address or a socket directory", parts.host);
+  }
+  return assembled;
+}
 
 function databaseConfig(env: Env): DatabaseConfig {
   const sslMode = oneOf<SslMode>(env, "KARTOGRAPH_DB_SSL_MODE", "prefer", [
@@ -165,22 +199,22 @@ function databaseConfig(env: Env): DatabaseConfig {
     "verify-full",
   ]);
   const poolMax = int(env, "KARTOGRAPH_DB_POOL_MAX_CONNECTIONS", 10, 1, 100);
+  // Validated even when unused, so a typo is reported rather than silently ignored.
+  const port = int(env, "KARTOGRAPH_DB_PORT", 5432, 1, 65535);
   let primary = url(env, "KARTOGRAPH_DB_URL", POSTGRES_PROTOCOLS);
   const host = optionalStr(env, "KARTOGRAPH_DB_HOST");
   if (primary === null && host !== null) {
-    // The reference's separate settings, assembled into one connection string.
-    const port = int(env, "KARTOGRAPH_DB_PORT", 5432, 1, 65535);
-    const target = new URL("postgresql://placeholder");
-    target.hostname = host;
-    target.port = String(port);
-    target.pathname = `/${encodeURIComponent(str(env, "KARTOGRAPH_DB_DATABASE", "kartograph"))}`;
-    target.username = encodeURIComponent(str(env, "KARTOGRAPH_DB_USERNAME", "kartograph"));
-    target.password = encodeURIComponent(env["KARTOGRAPH_DB_PASSWORD"] ?? "");
-    primary = target.toString();
+    primary = connectionString({
+      host,
+      port,
+      database: str(env, "KARTOGRAPH_DB_DATABASE", "kartograph"),
+      username: str(env, "KARTOGRAPH_DB_USERNAME", "kartograph"),
+      password: env["KARTOGRAPH_DB_PASSWORD"] ?? "",
+    });
   }
   const readUrl = url(env, "KARTOGRAPH_DB_READ_URL", POSTGRES_PROTOCOLS);
   if (readUrl !== null && primary === null) {
-    throw new ConfigError("KARTOGRAPH_DB_READ_URL", "needs KARTOGRAPH_DB_URL or KARTOGRAPH_DB_HOST as well", readUrl);
+    throw new ConfigError("KARTOGRAPH_DB_READ_URL", "needs KARTOGRAPH_DB_URL or KARTOGRAPH_DB_HOST as well", withoutPassword(readUrl));
   }
   return {
     url: primary,
@@ -193,7 +227,8 @@ function databaseConfig(env: Env): DatabaseConfig {
 
 function spicedbConfig(env: Env): SpiceDbConfig {
   const endpoint = optionalStr(env, "SPICEDB_ENDPOINT");
-  if (endpoint !== null && !/^[^\s:/]+:\d{1,5}$/.test(endpoint)) {
+  const endpointPort = endpoint === null ? null : /^[^\s:/]+:(\d{1,5})$/.exec(endpoint)?.[1];
+  if (endpoint !== null && (endpointPort === undefined || Number(endpointPort) < 1 || Number(endpointPort) > 65535)) {
     throw new ConfigError("SPICEDB_ENDPOINT", "must be host:port, such as spicedb:50051", endpoint);
   }
   return {
@@ -260,6 +295,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const production = (env["NODE_ENV"] ?? "").toLowerCase() === "production";
   const config: AppConfig = {
     production,
+    graphName: str(env, "KARTOGRAPH_DB_GRAPH_NAME", "kartograph_graph"),
     host: str(env, "HOST", "127.0.0.1"),
     port: int(env, "PORT", 8000, 0, 65535),
     logLevel: oneOf<LogLevel>(env, "LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),

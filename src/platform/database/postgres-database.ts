@@ -9,6 +9,8 @@ import { packageRoot } from "../runtime/package-root.js";
 
 /** Arbitrary but fixed: several instances starting together migrate one at a time. */
 const MIGRATION_LOCK_KEY = 7_340_251_001;
+/** A server that does not answer (blackholed address) must fail start-up, not hang it. */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 function sslOption(mode: SslMode): pg.PoolConfig["ssl"] {
   switch (mode) {
@@ -32,7 +34,7 @@ function pool(connectionString: string, config: DatabaseConfig, role: string): p
     max: config.poolMax,
     ssl: sslOption(config.sslMode),
     application_name: `kartograph-iam:${role}`,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
   });
   // A connection that dies while idle (server restart) must not crash the process; the pool
@@ -53,7 +55,11 @@ export async function openPostgres(config: DatabaseConfig & { url: string }): Pr
     readDb,
     async listen(channel, onNotify) {
       // LISTEN needs a dedicated session; one per subscription keeps reconnect logic local.
-      const client = new pg.Client({ connectionString: config.url, ssl: sslOption(config.sslMode) });
+      const client = new pg.Client({
+        connectionString: config.url,
+        ssl: sslOption(config.sslMode),
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      });
       client.on("error", () => undefined);
       await client.connect();
       client.on("notification", (message) => {
@@ -79,16 +85,23 @@ export async function openPostgres(config: DatabaseConfig & { url: string }): Pr
 
 /** Applies pending migrations under a session advisory lock, so concurrent starts are safe. */
 export async function migratePostgres(config: DatabaseConfig & { url: string }): Promise<void> {
-  const client = new pg.Client({ connectionString: config.url, ssl: sslOption(config.sslMode) });
+  const client = new pg.Client({
+    connectionString: config.url,
+    ssl: sslOption(config.sslMode),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  client.on("error", () => undefined);
   await client.connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
     try {
       await migrate(drizzle({ client }), { migrationsFolder: join(packageRoot(), "drizzle") });
     } finally {
-      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+      // If the session died, the server has released the lock already; the migration's own error
+      // is the one worth reporting.
+      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
     }
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }

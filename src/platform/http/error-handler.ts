@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError, type ValidationIssue } from "./http-error.js";
+import { receivedParameters } from "./parameter-coercion.js";
 import { isUnavailableError } from "./unavailable.js";
 import { toValidationIssues } from "./validation-errors.js";
 
@@ -46,11 +47,13 @@ export function installErrorHandling(server: FastifyInstance): void {
         context === "body"
           ? request.body
           : context === "querystring"
-            ? request.query
+            ? receivedParameters(request).query
             : context === "params"
-              ? request.params
+              ? receivedParameters(request).params
               : request.headers;
-      return reply.code(422).send({ detail: toValidationIssues(error.validation, context, data) });
+      const schemas = request.routeOptions.schema as Record<string, unknown> | undefined;
+      const schema = schemas?.[context === "querystring" ? "querystring" : context];
+      return reply.code(422).send({ detail: toValidationIssues(error.validation, context, data, schema) });
     }
     if (error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError) {
       return reply.code(422).send({ detail: jsonInvalid(error) });

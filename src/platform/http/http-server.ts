@@ -14,6 +14,7 @@ import { installErrorHandling } from "./error-handler.js";
 import { registerHealthRoutes, type HealthChecks } from "./health-routes.js";
 import { installMetrics } from "./metrics.js";
 import { installNotFoundHandling } from "./method-not-allowed.js";
+import { installParameterCoercion } from "./parameter-coercion.js";
 
 /** The server as routes see it: TypeBox schemas give request and reply types. */
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -58,10 +59,14 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
 
   installErrorHandling(server);
   installNotFoundHandling(server);
+  installParameterCoercion(server);
 
   if (options.corsOrigins.length > 0) {
+    const allowed = new Set(options.corsOrigins);
     await server.register(cors, {
-      origin: [...options.corsOrigins],
+      // A function rather than a list: for any other origin the plugin then adds no CORS header
+      // at all (with a list it still sends Allow-Credentials and the exposed headers).
+      origin: (origin, done) => done(null, origin !== undefined && allowed.has(origin) ? origin : false),
       credentials: true,
       methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
       exposedHeaders: ["Content-Length", "Content-Type", "X-Request-ID"],

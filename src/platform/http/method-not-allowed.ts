@@ -12,14 +12,20 @@ interface RoutePattern {
 function compile(url: string): RegExp {
   const escaped = url
     .split("/")
-    .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .map((segment) =>
+      segment.startsWith(":") ? "[^/]+" : segment === "*" ? ".*" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    )
     .join("/");
-  return new RegExp(`^${escaped}/?$`);
+  // Exact: "/health/" is not "/health" (Fastify treats them as different routes, so a GET of
+  // "/health/" is a 404, not a 405 naming GET as allowed).
+  return new RegExp(`^${escaped}$`);
 }
 
 export function installNotFoundHandling(server: FastifyInstance): void {
   const patterns = new Map<string, RoutePattern>();
   server.addHook("onRoute", (route) => {
+    // A catch-all (the CORS preflight route "*") says nothing about which paths exist.
+    if (route.url === "*" || route.url === "/*") return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const existing = patterns.get(route.url) ?? { regex: compile(route.url), methods: new Set<string>() };
     for (const method of methods) existing.methods.add(method);

@@ -53,7 +53,9 @@ function issueOf(error: FastifySchemaValidationError, part: Part, data: unknown)
     case "required": {
       const field = String(params["missingProperty"]);
       const loc = [...locOf(part, pointer), field];
-      return { type: "missing", loc, msg: "Field required", input: null };
+      // pydantic reports the object the field is missing from; FastAPI checks query, path and
+      // header parameters one by one, so there the input is null.
+      return { type: "missing", loc, msg: "Field required", input: part === "body" ? (input ?? null) : null };
     }
     case "additionalProperties": {
       const field = String(params["additionalProperty"]);
@@ -110,6 +112,14 @@ function issueOf(error: FastifySchemaValidationError, part: Part, data: unknown)
       if (input === null || input === undefined) {
         return { type: "missing", loc: locOf(part, pointer), msg: "Field required", input: null };
       }
+      if (wanted === "integer" && typeof input === "number") {
+        return {
+          type: "int_from_float",
+          loc: locOf(part, pointer),
+          msg: "Input should be a valid integer, got a number with a fractional part",
+          input,
+        };
+      }
       const [type, msg] = TYPE_NAMES[wanted] ?? ["type_error", `Input should be of type ${wanted}`];
       return { type, loc: locOf(part, pointer), msg, input };
     }
@@ -130,43 +140,70 @@ function issueOf(error: FastifySchemaValidationError, part: Part, data: unknown)
   }
 }
 
-/** Folds anyOf-of-const failures (TypeBox unions of literals) into one enum issue per location. */
+/**
+ * Folds anyOf-of-const failures (TypeBox unions of literals) into one enum issue per location, and
+ * orders issues by the schema's field order, as pydantic reports them (Ajv reports every missing
+ * field first).
+ */
 export function toValidationIssues(
   errors: readonly FastifySchemaValidationError[],
   context: string,
   data: unknown,
+  schema?: unknown,
 ): ValidationIssue[] {
   const part = PART_OF_CONTEXT[context] ?? "body";
   if (data === undefined && part === "body") {
     return [{ type: "missing", loc: ["body"], msg: "Field required", input: null }];
   }
   const issues: ValidationIssue[] = [];
-  const constsByPointer = new Map<string, unknown[]>();
+  // One enum issue per location, placed where its first literal failed.
+  const enums = new Map<string, { index: number; allowed: unknown[] }>();
   for (const error of errors) {
     if (error.keyword === "const") {
-      const list = constsByPointer.get(error.instancePath) ?? [];
-      list.push((error.params as Record<string, unknown>)["allowedValue"]);
-      constsByPointer.set(error.instancePath, list);
+      const existing = enums.get(error.instancePath);
+      const allowed = (error.params as Record<string, unknown>)["allowedValue"];
+      if (existing) {
+        existing.allowed.push(allowed);
+      } else {
+        enums.set(error.instancePath, { index: issues.length, allowed: [allowed] });
+        issues.push({ type: "enum", loc: [], msg: "", input: null });
+      }
       continue;
     }
     const issue = issueOf(error, part, data);
     if (issue !== null) issues.push(issue);
   }
-  for (const [pointer, allowed] of constsByPointer) {
+  for (const [pointer, { index, allowed }] of enums) {
     const expected = quoteList(allowed);
-    issues.push({
+    issues[index] = {
       type: "enum",
       loc: locOf(part, pointer),
       msg: `Input should be ${expected}`,
       input: valueAt(data, pointer),
       ctx: { expected },
-    });
+    };
   }
   const seen = new Set<string>();
-  return issues.filter((issue) => {
+  const unique = issues.filter((issue) => {
     const key = `${issue.type}|${JSON.stringify(issue.loc)}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
+  return inFieldOrder(unique, schema);
+}
+
+/** Stable sort by the position of each issue's top-level field among the schema's properties. */
+function inFieldOrder(issues: ValidationIssue[], schema: unknown): ValidationIssue[] {
+  const properties = (schema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  if (properties === undefined || properties === null || typeof properties !== "object") return issues;
+  const order = new Map(Object.keys(properties).map((name, index) => [name, index]));
+  const rank = (issue: ValidationIssue) => {
+    const field = issue.loc[1];
+    return typeof field === "string" ? (order.get(field) ?? order.size) : -1;
+  };
+  return issues
+    .map((issue, position) => ({ issue, position }))
+    .sort((a, b) => rank(a.issue) - rank(b.issue) || a.position - b.position)
+    .map(({ issue }) => issue);
 }

@@ -1,4 +1,4 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger, type LoggerOptions as LoggerSettings } from "pino";
 import type { LogLevel } from "../config/config.js";
 
 export type { Logger };
@@ -18,10 +18,17 @@ const REDACTED_PATHS = [
   "password",
 ];
 
+export interface LoggerOptions {
+  /** Human-readable output; defaults to whether stdout is a terminal. */
+  readonly pretty?: boolean;
+  /** Where JSON lines go instead of stdout (tests capture the log this way). */
+  readonly destination?: DestinationStream;
+}
+
 /** JSON lines by default; human-readable when writing to a terminal. */
-export function createLogger(level: LogLevel, options: { pretty?: boolean } = {}): Logger {
-  const pretty = options.pretty ?? Boolean(process.stdout.isTTY);
-  return pino({
+export function createLogger(level: LogLevel, options: LoggerOptions = {}): Logger {
+  const pretty = options.destination === undefined && (options.pretty ?? Boolean(process.stdout.isTTY));
+  const settings: LoggerSettings = {
     level,
     base: { service: "kartograph-iam" },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -29,5 +36,6 @@ export function createLogger(level: LogLevel, options: { pretty?: boolean } = {}
     ...(pretty
       ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" } } }
       : {}),
-  });
+  };
+  return options.destination === undefined ? pino(settings) : pino(settings, options.destination);
 }

@@ -3,6 +3,7 @@
  * same generated client, so this one adapter serves both modes.
  */
 import { v1 } from "@authzed/authzed-node";
+import { formatRelationship } from "../../shared-kernel/authorization/authorization-port.js";
 import type {
   AuthorizationPort,
   Consistency,
@@ -19,11 +20,41 @@ const MAX_UPDATES_PER_WRITE = 1000;
 /** SpiceDB's default cap on items per CheckBulkPermissions request. */
 const MAX_ITEMS_PER_BULK_CHECK = 1000;
 
+/** SpiceDB could not be reached or was overloaded: the request may succeed if retried (HTTP 503). */
 export class AuthorizationUnavailableError extends Error {
   constructor(operation: string, cause: unknown) {
     super(`SpiceDB ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = "AuthorizationUnavailableError";
   }
+}
+
+/**
+ * SpiceDB answered and refused the request (unknown relation, invalid argument): a bug or a schema
+ * mismatch that retrying will not fix, so it must not pass for an outage (HTTP 500, logged).
+ */
+export class AuthorizationRequestError extends Error {
+  constructor(operation: string, cause: unknown) {
+    super(`SpiceDB ${operation} refused the request: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "AuthorizationRequestError";
+  }
+}
+
+/** gRPC status codes worth a retry: CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, UNAVAILABLE. */
+const RETRYABLE_GRPC_CODES = new Set([1, 4, 8, 10, 14]);
+const RETRYABLE_GRPC_NAMES = new Set(["Canceled", "DeadlineExceeded", "ResourceExhausted", "Aborted", "Unavailable"]);
+
+/**
+ * Remote errors carry a numeric gRPC `code`; the embedded engine reports Go's "rpc error: code =
+ * Name desc = ..." text. An error with neither comes from a transport that is gone (closed channel
+ * or engine), which is an outage too.
+ */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "number") return RETRYABLE_GRPC_CODES.has(code);
+  const message = error instanceof Error ? error.message : String(error);
+  const named = /rpc error: code = (\w+)/.exec(message)?.[1];
+  if (named !== undefined) return RETRYABLE_GRPC_NAMES.has(named);
+  return true;
 }
 
 function objectRef(ref: ObjectRef): v1.ObjectReference {
@@ -92,6 +123,17 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * SpiceDB refuses a request naming one relationship twice. Applied in order, only the last update
+ * of a relationship decides its fate (touch then delete = delete), so that one is kept, in its
+ * place.
+ */
+function lastUpdatePerRelationship(updates: readonly RelationshipUpdate[]): RelationshipUpdate[] {
+  const last = new Map<string, number>();
+  updates.forEach((update, index) => last.set(formatRelationship(update.relationship), index));
+  return updates.filter((update, index) => last.get(formatRelationship(update.relationship)) === index);
+}
+
 export class SpiceDbAuthorization implements AuthorizationPort {
   constructor(
     private readonly client: v1.ZedClientInterface,
@@ -102,7 +144,9 @@ export class SpiceDbAuthorization implements AuthorizationPort {
     try {
       return await run();
     } catch (error) {
-      throw new AuthorizationUnavailableError(operation, error);
+      throw isRetryable(error)
+        ? new AuthorizationUnavailableError(operation, error)
+        : new AuthorizationRequestError(operation, error);
     }
   }
 
@@ -139,7 +183,11 @@ export class SpiceDbAuthorization implements AuthorizationPort {
       );
       for (const pair of response.pairs) {
         if (pair.response.oneofKind === "error") {
-          throw new AuthorizationUnavailableError("CheckBulkPermissions", pair.response.error.message);
+          const status = pair.response.error;
+          const cause = Object.assign(new Error(status.message), { code: status.code });
+          throw isRetryable(cause)
+            ? new AuthorizationUnavailableError("CheckBulkPermissions", cause)
+            : new AuthorizationRequestError("CheckBulkPermissions", cause);
         }
         answers.push(
           pair.response.oneofKind === "item" &&
@@ -207,7 +255,7 @@ export class SpiceDbAuthorization implements AuthorizationPort {
 
   async writeRelationships(updates: readonly RelationshipUpdate[]): Promise<string | null> {
     let token: string | null = null;
-    for (const batch of chunks(updates, MAX_UPDATES_PER_WRITE)) {
+    for (const batch of chunks(lastUpdatePerRelationship(updates), MAX_UPDATES_PER_WRITE)) {
       const response = await this.call("WriteRelationships", () =>
         this.client.promises.writeRelationships(
           v1.WriteRelationshipsRequest.create({

@@ -1,0 +1,67 @@
+/**
+ * Query strings and path parameters arrive as text. Validation runs with type coercion off (so
+ * that a JSON body's `"5"` is not an integer), which would make every numeric or boolean query
+ * parameter invalid; this converts exactly those, by their schema, before validation. Text that
+ * does not spell a value of the wanted type is left alone, so validation reports it.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+
+interface PropertySchema {
+  readonly type?: string | readonly string[];
+  readonly items?: PropertySchema;
+  readonly anyOf?: readonly PropertySchema[];
+}
+
+const INTEGER = /^[+-]?\d+$/;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** What pydantic accepts as booleans in query strings. */
+const TRUE = new Set(["true", "1", "yes", "on", "t", "y"]);
+const FALSE = new Set(["false", "0", "no", "off", "f", "n"]);
+
+function typesOf(schema: PropertySchema): string[] {
+  const own = schema.type === undefined ? [] : Array.isArray(schema.type) ? [...schema.type] : [schema.type as string];
+  return [...own, ...(schema.anyOf ?? []).flatMap(typesOf)];
+}
+
+function convert(value: unknown, schema: PropertySchema): unknown {
+  if (Array.isArray(value)) return schema.items ? value.map((item) => convert(item, schema.items as PropertySchema)) : value;
+  if (typeof value !== "string") return value;
+  const types = typesOf(schema);
+  if (types.includes("string")) return value;
+  const text = value.trim();
+  if (types.includes("integer") && INTEGER.test(text)) return Number(text);
+  if (types.includes("number") && NUMBER.test(text)) return Number(text);
+  if (types.includes("boolean")) {
+    if (TRUE.has(text.toLowerCase())) return true;
+    if (FALSE.has(text.toLowerCase())) return false;
+  }
+  if (types.includes("array") && schema.items) return [convert(value, schema.items)];
+  return value;
+}
+
+function convertAll(values: unknown, schema: unknown): unknown {
+  const properties = (schema as { properties?: Record<string, PropertySchema> } | undefined)?.properties;
+  if (properties === undefined || values === null || typeof values !== "object") return values;
+  const converted: Record<string, unknown> = { ...(values as Record<string, unknown>) };
+  for (const [name, property] of Object.entries(properties)) {
+    if (name in converted) converted[name] = convert(converted[name], property);
+  }
+  return converted;
+}
+
+/** The parameters as they arrived, for validation errors: pydantic reports the text it was given. */
+const received = new WeakMap<FastifyRequest, { query: unknown; params: unknown }>();
+
+export function receivedParameters(request: FastifyRequest): { query: unknown; params: unknown } {
+  return received.get(request) ?? { query: request.query, params: request.params };
+}
+
+export function installParameterCoercion(server: FastifyInstance): void {
+  server.addHook("preValidation", async (request: FastifyRequest) => {
+    const schema = request.routeOptions.schema as { querystring?: unknown; params?: unknown } | undefined;
+    if (schema?.querystring === undefined && schema?.params === undefined) return;
+    received.set(request, { query: request.query, params: request.params });
+    if (schema.querystring !== undefined) request.query = convertAll(request.query, schema.querystring);
+    if (schema.params !== undefined) request.params = convertAll(request.params, schema.params);
+  });
+}

@@ -1,0 +1,452 @@
+import { Type } from "typebox";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HttpError, validationError } from "../../../src/platform/http/http-error.js";
+import { buildHttpServer, type HttpServer, type RouteRegistrar } from "../../../src/platform/http/http-server.js";
+import { serviceHealthChecks } from "../../../src/platform/http/service-health-checks.js";
+import { AuthorizationUnavailableError } from "../../../src/platform/spicedb/spicedb-authorization.js";
+import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
+import { createTestDatabase, type TestDatabase } from "../../support/test-database.js";
+import { startTestSpiceDb } from "../../support/test-spicedb.js";
+import { captureLog, type CapturedLog } from "./http-test-kit.js";
+
+const ItemBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 5 }),
+    role: Type.Union([Type.Literal("admin"), Type.Literal("member")]),
+    count: Type.Integer({ minimum: 1, maximum: 10 }),
+  },
+  { additionalProperties: false },
+);
+
+const testRoutes: RouteRegistrar = (server) => {
+  server.post(
+    "/test/items",
+    { schema: { body: ItemBody, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1 })) }) } },
+    async (request, reply) => reply.code(201).send({ created: request.body.name }),
+  );
+  server.get("/test/items/:itemId", async (request) => ({ id: (request.params as { itemId: string }).itemId }));
+  server.delete("/test/items/:itemId", async (_request, reply) => reply.code(204).send());
+  server.get("/test/query", { schema: { querystring: Type.Object({ member_type: Type.String() }) } }, async () => ({ ok: true }));
+  server.get(
+    "/test/typed",
+    {
+      schema: {
+        querystring: Type.Object(
+          {
+            page: Type.Optional(Type.Integer()),
+            exact: Type.Optional(Type.Boolean()),
+            tags: Type.Optional(Type.Array(Type.Integer())),
+            name: Type.Optional(Type.String()),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => request.query,
+  );
+  server.get("/test/boom", async () => {
+    throw new Error("connection string postgresql://app:hunter2@db/iam exploded");
+  });
+  server.get("/test/teapot", async () => {
+    throw new HttpError(409, "Workspace 'x' already exists in tenant", { "X-Hint": "rename" });
+  });
+  server.post("/test/either", async () => {
+    throw validationError([
+      { type: "value_error", loc: ["body"], msg: "Value error, Either user_id or email is required", input: {}, ctx: { error: {} } },
+    ]);
+  });
+  server.get("/test/authz-down", async () => {
+    throw new AuthorizationUnavailableError("CheckPermission", new Error("connect ECONNREFUSED"));
+  });
+};
+
+describe("HTTP server", () => {
+  let database: TestDatabase;
+  let spicedb: SpiceDbEngine;
+  let server: HttpServer;
+  let log: CapturedLog;
+
+  beforeAll(async () => {
+    [database, spicedb] = await Promise.all([createTestDatabase("pglite"), startTestSpiceDb()]);
+    log = captureLog();
+    server = await buildHttpServer({
+      logger: log.logger,
+      corsOrigins: [],
+      health: serviceHealthChecks(database.handle, spicedb, "kartograph_graph"),
+      routes: [testRoutes],
+    });
+    await server.ready();
+  });
+  afterAll(async () => {
+    await server?.close();
+    spicedb?.close();
+    await database?.dispose();
+  });
+
+  const post = (url: string, payload: unknown) => server.inject({ method: "POST", url, payload: payload as object });
+
+  describe("health", () => {
+    it("GET /health answers without checking anything", async () => {
+      const response = await server.inject("/health");
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ status: "ok" });
+    });
+
+    it("GET /health/db reports the graph name as the reference does", async () => {
+      const response = await server.inject("/health/db");
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ status: "ok", connected: true, graph_name: "kartograph_graph" });
+    });
+
+    it("GET /health/ready checks database, migrations and SpiceDB", async () => {
+      const response = await server.inject("/health/ready");
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ status: "ok", checks: { database: "ok", migrations: "ok", spicedb: "ok" } });
+    });
+  });
+
+  describe("request ids", () => {
+    it("echoes a well-formed X-Request-ID", async () => {
+      const response = await server.inject({ url: "/health", headers: { "x-request-id": "req-42.a:b" } });
+      expect(response.headers["x-request-id"]).toBe("req-42.a:b");
+    });
+
+    it("generates one when absent or malformed, also on errors", async () => {
+      for (const headers of [{}, { "x-request-id": "has spaces" }, { "x-request-id": "x".repeat(129) }]) {
+        const response = await server.inject({ url: "/nowhere", headers });
+        expect(response.statusCode).toBe(404);
+        expect(response.headers["x-request-id"]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      }
+    });
+  });
+
+  describe("errors are JSON with a detail", () => {
+    it("404 for unknown routes", async () => {
+      const response = await server.inject("/iam/nothing-here");
+      expect(response.statusCode).toBe(404);
+      expect(response.headers["content-type"]).toMatch(/^application\/json/);
+      expect(response.json()).toEqual({ detail: "Not Found" });
+    });
+
+    it("405 for a known path with the wrong method, naming the allowed ones", async () => {
+      const response = await server.inject({ method: "POST", url: "/health" });
+      expect(response.statusCode).toBe(405);
+      expect(response.json()).toEqual({ detail: "Method Not Allowed" });
+      expect(response.headers["allow"]).toBe("GET, HEAD");
+      const withParam = await server.inject({ method: "PUT", url: "/test/items/01ABC" });
+      expect(withParam.statusCode).toBe(405);
+      expect(withParam.headers["allow"]).toBe("DELETE, GET, HEAD");
+    });
+
+    it("404, not 405, for a path that only differs by a trailing slash or a segment", async () => {
+      expect((await server.inject("/health/")).statusCode).toBe(404);
+      expect((await server.inject("/test/items/a/b")).statusCode).toBe(404);
+      expect((await server.inject({ method: "POST", url: "/test/items/a/b" })).statusCode).toBe(404);
+    });
+
+    it("HttpError carries its status, detail and headers", async () => {
+      const response = await server.inject("/test/teapot");
+      expect(response.statusCode).toBe(409);
+      expect(response.json()).toEqual({ detail: "Workspace 'x' already exists in tenant" });
+      expect(response.headers["x-hint"]).toBe("rename");
+    });
+
+    it("validationError gives a hand-made 422 in the list shape", async () => {
+      const response = await post("/test/either", {});
+      expect(response.statusCode).toBe(422);
+      expect(response.json()).toEqual({
+        detail: [{ type: "value_error", loc: ["body"], msg: "Value error, Either user_id or email is required", input: {}, ctx: { error: {} } }],
+      });
+    });
+
+    it("an unexpected error is a generic 500; its details go only to the log", async () => {
+      const response = await server.inject({ url: "/test/boom", headers: { "x-request-id": "boom-1" } });
+      expect(response.statusCode).toBe(500);
+      expect(response.json()).toEqual({ detail: "Internal Server Error" });
+      expect(response.body).not.toContain("exploded");
+      const record = log.records().find((r) => r["reqId"] === "boom-1" && r["msg"] === "unhandled error");
+      expect(record).toBeDefined();
+      const err = record?.["err"] as { message: string; stack: string };
+      expect(err.message).toContain("exploded");
+      expect(err.stack).toContain("http-server.test.ts");
+    });
+
+    it("a backing service outage is a 503 with Retry-After, not a 500", async () => {
+      const response = await server.inject("/test/authz-down");
+      expect(response.statusCode).toBe(503);
+      expect(response.headers["retry-after"]).toBe("5");
+      expect(response.json()).toEqual({ detail: "Service temporarily unavailable; please retry shortly" });
+    });
+
+    it("a body over the limit is a JSON 413", async () => {
+      const response = await server.inject({
+        method: "POST",
+        url: "/test/items",
+        payload: JSON.stringify({ name: "x".repeat(1_100_000) }),
+        headers: { "content-type": "application/json" },
+      });
+      expect(response.statusCode).toBe(413);
+      expect(response.json()).toEqual({ detail: "Request body is too large" });
+    });
+  });
+
+  describe("validation errors in FastAPI's shape", () => {
+    it("accepts a valid body", async () => {
+      const response = await post("/test/items", { name: "abc", role: "admin", count: 3 });
+      expect(response.statusCode).toBe(201);
+      expect(response.json()).toEqual({ created: "abc" });
+    });
+
+    it("string too short and too long", async () => {
+      expect((await post("/test/items", { name: "", role: "admin", count: 1 })).json()).toEqual({
+        detail: [{ type: "string_too_short", loc: ["body", "name"], msg: "String should have at least 1 character", input: "", ctx: { min_length: 1 } }],
+      });
+      expect((await post("/test/items", { name: "abcdef", role: "admin", count: 1 })).json()).toEqual({
+        detail: [{ type: "string_too_long", loc: ["body", "name"], msg: "String should have at most 5 characters", input: "abcdef", ctx: { max_length: 5 } }],
+      });
+    });
+
+    it("a union of literals is one enum issue", async () => {
+      const response = await post("/test/items", { name: "a", role: "owner", count: 1 });
+      expect(response.statusCode).toBe(422);
+      expect(response.json()).toEqual({
+        detail: [
+          { type: "enum", loc: ["body", "role"], msg: "Input should be 'admin' or 'member'", input: "owner", ctx: { expected: "'admin' or 'member'" } },
+        ],
+      });
+    });
+
+    it("integer bounds and wrong types", async () => {
+      expect((await post("/test/items", { name: "a", role: "member", count: 0 })).json()).toEqual({
+        detail: [{ type: "greater_than_equal", loc: ["body", "count"], msg: "Input should be greater than or equal to 1", input: 0, ctx: { ge: 1 } }],
+      });
+      expect((await post("/test/items", { name: "a", role: "member", count: 11 })).json()).toEqual({
+        detail: [{ type: "less_than_equal", loc: ["body", "count"], msg: "Input should be less than or equal to 10", input: 11, ctx: { le: 10 } }],
+      });
+      expect((await post("/test/items", { name: "a", role: "member", count: 1.5 })).json()).toEqual({
+        detail: [
+          { type: "int_from_float", loc: ["body", "count"], msg: "Input should be a valid integer, got a number with a fractional part", input: 1.5 },
+        ],
+      });
+      expect((await post("/test/items", { name: 5, role: "member", count: "x" })).json()).toEqual({
+        detail: [
+          { type: "string_type", loc: ["body", "name"], msg: "Input should be a valid string", input: 5 },
+          { type: "int_type", loc: ["body", "count"], msg: "Input should be a valid integer", input: "x" },
+        ],
+      });
+    });
+
+    it("missing fields and extra fields, in the schema's field order", async () => {
+      const body = { name: "", surprise: true };
+      expect((await post("/test/items", body)).json()).toEqual({
+        detail: [
+          { type: "string_too_short", loc: ["body", "name"], msg: "String should have at least 1 character", input: "", ctx: { min_length: 1 } },
+          { type: "missing", loc: ["body", "role"], msg: "Field required", input: body },
+          { type: "missing", loc: ["body", "count"], msg: "Field required", input: body },
+          { type: "extra_forbidden", loc: ["body", "surprise"], msg: "Extra inputs are not permitted", input: true },
+        ],
+      });
+    });
+
+    it("a body that is not an object, and no body at all", async () => {
+      expect((await post("/test/items", [1])).json()).toEqual({
+        detail: [{ type: "model_attributes_type", loc: ["body"], msg: "Input should be a valid dictionary or object to extract fields from", input: [1] }],
+      });
+      const empty = await server.inject({ method: "POST", url: "/test/items" });
+      expect(empty.statusCode).toBe(422);
+      expect(empty.json()).toEqual({ detail: [{ type: "missing", loc: ["body"], msg: "Field required", input: null }] });
+    });
+
+    it("query parameters: missing and wrong type", async () => {
+      expect((await server.inject("/test/query")).json()).toEqual({
+        detail: [{ type: "missing", loc: ["query", "member_type"], msg: "Field required", input: null }],
+      });
+      const withLimit = (limit: string) =>
+        server.inject({ method: "POST", url: `/test/items?limit=${limit}`, payload: { name: "a", role: "admin", count: 1 } });
+      expect((await withLimit("0")).json()).toEqual({
+        detail: [{ type: "greater_than_equal", loc: ["query", "limit"], msg: "Input should be greater than or equal to 1", input: "0", ctx: { ge: 1 } }],
+      });
+      expect((await withLimit("ten")).json()).toEqual({
+        detail: [{ type: "int_type", loc: ["query", "limit"], msg: "Input should be a valid integer", input: "ten" }],
+      });
+      expect((await withLimit("2.5")).statusCode).toBe(422);
+    });
+
+    it("query parameters that spell numbers and booleans are converted (a JSON body's are not)", async () => {
+      expect((await server.inject({ method: "POST", url: "/test/items?limit=5", payload: { name: "a", role: "admin", count: 1 } })).statusCode).toBe(201);
+      const response = await server.inject("/test/typed?page=3&exact=true&tags=1&tags=2&name=007");
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ page: 3, exact: true, tags: [1, 2], name: "007" });
+      expect((await server.inject("/test/typed?exact=no")).json()).toEqual({ exact: false });
+      expect((await post("/test/items", { name: "a", role: "admin", count: "5" })).statusCode).toBe(422);
+    });
+
+    it("broken JSON is a 422 json_invalid", async () => {
+      const response = await server.inject({
+        method: "POST",
+        url: "/test/items",
+        payload: '{"name": "a",',
+        headers: { "content-type": "application/json" },
+      });
+      expect(response.statusCode).toBe(422);
+      const [issue, ...rest] = response.json().detail as Record<string, unknown>[];
+      expect(rest).toEqual([]);
+      expect(issue).toMatchObject({ type: "json_invalid", msg: "JSON decode error", input: {} });
+      expect((issue?.["loc"] as unknown[])[0]).toBe("body");
+      expect(typeof (issue?.["loc"] as unknown[])[1]).toBe("number");
+    });
+
+    it("a body that is not JSON is a 422 naming the content type", async () => {
+      const response = await server.inject({ method: "POST", url: "/test/items", payload: "name=a", headers: { "content-type": "text/plain" } });
+      expect(response.statusCode).toBe(422);
+      expect(response.json().detail[0]).toMatchObject({ type: "model_attributes_type", loc: ["body"] });
+    });
+  });
+
+  describe("metrics, OpenAPI and docs", () => {
+    it("GET /metrics has request durations by route pattern and status", async () => {
+      await server.inject("/health");
+      await server.inject("/test/items/01J0ABCDEF");
+      await server.inject("/iam/tenants/01J0SECRETID");
+      const response = await server.inject("/metrics");
+      expect(response.statusCode).toBe(200);
+      expect(response.headers["content-type"]).toMatch(/^text\/plain/);
+      const text = response.body;
+      expect(text).toMatch(/http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/health",status_code="200"\} \d+/);
+      expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/test\/items\/:itemId",status_code="200"\} [1-9]/);
+      expect(text).toMatch(/route="unmatched",status_code="404"/);
+      expect(text).not.toContain("01J0ABCDEF");
+      expect(text).not.toContain("01J0SECRETID");
+      expect(text).toContain("process_cpu_user_seconds_total");
+    });
+
+    it("GET /openapi.json describes the routes (OpenAPI 3.1)", async () => {
+      const response = await server.inject("/openapi.json");
+      expect(response.statusCode).toBe(200);
+      const document = response.json() as { openapi: string; paths: Record<string, unknown>; info: { title: string } };
+      expect(document.openapi).toBe("3.1.0");
+      expect(document.info.title).toBe("Kartograph IAM");
+      expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(["/health", "/health/db", "/health/ready", "/test/items"]));
+      expect(Object.keys(document.paths)).not.toContain("/metrics");
+    });
+
+    it("GET /docs serves the interactive documentation", async () => {
+      let response = await server.inject("/docs");
+      if (response.statusCode === 302) response = await server.inject(String(response.headers["location"]));
+      expect(response.statusCode).toBe(200);
+      expect(response.headers["content-type"]).toMatch(/^text\/html/);
+      expect(response.body.toLowerCase()).toContain("swagger");
+    });
+  });
+});
+
+describe("CORS from KARTOGRAPH_CORS_ORIGINS", () => {
+  let server: HttpServer;
+  beforeAll(async () => {
+    server = await buildHttpServer({
+      logger: captureLog().logger,
+      corsOrigins: ["https://ui.example.com"],
+      health: { graphName: "g", pingDatabase: async () => {}, migrationsCurrent: async () => true, pingAuthorization: async () => {} },
+      routes: [testRoutes],
+    });
+  });
+  afterAll(() => server?.close());
+
+  const preflight = (origin: string) =>
+    server.inject({
+      method: "OPTIONS",
+      url: "/test/items",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization" },
+    });
+
+  it("answers a preflight from an allowed origin with the CORS headers", async () => {
+    const response = await preflight("https://ui.example.com");
+    expect(response.statusCode).toBe(204);
+    expect(response.headers["access-control-allow-origin"]).toBe("https://ui.example.com");
+    expect(response.headers["access-control-allow-credentials"]).toBe("true");
+    expect(String(response.headers["access-control-allow-methods"])).toContain("POST");
+    expect(String(response.headers["access-control-allow-headers"]).toLowerCase()).toContain("authorization");
+  });
+
+  it("gives other origins no CORS headers", async () => {
+    const response = await preflight("https://evil.example.com");
+    expect(Object.keys(response.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
+    expect(response.statusCode).toBe(405);
+    expect(response.json()).toEqual({ detail: "Method Not Allowed" });
+    const simple = await server.inject({ url: "/health", headers: { origin: "https://evil.example.com" } });
+    expect(simple.statusCode).toBe(200);
+    expect(Object.keys(simple.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
+  });
+
+  it("marks simple responses for the allowed origin and exposes the request id", async () => {
+    const response = await server.inject({ url: "/health", headers: { origin: "https://ui.example.com" } });
+    expect(response.headers["access-control-allow-origin"]).toBe("https://ui.example.com");
+    expect(String(response.headers["access-control-expose-headers"])).toContain("X-Request-ID");
+  });
+
+  it("keeps 404 and 405 for unknown paths and wrong methods (the preflight route is no catch-all for them)", async () => {
+    expect((await server.inject("/nowhere")).json()).toEqual({ detail: "Not Found" });
+    const wrong = await server.inject({ method: "PUT", url: "/health" });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers["allow"]).toBe("GET, HEAD");
+  });
+});
+
+describe("health when parts fail (embedded)", () => {
+  const build = (database: TestDatabase, spicedb: Pick<SpiceDbEngine, "ping">) =>
+    buildHttpServer({ logger: captureLog().logger, corsOrigins: [], health: serviceHealthChecks(database.handle, spicedb, "kartograph_graph") });
+
+  it("a closed database makes /health/db and /health/ready 503 with a JSON detail; /health stays 200", async () => {
+    const [database, spicedb] = await Promise.all([createTestDatabase("pglite"), startTestSpiceDb()]);
+    const server = await build(database, spicedb);
+    try {
+      await database.handle.close();
+      const db = await server.inject("/health/db");
+      expect(db.statusCode).toBe(503);
+      expect(db.json()).toEqual({ detail: "Database connectivity failure: the database did not answer" });
+      const ready = await server.inject("/health/ready");
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toEqual({
+        detail: "Not ready: database unreachable, migrations unknown",
+        checks: { database: "unreachable", migrations: "unknown", spicedb: "ok" },
+      });
+      expect((await server.inject("/health")).statusCode).toBe(200);
+    } finally {
+      await server.close();
+      spicedb.close();
+    }
+  });
+
+  it("a stopped SpiceDB makes /health/ready 503", async () => {
+    const [database, spicedb] = await Promise.all([createTestDatabase("pglite"), startTestSpiceDb()]);
+    const server = await build(database, spicedb);
+    try {
+      spicedb.close();
+      const ready = await server.inject("/health/ready");
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().checks).toEqual({ database: "ok", migrations: "ok", spicedb: "unreachable" });
+      expect((await server.inject("/health/db")).statusCode).toBe(200);
+    } finally {
+      await server.close();
+      await database.dispose();
+    }
+  });
+
+  it("pending migrations make /health/ready 503", async () => {
+    const { openPglite } = await import("../../../src/platform/database/pglite-database.js");
+    const handle = await openPglite(null);
+    const server = await buildHttpServer({
+      logger: captureLog().logger,
+      corsOrigins: [],
+      health: serviceHealthChecks(handle, { ping: async () => {} }, "g"),
+    });
+    try {
+      const ready = await server.inject("/health/ready");
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toEqual({ detail: "Not ready: migrations pending", checks: { database: "ok", migrations: "pending", spicedb: "ok" } });
+    } finally {
+      await server.close();
+      await handle.close();
+    }
+  });
+});
