@@ -9,6 +9,10 @@ import type { RouteRegistrar } from "../platform/http/http-server.js";
 import type { Logger } from "../platform/logging/logger.js";
 import { AuthenticationService } from "./application/authentication-service.js";
 import type { DefaultTenantAccess } from "./application/default-tenant-access.js";
+import { LoggingTenantServiceProbe } from "./application/tenant-service-probe.js";
+import { TenantService } from "./application/tenant-service.js";
+import { LoggingWorkspaceServiceProbe } from "./application/workspace-service-probe.js";
+import { WorkspaceService } from "./application/workspace-service.js";
 import { DevelopmentIssuer, DEVELOPMENT_ISSUER } from "./infrastructure/identity/development-issuer.js";
 import { DiscoveredKeySet } from "./infrastructure/identity/discovered-key-set.js";
 import { JwtVerifier } from "./infrastructure/identity/jwt-verifier.js";
@@ -27,6 +31,8 @@ import { ObservationContext } from "../shared-kernel/observation-context.js";
 import { GroupService } from "./application/group-service.js";
 import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
 import { registerGroupRoutes } from "./presentation/group-routes.js";
+import { tenantRoutes } from "./presentation/tenant-routes.js";
+import { workspaceRoutes } from "./presentation/workspace-routes.js";
 
 export interface IamModuleDependencies {
   readonly config: AppConfig;
@@ -47,12 +53,6 @@ export interface IamModule {
   /** Start-up work before serving (e.g. the single-tenant bootstrap). */
   start(): Promise<void>;
 }
-
-/** Until the tenant service provides it: single-tenant callers without X-Tenant-ID get a 500. */
-const defaultTenantNotWired: DefaultTenantAccess = {
-  ensureDefaultTenant: () => Promise.reject(new Error("the default tenant is not available (tenant service not wired)")),
-  join: () => Promise.reject(new Error("the default tenant is not available (tenant service not wired)")),
-};
 
 async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<TokenVerifier> {
   const { oidc } = config;
@@ -75,7 +75,26 @@ async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<Toke
 
 export async function createIamModule(deps: IamModuleDependencies): Promise<IamModule> {
   const { config, database, authorization, logger } = deps;
+  // Reads go to the primary: a replica could lag behind the caller's own last write.
   const repositories = createRepositories(database.db);
+  const workspaceService = new WorkspaceService({
+    unitOfWork: deps.unitOfWork,
+    repositories,
+    authorization,
+    probe: new LoggingWorkspaceServiceProbe(logger),
+  });
+  const tenantService = new TenantService({
+    unitOfWork: deps.unitOfWork,
+    repositories,
+    authorization,
+    probe: new LoggingTenantServiceProbe(logger),
+    settings: {
+      singleTenantMode: config.iam.singleTenantMode,
+      defaultTenantName: config.iam.defaultTenantName,
+      defaultWorkspaceName: config.iam.defaultWorkspaceName,
+    },
+  });
+  const defaultTenant = deps.defaultTenantAccess ?? tenantService;
   const secrets = new Sha256ApiKeySecrets();
   const authentication = new AuthenticationService({
     settings: {
@@ -89,7 +108,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     apiKeys: repositories.apiKeys,
     secrets,
     authorization,
-    defaultTenant: deps.defaultTenantAccess ?? defaultTenantNotWired,
+    defaultTenant,
     probe: pinoAuthenticationProbe(logger),
   });
 
@@ -115,8 +134,12 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
       (server) => installAuthentication(server, authentication),
       apiKeyRoutes(apiKeys),
       userRoutes(users),
+      tenantRoutes(tenantService, { singleTenantMode: config.iam.singleTenantMode }),
+      workspaceRoutes(workspaceService),
       (server) => registerGroupRoutes(server, groups),
     ],
-    async start() {},
+    async start() {
+      if (config.iam.singleTenantMode) await defaultTenant.ensureDefaultTenant();
+    },
   };
 }

@@ -3,13 +3,15 @@ import type { Repositories } from "../ports/repositories.js";
 import { DrizzleApiKeyRepository } from "./drizzle-api-key-repository.js";
 import { DrizzleGroupRepository } from "./drizzle-group-repository.js";
 import { DrizzleTenantMemberDirectory } from "./drizzle-tenant-member-directory.js";
+import { DrizzleTenantRepository } from "./drizzle-tenant-repository.js";
 import { DrizzleUserRepository } from "./drizzle-user-repository.js";
+import { DrizzleWorkspaceRepository } from "./drizzle-workspace-repository.js";
 
 /** Repositories over one connection or transaction. */
 export function createRepositories(db: Queryable): Repositories {
   return {
-    tenants: {},
-    workspaces: {},
+    tenants: new DrizzleTenantRepository(db),
+    workspaces: new DrizzleWorkspaceRepository(db),
     groups: new DrizzleGroupRepository(db),
     users: new DrizzleUserRepository(db),
     apiKeys: new DrizzleApiKeyRepository(db),

@@ -1,3 +1,37 @@
-/** Persistence of the workspace aggregate. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface WorkspaceRepository {}
+/** Persistence of the workspace aggregate. Every read is scoped to one tenant. */
+import type { Workspace, WorkspaceMember, WorkspaceState } from "../domain/workspace.js";
+
+/** A workspace as read for display (no members). */
+export type WorkspaceRecord = WorkspaceState;
+
+export interface WorkspaceRepository {
+  findById(tenantId: string, id: string): Promise<WorkspaceRecord | null>;
+  findRoot(tenantId: string): Promise<WorkspaceRecord | null>;
+  /** The workspaces among `ids` that belong to the tenant, in one query. */
+  listByIds(tenantId: string, ids: readonly string[]): Promise<WorkspaceRecord[]>;
+  listMembers(tenantId: string, id: string): Promise<WorkspaceMember[] | null>;
+  hasChildren(id: string): Promise<boolean>;
+  /** Loads the workspace with its members, locking its row (FOR UPDATE) until the transaction ends. */
+  loadForUpdate(tenantId: string, id: string): Promise<Workspace | null>;
+  loadRootForUpdate(tenantId: string): Promise<Workspace | null>;
+  /** Every workspace of the tenant with its members, locked (for the tenant cascade). */
+  loadAllForUpdate(tenantId: string): Promise<Workspace[]>;
+  /** The workspaces of the tenant where the user holds a direct role, locked, in id order. */
+  loadWhereUserIsMemberForUpdate(tenantId: string, userId: string): Promise<Workspace[]>;
+  /**
+   * Writes a new or changed workspace and its member rows. A duplicate name is a ConflictError; a
+   * parent or member that no longer exists is a NotFoundError / InvalidInputError.
+   */
+  save(workspace: Workspace): Promise<void>;
+  /** Inserts a new workspace unless a unique constraint says it exists already; true when inserted. */
+  insertIfAbsent(workspace: Workspace): Promise<boolean>;
+  /** Deletes the rows of the workspaces, in the order given (children before parents). */
+  delete(workspaces: readonly Workspace[]): Promise<void>;
+  /** True when the group exists in the tenant (for group grants). */
+  groupExists(tenantId: string, groupId: string): Promise<boolean>;
+  /**
+   * True when the user is a member of the tenant. Takes a share lock on the membership row so that
+   * a concurrent removal from the tenant waits for this transaction (no orphaned workspace role).
+   */
+  lockTenantMembership(tenantId: string, userId: string): Promise<boolean>;
+}

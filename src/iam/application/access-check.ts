@@ -1,0 +1,27 @@
+/**
+ * Permission checks with information hiding (DESIGN §3.3): a caller who cannot view a resource
+ * gets the same answer as for a missing one; only a caller who can view it but lacks the
+ * permission for the action is told "forbidden". Both permissions are asked in one round trip.
+ */
+import type { AuthorizationPort, ObjectRef } from "../../shared-kernel/authorization/authorization-port.js";
+
+export type AccessOutcome = "allowed" | "hidden" | "forbidden";
+
+export async function accessTo(
+  authorization: AuthorizationPort,
+  resource: ObjectRef,
+  userId: string,
+  permission: string,
+): Promise<AccessOutcome> {
+  const subject = { type: "user", id: userId };
+  if (permission === "view") {
+    return (await authorization.check({ resource, permission, subject })) ? "allowed" : "hidden";
+  }
+  const [canAct, canView] = await authorization.checkBulk([
+    { resource, permission, subject },
+    { resource, permission: "view", subject },
+  ]);
+  // `create_child` on a root comes from tenant membership alone, without `view`: acting wins.
+  if (canAct) return "allowed";
+  return canView ? "forbidden" : "hidden";
+}

@@ -1,0 +1,8 @@
+/**
+ * The little of a structured logger the default probes need. pino's Logger satisfies it, so the
+ * application layer does not depend on the logging library.
+ */
+export interface ProbeLogger {
+  info(record: Record<string, unknown>, message: string): void;
+  warn(record: Record<string, unknown>, message: string): void;
+}

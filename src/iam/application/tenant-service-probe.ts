@@ -1,0 +1,88 @@
+/**
+ * What the tenant service reports, in the words of the domain. See workspace-service-probe.ts for
+ * how the observation context is merged.
+ */
+import { ObservationContext } from "../../shared-kernel/observation-context.js";
+import type { TenantRole } from "../domain/roles.js";
+import { snakeCaseFields } from "./probe-fields.js";
+import type { ProbeLogger } from "./probe-logger.js";
+
+export interface TenantServiceProbe {
+  withContext(context: ObservationContext): TenantServiceProbe;
+  tenantCreated(fact: { tenantId: string; name: string; creatorId: string | null; rootWorkspaceId: string }): void;
+  tenantCreationFailed(fact: { name: string; reason: string }): void;
+  tenantRetrieved(fact: { tenantId: string }): void;
+  tenantNotFound(fact: { tenantId: string }): void;
+  tenantsListed(fact: { count: number }): void;
+  tenantDeleted(fact: { tenantId: string; workspaces: number; groups: number; apiKeys: number }): void;
+  tenantDeletionFailed(fact: { tenantId: string; reason: string }): void;
+  tenantAccessDenied(fact: { tenantId: string; permission: string }): void;
+  memberAdded(fact: { tenantId: string; userId: string; role: TenantRole }): void;
+  memberRemoved(fact: { tenantId: string; userId: string; workspaces: number; groups: number; apiKeys: number }): void;
+  memberRoleChanged(fact: { tenantId: string; userId: string; role: TenantRole }): void;
+  membersListed(fact: { tenantId: string; count: number }): void;
+  defaultTenantEnsured(fact: { tenantId: string; created: boolean; rootWorkspaceCreated: boolean }): void;
+  defaultTenantJoined(fact: { tenantId: string; userId: string; role: TenantRole }): void;
+}
+
+export class LoggingTenantServiceProbe implements TenantServiceProbe {
+  constructor(
+    private readonly logger: ProbeLogger,
+    private readonly context: ObservationContext = ObservationContext.empty,
+  ) {}
+
+  withContext(context: ObservationContext): TenantServiceProbe {
+    return new LoggingTenantServiceProbe(this.logger, context);
+  }
+
+  private info(event: string, fact: object, message: string): void {
+    this.logger.info(this.context.mergeInto({ event, ...snakeCaseFields(fact) }), message);
+  }
+
+  private warn(event: string, fact: object, message: string): void {
+    this.logger.warn(this.context.mergeInto({ event, ...snakeCaseFields(fact) }), message);
+  }
+
+  tenantCreated(fact: { tenantId: string; name: string; creatorId: string | null; rootWorkspaceId: string }): void {
+    this.info("tenant_created", fact, "tenant created");
+  }
+  tenantCreationFailed(fact: { name: string; reason: string }): void {
+    this.warn("tenant_creation_failed", fact, "tenant creation failed");
+  }
+  tenantRetrieved(fact: { tenantId: string }): void {
+    this.info("tenant_retrieved", fact, "tenant retrieved");
+  }
+  tenantNotFound(fact: { tenantId: string }): void {
+    this.info("tenant_not_found", fact, "tenant not found");
+  }
+  tenantsListed(fact: { count: number }): void {
+    this.info("tenants_listed", fact, "tenants listed");
+  }
+  tenantDeleted(fact: { tenantId: string; workspaces: number; groups: number; apiKeys: number }): void {
+    this.info("tenant_deleted", fact, "tenant deleted with its workspaces, groups and API keys");
+  }
+  tenantDeletionFailed(fact: { tenantId: string; reason: string }): void {
+    this.warn("tenant_deletion_failed", fact, "tenant deletion failed");
+  }
+  tenantAccessDenied(fact: { tenantId: string; permission: string }): void {
+    this.warn("tenant_access_denied", fact, "tenant access denied");
+  }
+  memberAdded(fact: { tenantId: string; userId: string; role: TenantRole }): void {
+    this.info("tenant_member_added", fact, "tenant member added");
+  }
+  memberRemoved(fact: { tenantId: string; userId: string; workspaces: number; groups: number; apiKeys: number }): void {
+    this.info("tenant_member_removed", fact, "tenant member removed with their roles and API keys in the tenant");
+  }
+  memberRoleChanged(fact: { tenantId: string; userId: string; role: TenantRole }): void {
+    this.info("tenant_member_role_changed", fact, "tenant member role changed");
+  }
+  membersListed(fact: { tenantId: string; count: number }): void {
+    this.info("tenant_members_listed", fact, "tenant members listed");
+  }
+  defaultTenantEnsured(fact: { tenantId: string; created: boolean; rootWorkspaceCreated: boolean }): void {
+    this.info("default_tenant_ensured", fact, "default tenant ready");
+  }
+  defaultTenantJoined(fact: { tenantId: string; userId: string; role: TenantRole }): void {
+    this.info("default_tenant_joined", fact, "user joined the default tenant");
+  }
+}

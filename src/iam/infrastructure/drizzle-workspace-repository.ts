@@ -1,0 +1,262 @@
+/**
+ * Workspaces in PostgreSQL. Member rows are the source of truth for workspace roles; SpiceDB only
+ * indexes them. Constraint violations become domain errors here, so a race the database notices
+ * still answers 409 or 400, never 500.
+ */
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Queryable } from "../../platform/database/database.js";
+import { FOREIGN_KEY_VIOLATION, postgresErrorOf, violates } from "../../platform/database/database-errors.js";
+import { groups, tenantMembers, workspaceMembers, workspaces } from "../../platform/database/schema.js";
+import { ConflictError, InvalidInputError, NotFoundError } from "../domain/errors.js";
+import type { MemberType, WorkspaceRole } from "../domain/roles.js";
+import { Workspace, type WorkspaceMember } from "../domain/workspace.js";
+import type { WorkspaceRecord, WorkspaceRepository } from "../ports/workspace-repository.js";
+
+type WorkspaceRow = typeof workspaces.$inferSelect;
+type MemberRow = typeof workspaceMembers.$inferSelect;
+
+const columns = {
+  id: workspaces.id,
+  tenantId: workspaces.tenantId,
+  name: workspaces.name,
+  parentWorkspaceId: workspaces.parentWorkspaceId,
+  isRoot: workspaces.isRoot,
+  createdAt: workspaces.createdAt,
+  updatedAt: workspaces.updatedAt,
+};
+
+function recordOf(row: Pick<WorkspaceRow, keyof typeof columns>): WorkspaceRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    name: row.name,
+    parentWorkspaceId: row.parentWorkspaceId,
+    isRoot: row.isRoot,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function memberOf(row: Pick<MemberRow, "memberId" | "memberType" | "role">): WorkspaceMember {
+  return { memberId: row.memberId, memberType: row.memberType as MemberType, role: row.role as WorkspaceRole };
+}
+
+export class DrizzleWorkspaceRepository implements WorkspaceRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async findById(tenantId: string, id: string): Promise<WorkspaceRecord | null> {
+    const rows = await this.db
+      .select(columns)
+      .from(workspaces)
+      .where(and(eq(workspaces.id, id), eq(workspaces.tenantId, tenantId)));
+    return rows[0] ? recordOf(rows[0]) : null;
+  }
+
+  async findRoot(tenantId: string): Promise<WorkspaceRecord | null> {
+    const rows = await this.db
+      .select(columns)
+      .from(workspaces)
+      .where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.isRoot, true)));
+    return rows[0] ? recordOf(rows[0]) : null;
+  }
+
+  async listByIds(tenantId: string, ids: readonly string[]): Promise<WorkspaceRecord[]> {
+    if (ids.length === 0) return [];
+    // One statement whatever the number of ids: `= ANY($1)` binds a single array parameter.
+    const rows = await this.db
+      .select(columns)
+      .from(workspaces)
+      .where(and(sql`${workspaces.id} = ANY(${sql.param([...ids])}::varchar[])`, eq(workspaces.tenantId, tenantId)));
+    return rows.map(recordOf);
+  }
+
+  async listMembers(tenantId: string, id: string): Promise<WorkspaceMember[] | null> {
+    const rows = await this.db
+      .select({ memberId: workspaceMembers.memberId, memberType: workspaceMembers.memberType, role: workspaceMembers.role, tenantId: workspaces.tenantId })
+      .from(workspaces)
+      .leftJoin(workspaceMembers, eq(workspaceMembers.workspaceId, workspaces.id))
+      .where(and(eq(workspaces.id, id), eq(workspaces.tenantId, tenantId)));
+    if (rows.length === 0) return null;
+    return rows.flatMap((row) =>
+      row.memberId !== null && row.memberType !== null && row.role !== null
+        ? [memberOf({ memberId: row.memberId, memberType: row.memberType, role: row.role })]
+        : [],
+    );
+  }
+
+  async hasChildren(id: string): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: workspaces.id })
+      .from(workspaces)
+      .where(eq(workspaces.parentWorkspaceId, id))
+      .limit(1);
+    return rows.length > 0;
+  }
+
+  async loadForUpdate(tenantId: string, id: string): Promise<Workspace | null> {
+    const rows = await this.db
+      .select(columns)
+      .from(workspaces)
+      .where(and(eq(workspaces.id, id), eq(workspaces.tenantId, tenantId)))
+      .for("update");
+    const row = rows[0];
+    return row ? Workspace.rehydrate(recordOf(row), await this.membersForUpdate([row.id]).then((m) => m.get(row.id) ?? [])) : null;
+  }
+
+  async loadRootForUpdate(tenantId: string): Promise<Workspace | null> {
+    const rows = await this.db
+      .select(columns)
+      .from(workspaces)
+      .where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.isRoot, true)))
+      .for("update");
+    const row = rows[0];
+    return row ? Workspace.rehydrate(recordOf(row), await this.membersForUpdate([row.id]).then((m) => m.get(row.id) ?? [])) : null;
+  }
+
+  async loadAllForUpdate(tenantId: string): Promise<Workspace[]> {
+    const rows = await this.db
+      .select(columns)
+      .from(workspaces)
+      .where(eq(workspaces.tenantId, tenantId))
+      .orderBy(asc(workspaces.id))
+      .for("update");
+    return this.hydrate(rows);
+  }
+
+  async loadWhereUserIsMemberForUpdate(tenantId: string, userId: string): Promise<Workspace[]> {
+    const rows = await this.db
+      .select(columns)
+      .from(workspaces)
+      .where(
+        and(
+          eq(workspaces.tenantId, tenantId),
+          sql`EXISTS (SELECT 1 FROM ${workspaceMembers} WHERE ${workspaceMembers.workspaceId} = ${workspaces.id}
+                AND ${workspaceMembers.memberType} = 'user' AND ${workspaceMembers.memberId} = ${userId})`,
+        ),
+      )
+      .orderBy(asc(workspaces.id))
+      .for("update");
+    return this.hydrate(rows);
+  }
+
+  private async hydrate(rows: Pick<WorkspaceRow, keyof typeof columns>[]): Promise<Workspace[]> {
+    const members = await this.membersForUpdate(rows.map((r) => r.id));
+    return rows.map((row) => Workspace.rehydrate(recordOf(row), members.get(row.id) ?? []));
+  }
+
+  /** Member rows of the workspaces, locked: last-admin checks read them under this lock. */
+  private async membersForUpdate(ids: readonly string[]): Promise<Map<string, WorkspaceMember[]>> {
+    const byWorkspace = new Map<string, WorkspaceMember[]>();
+    if (ids.length === 0) return byWorkspace;
+    const rows = await this.db
+      .select({ workspaceId: workspaceMembers.workspaceId, memberId: workspaceMembers.memberId, memberType: workspaceMembers.memberType, role: workspaceMembers.role })
+      .from(workspaceMembers)
+      .where(sql`${workspaceMembers.workspaceId} = ANY(${sql.param([...ids])}::varchar[])`)
+      .orderBy(asc(workspaceMembers.workspaceId), asc(workspaceMembers.memberType), asc(workspaceMembers.memberId))
+      .for("update");
+    for (const row of rows) {
+      const list = byWorkspace.get(row.workspaceId) ?? [];
+      list.push(memberOf(row));
+      byWorkspace.set(row.workspaceId, list);
+    }
+    return byWorkspace;
+  }
+
+  async save(workspace: Workspace): Promise<void> {
+    const changes = workspace.changes();
+    const state = workspace.snapshot();
+    try {
+      if (changes.isNew) {
+        await this.db.insert(workspaces).values({ ...state });
+      } else if (changes.renamed) {
+        await this.db
+          .update(workspaces)
+          .set({ name: state.name, updatedAt: state.updatedAt })
+          .where(eq(workspaces.id, state.id));
+      }
+      await this.writeMembers(workspace);
+    } catch (error) {
+      throw translateWriteError(error, state.name, state.parentWorkspaceId);
+    }
+    workspace.markPersisted();
+  }
+
+  private async writeMembers(workspace: Workspace): Promise<void> {
+    const { upserts, deletes } = workspace.changes();
+    for (const removed of deletes) {
+      await this.db
+        .delete(workspaceMembers)
+        .where(
+          and(
+            eq(workspaceMembers.workspaceId, workspace.id),
+            eq(workspaceMembers.memberType, removed.memberType),
+            eq(workspaceMembers.memberId, removed.memberId),
+          ),
+        );
+    }
+    if (upserts.length > 0) {
+      await this.db
+        .insert(workspaceMembers)
+        .values(upserts.map((m) => ({ workspaceId: workspace.id, memberType: m.memberType, memberId: m.memberId, role: m.role })))
+        .onConflictDoUpdate({
+          target: [workspaceMembers.workspaceId, workspaceMembers.memberType, workspaceMembers.memberId],
+          set: { role: sql`excluded.role` },
+        });
+    }
+  }
+
+  async insertIfAbsent(workspace: Workspace): Promise<boolean> {
+    // ON CONFLICT DO NOTHING keeps the transaction usable when a concurrent start-up won the race.
+    const inserted = await this.db
+      .insert(workspaces)
+      .values({ ...workspace.snapshot() })
+      .onConflictDoNothing()
+      .returning({ id: workspaces.id });
+    if (inserted.length === 0) return false;
+    try {
+      await this.writeMembers(workspace);
+    } catch (error) {
+      throw translateWriteError(error, workspace.name, workspace.parentWorkspaceId);
+    }
+    workspace.markPersisted();
+    return true;
+  }
+
+  async delete(list: readonly Workspace[]): Promise<void> {
+    for (const workspace of list) {
+      try {
+        await this.db.delete(workspaces).where(eq(workspaces.id, workspace.id));
+      } catch (error) {
+        if (violates(error, "fk_workspaces_parent")) throw new ConflictError("Cannot delete workspace with children");
+        throw error;
+      }
+    }
+  }
+
+  async groupExists(tenantId: string, groupId: string): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: groups.id })
+      .from(groups)
+      .where(and(eq(groups.id, groupId), eq(groups.tenantId, tenantId)));
+    return rows.length > 0;
+  }
+
+  async lockTenantMembership(tenantId: string, userId: string): Promise<boolean> {
+    const rows = await this.db
+      .select({ userId: tenantMembers.userId })
+      .from(tenantMembers)
+      .where(and(eq(tenantMembers.tenantId, tenantId), eq(tenantMembers.userId, userId)))
+      .for("share");
+    return rows.length > 0;
+  }
+}
+
+function translateWriteError(error: unknown, name: string, parentId: string | null): unknown {
+  if (violates(error, "uq_workspaces_tenant_name")) return new ConflictError(`Workspace '${name}' already exists in tenant`);
+  if (violates(error, "uq_workspaces_one_root_per_tenant")) return new ConflictError("The tenant already has a root workspace");
+  if (violates(error, "fk_workspaces_parent")) return new NotFoundError(`Parent workspace ${parentId ?? ""} not found`);
+  if (violates(error, "fk_workspace_members_group")) return new InvalidInputError("Group does not exist");
+  if (violates(error, "fk_workspace_members_user")) return new InvalidInputError("User does not exist");
+  if (postgresErrorOf(error)?.code === FOREIGN_KEY_VIOLATION) return new NotFoundError("Tenant not found");
+  return error;
+}

@@ -1,0 +1,78 @@
+/** Request and response schemas of the workspace routes (TypeBox; validation and OpenAPI from one source). */
+import { Type, type Static } from "typebox";
+import { MEMBER_TYPES, WORKSPACE_ROLES } from "../domain/roles.js";
+import { WORKSPACE_NAME_MAX } from "../domain/names.js";
+import type { WorkspaceMember } from "../domain/workspace.js";
+import type { WorkspaceRecord } from "../ports/workspace-repository.js";
+import { isoTimestamp } from "./timestamps.js";
+
+const WorkspaceName = Type.String({ minLength: 1, maxLength: WORKSPACE_NAME_MAX, description: "Kept exactly as given" });
+const Role = Type.Enum([...WORKSPACE_ROLES]);
+const MemberTypeSchema = Type.Enum([...MEMBER_TYPES]);
+
+export const WorkspaceIdParams = Type.Object({ workspace_id: Type.String({ description: "ULID, any case" }) });
+export const WorkspaceMemberParams = Type.Object({
+  workspace_id: Type.String({ description: "ULID, any case" }),
+  member_id: Type.String({ description: "User id, or group ULID" }),
+});
+export const MemberTypeQuery = Type.Object({ member_type: MemberTypeSchema });
+
+export const CreateWorkspaceBody = Type.Object(
+  {
+    name: WorkspaceName,
+    parent_workspace_id: Type.String({ minLength: 26, maxLength: 26, description: "ULID of the parent, any case" }),
+  },
+  { additionalProperties: false },
+);
+export type CreateWorkspaceBody = Static<typeof CreateWorkspaceBody>;
+
+export const RenameWorkspaceBody = Type.Object({ name: WorkspaceName }, { additionalProperties: false });
+
+export const AddWorkspaceMemberBody = Type.Object(
+  {
+    member_id: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+    email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    member_type: MemberTypeSchema,
+    role: Role,
+  },
+  { additionalProperties: false, description: "Exactly one of member_id and email; email only for users" },
+);
+export type AddWorkspaceMemberBody = Static<typeof AddWorkspaceMemberBody>;
+
+export const ChangeWorkspaceMemberBody = Type.Object({ role: Role }, { additionalProperties: false });
+
+export const WorkspaceResponse = Type.Object({
+  id: Type.String(),
+  tenant_id: Type.String(),
+  name: Type.String(),
+  parent_workspace_id: Type.Union([Type.String(), Type.Null()]),
+  is_root: Type.Boolean(),
+  created_at: Type.String({ format: "date-time" }),
+  updated_at: Type.String({ format: "date-time" }),
+});
+export type WorkspaceResponse = Static<typeof WorkspaceResponse>;
+
+export const WorkspaceListResponse = Type.Object({ workspaces: Type.Array(WorkspaceResponse), count: Type.Integer() });
+
+export const WorkspaceMemberResponse = Type.Object({
+  member_id: Type.String(),
+  member_type: MemberTypeSchema,
+  role: Role,
+});
+export type WorkspaceMemberResponse = Static<typeof WorkspaceMemberResponse>;
+
+export function workspaceResponse(workspace: WorkspaceRecord): WorkspaceResponse {
+  return {
+    id: workspace.id,
+    tenant_id: workspace.tenantId,
+    name: workspace.name,
+    parent_workspace_id: workspace.parentWorkspaceId,
+    is_root: workspace.isRoot,
+    created_at: isoTimestamp(workspace.createdAt),
+    updated_at: isoTimestamp(workspace.updatedAt),
+  };
+}
+
+export function workspaceMemberResponse(member: WorkspaceMember): WorkspaceMemberResponse {
+  return { member_id: member.memberId, member_type: member.memberType, role: member.role };
+}
