@@ -8,8 +8,7 @@
  *    three, so the difference is the authentication and tenant-context overhead.
  * 3. The raw cost of one token verification (RS256 and ES256, jose) and of one API-key digest.
  *
- * Figures only; nothing is asserted. `identityBench()` returns them; `scenarios` plugs into
- * bench/run.ts (name "identity").
+ * Figures only; nothing is asserted. `npm run bench -- identity` runs it alone.
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -28,13 +27,7 @@ import { openDatabase } from "../src/platform/database/open-database.js";
 import { createLogger } from "../src/platform/logging/logger.js";
 import { newUlid } from "../src/shared-kernel/ids.js";
 
-export interface IdentityBenchFigure {
-  readonly metric: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline?: { readonly label: string; readonly value: number };
-  readonly note?: string;
-}
+import type { BenchResult, BenchScenario } from "./bench-kit.js";
 
 const USERS = 50;
 const CONNECTIONS = 20;
@@ -93,7 +86,7 @@ function digestCost(): number {
   return Number(process.hrtime.bigint() - start) / 1e3 / rounds;
 }
 
-export async function identityBench(): Promise<IdentityBenchFigure[]> {
+export async function identityBench(): Promise<BenchResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), "kiam-bench-identity-"));
   const env = { KARTOGRAPH_DATA_DIR: dataDir, KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false", LOG_LEVEL: "warn", KARTOGRAPH_OUTBOX_ENABLED: "false" };
   const config = loadConfig(env);
@@ -159,4 +152,4 @@ export async function identityBench(): Promise<IdentityBenchFigure[]> {
   }
 }
 
-export const scenarios = [{ name: "identity", run: identityBench }];
+export const scenarios: BenchScenario[] = [{ name: "identity", run: identityBench }];

@@ -3,8 +3,9 @@
  * (`<issuer>/.well-known/openid-configuration` → `jwks_uri`) and cached in process.
  *
  * - One fetch at a time: concurrent requests share the in-flight fetch.
- * - Keys are kept for `cacheTtlMs` (24 h by default). When a refetch fails and keys are held, the
- *   stale keys keep serving (an IdP hiccup does not lock everyone out) until a later refetch works.
+ * - Keys are kept for `cacheTtlMs` (24 h by default), then refetched in the background while the
+ *   held keys keep answering; when the refetch fails they keep serving (an IdP hiccup does not lock
+ *   everyone out) and the refetch is retried after the cool-down.
  * - A token signed with an unknown `kid` triggers one refetch, at most once per `refreshCooldownMs`,
  *   so that key rotation works without a restart and forged kids cannot hammer the IdP.
  */
@@ -55,17 +56,22 @@ export class DiscoveredKeySet implements KeySetSource {
 
   async current(): Promise<JWTVerifyGetKey> {
     const cached = this.cached;
-    if (cached !== null && this.now() - cached.fetchedAt < this.cacheTtlMs) return cached.keys;
-    try {
-      return (await this.fetchOnce()).keys;
-    } catch (error) {
-      if (cached !== null) {
-        this.options.onFetchFailure?.(error as Error, true);
-        return cached.keys;
+    if (cached === null) {
+      try {
+        return (await this.fetchOnce()).keys;
+      } catch (error) {
+        this.options.onFetchFailure?.(error as Error, false);
+        throw error;
       }
-      this.options.onFetchFailure?.(error as Error, false);
-      throw error;
     }
+    const now = this.now();
+    if (now - cached.fetchedAt >= this.cacheTtlMs && this.inFlight === null && now - this.lastFetchStartedAt >= this.refreshCooldownMs) {
+      // Stale: answer with the keys held and refresh in the background, so that no request waits
+      // on the provider (or on its timeout while it is down). Failed refreshes retry after the
+      // cool-down.
+      this.fetchOnce().catch((error: unknown) => this.options.onFetchFailure?.(error as Error, true));
+    }
+    return cached.keys;
   }
 
   async refreshForUnknownKey(): Promise<boolean> {

@@ -19,6 +19,11 @@ async function verdict(verifier: JwtVerifier, token: string): Promise<string> {
   }
 }
 
+/** Waits (without a deadline of its own; the test timeout bounds it) until `condition` holds. */
+async function eventually(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 function encodeSegment(value: unknown): string {
   return base64url.encode(JSON.stringify(value));
 }
@@ -196,8 +201,23 @@ describe("JWT verification against a JWKS served over HTTP", () => {
     await fresh.verify(token);
     const before = identity.fetches.jwks;
     clock += 25 * 60 * 60 * 1000;
+    // Answered at once with the held keys; the refetch runs in the background.
+    expect(await verdict(fresh, token)).toBe("ok:alice");
+    await eventually(() => identity.fetches.jwks === before + 1);
     await fresh.verify(token);
     expect(identity.fetches.jwks).toBe(before + 1);
+  });
+
+  it("picks up a key published after the cache lifetime through the background refetch", async () => {
+    const fresh = newVerifier();
+    await fresh.verify(await identity.tokenFor("alice"));
+    const kid = await identity.addUnpublishedKey();
+    identity.publish(kid);
+    clock += 25 * 60 * 60 * 1000;
+    const before = identity.fetches.jwks;
+    await fresh.verify(await identity.tokenFor("alice"));
+    await eventually(() => identity.fetches.jwks === before + 1);
+    expect(await verdict(fresh, await identity.tokenFor("bob", {}, { kid }))).toBe("ok:bob");
   });
 
   it("reports an unreachable identity provider as unavailable, not as a bad token", async () => {
