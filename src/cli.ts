@@ -9,6 +9,7 @@ import { outboxCommand, reconcileCommand, workerCommand } from "./cli/outbox-com
 import { ConfigError, loadConfig, type AppConfig } from "./platform/config/config.js";
 import { openDatabase } from "./platform/database/open-database.js";
 import { createLogger } from "./platform/logging/logger.js";
+import { tokenCommand } from "./cli/token-command.js";
 
 const EXPECTED_START_ERRORS = new Set([
   "ConfigError",
@@ -71,6 +72,7 @@ const commands: Record<string, Command> = {
       process.once("SIGINT", () => stop("SIGINT"));
     },
   },
+  token: tokenCommand,
   migrate: {
     summary: "Apply pending database migrations and exit",
     usage: "Usage: kartograph-iam migrate\n\nApplies pending migrations to the configured database (PGlite in KARTOGRAPH_DATA_DIR,\nor the server named by KARTOGRAPH_DB_URL / KARTOGRAPH_DB_HOST) under an advisory lock.",

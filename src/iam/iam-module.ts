@@ -20,8 +20,13 @@ import { pinoAuthenticationProbe } from "./infrastructure/pino-authentication-pr
 import { createRepositories } from "./infrastructure/repositories.js";
 import { Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js";
 import type { TokenVerifier } from "./ports/token-verifier.js";
-import { installAuthentication } from "./presentation/auth/authentication-hook.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
+import { ApiKeyService } from "./application/api-key-service.js";
+import { UserService } from "./application/user-service.js";
+import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
+import { apiKeyRoutes } from "./presentation/api-key-routes.js";
+import { installAuthentication } from "./presentation/auth/authentication-hook.js";
+import { userRoutes } from "./presentation/user-routes.js";
 import { ObservationContext } from "../shared-kernel/observation-context.js";
 import { GroupService } from "./application/group-service.js";
 import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
@@ -107,6 +112,14 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     probe: pinoAuthenticationProbe(logger),
   });
 
+  const apiKeys = new ApiKeyService({
+    unitOfWork: deps.unitOfWork,
+    authorization,
+    apiKeys: repositories.apiKeys,
+    secrets,
+    probe: pinoApiKeyProbe(logger),
+  });
+  const users = new UserService(repositories.users);
   // Reads go to the primary: a replica could miss a write the same client just made.
   const groups = new GroupService({
     unitOfWork: deps.unitOfWork,
@@ -116,11 +129,13 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
   });
 
   return {
-    // Authentication first: its hook and request decorations exist before any IAM route.
     routes: [
+      // Authentication first: its hook and request decorations exist before any IAM route.
       (server) => installAuthentication(server, authentication),
       tenantRoutes(tenantService, { singleTenantMode: config.iam.singleTenantMode }),
       workspaceRoutes(workspaceService),
+      apiKeyRoutes(apiKeys),
+      userRoutes(users),
       (server) => registerGroupRoutes(server, groups),
     ],
     async start() {

@@ -10,7 +10,8 @@ import { createIamModule, type IamModule } from "../../src/iam/iam-module.js";
 import { loadConfig, type AppConfig } from "../../src/platform/config/config.js";
 import type { DatabaseHandle } from "../../src/platform/database/database.js";
 import { buildHttpServer, type HttpServer, type RouteRegistrar } from "../../src/platform/http/http-server.js";
-import { createLogger } from "../../src/platform/logging/logger.js";
+import { createLogger, type Logger } from "../../src/platform/logging/logger.js";
+import { pino } from "pino";
 import type { AuthorizationPort } from "../../src/shared-kernel/authorization/authorization-port.js";
 import { AuthzRevisionTracker } from "../../src/platform/outbox/authz-revision.js";
 import { OutboxDispatcher } from "../../src/platform/outbox/outbox-dispatcher.js";
@@ -38,13 +39,18 @@ export interface TestIamServerOptions {
   /** More environment (e.g. KARTOGRAPH_IAM_SINGLE_TENANT_MODE=false). */
   readonly env?: Readonly<Record<string, string>>;
   readonly defaultTenantAccess?: DefaultTenantAccess;
+  /** When given, every log line (debug and up, no redaction) is appended here. */
+  readonly logLines?: string[];
   /** Routes registered after the IAM module's (e.g. a probe route for the auth hook). */
   readonly extraRoutes?: readonly RouteRegistrar[];
 }
 
 export async function startTestIamServer(options: TestIamServerOptions): Promise<TestIamServer> {
   const config = loadConfig({ LOG_LEVEL: "silent", ...options.identity.env, ...options.env });
-  const logger = createLogger(config.logLevel, { pretty: false });
+  const lines = options.logLines;
+  const logger: Logger = lines
+    ? pino({ level: "debug" }, { write: (line: string) => void lines.push(line) })
+    : createLogger(config.logLevel, { pretty: false });
   // The real relationship pipeline: unit of work → outbox → drain → SpiceDB, decision cache on top.
   const tracker = new AuthzRevisionTracker();
   await tracker.refresh(options.database.db);

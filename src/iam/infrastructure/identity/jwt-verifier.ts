@@ -20,16 +20,37 @@ export interface JwtVerifierOptions {
   readonly audience: string;
   readonly keys: KeySetSource;
   readonly algorithms?: readonly string[];
-  /** Current time in seconds, for tests with a fixed clock. */
+  /** The current time, for tests with a fixed clock. */
   readonly currentDate?: () => Date;
+  /** Verified tokens remembered (0 disables): a client sends the same token for many requests. */
+  readonly verifiedCacheSize?: number;
+  /** How long a verified token is trusted without checking its signature again. */
+  readonly verifiedCacheTtlMs?: number;
+}
+
+interface VerifiedToken {
+  readonly claims: TokenClaims;
+  /** Until when the entry may answer: the earlier of the token's `exp` and the cache lifetime. */
+  readonly validUntilMs: number;
 }
 
 export class JwtVerifier implements TokenVerifier {
   private readonly algorithms: readonly string[];
   private readonly issuers: string[];
+  /**
+   * Signature checks cost ~0.2 ms of CPU each. Remembering a verified token for a few minutes
+   * trusts nothing new: the token string is byte-for-byte the one whose signature, issuer and
+   * audience were checked, `exp` still bounds it, and a retired signing key is only noticed on the
+   * next key-set refresh anyway.
+   */
+  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly verifiedCacheSize: number;
+  private readonly verifiedCacheTtlMs: number;
 
   constructor(private readonly options: JwtVerifierOptions) {
     this.algorithms = options.algorithms ?? DEFAULT_ALLOWED_ALGORITHMS;
+    this.verifiedCacheSize = options.verifiedCacheSize ?? 10_000;
+    this.verifiedCacheTtlMs = options.verifiedCacheTtlMs ?? 5 * 60_000;
     const issuer = options.issuer.replace(/\/+$/, "");
     this.issuers = [issuer, `${issuer}/`];
   }
@@ -38,6 +59,34 @@ export class JwtVerifier implements TokenVerifier {
     if (token.length > MAX_TOKEN_LENGTH) {
       throw new AuthenticationError("Invalid token format: token is too large");
     }
+    const nowMs = this.nowMs();
+    const remembered = this.verified.get(token);
+    if (remembered !== undefined) {
+      if (nowMs < remembered.validUntilMs) return remembered.claims;
+      this.verified.delete(token);
+    }
+    const claims = await this.verifyFully(token);
+    this.remember(token, claims, nowMs);
+    return claims;
+  }
+
+  private nowMs(): number {
+    return this.options.currentDate ? this.options.currentDate().getTime() : Date.now();
+  }
+
+  private remember(token: string, claims: TokenClaims, nowMs: number): void {
+    if (this.verifiedCacheSize <= 0) return;
+    const expiresMs = typeof claims["exp"] === "number" ? claims["exp"] * 1000 : nowMs;
+    const validUntilMs = Math.min(expiresMs, nowMs + this.verifiedCacheTtlMs);
+    if (validUntilMs <= nowMs) return;
+    this.verified.set(token, { claims: Object.freeze({ ...claims }), validUntilMs });
+    if (this.verified.size > this.verifiedCacheSize) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+  }
+
+  private async verifyFully(token: string): Promise<TokenClaims> {
     const header = protectedHeaderOf(token);
     if (Object.keys(header).length === 0) throw new AuthenticationError("Invalid token: missing header");
     if (typeof header.alg !== "string" || !this.algorithms.includes(header.alg)) {

@@ -81,6 +81,62 @@ describe.each(TEST_DATABASE_KINDS)("authentication and tenant context on %s", (k
     expect(response.json()).toEqual({ detail: "Not authenticated" });
   });
 
+  it("refuses oversized credentials with 401", async () => {
+    const hugeToken = await multiTenant.server.inject({
+      method: "GET",
+      url: "/probe/tenant",
+      headers: { authorization: `Bearer ${"a".repeat(20_000)}` },
+    });
+    expect(hugeToken.statusCode).toBe(401);
+    expect(hugeToken.json()).toEqual({ detail: "Invalid token format: token is too large" });
+    const hugeKey = await multiTenant.server.inject({ method: "GET", url: "/probe/tenant", headers: { "x-api-key": "k".repeat(10_000) } });
+    expect(hugeKey.statusCode).toBe(401);
+    expect(hugeKey.json()).toEqual({ detail: "Invalid or expired API key" });
+  });
+
+  it("refuses a signed token without a subject", async () => {
+    const token = await identity.sign({ preferred_username: "ghost" });
+    const response = await multiTenant.server.inject({ method: "GET", url: "/probe/authenticated", headers: bearer(token) });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({ detail: "Missing required claim: sub" });
+    expect(response.headers["www-authenticate"]).toBe("Bearer, API-Key");
+  });
+
+  it("refuses an empty Bearer token rather than ignoring it", async () => {
+    const response = await multiTenant.server.inject({ method: "GET", url: "/probe/tenant", headers: { authorization: "Bearer " } });
+    expect(response.statusCode).toBe(401);
+    expect(response.json().detail).toMatch(/^Invalid token format: /);
+  });
+
+  it("answers 503 while the identity provider cannot be reached, and recovers", async () => {
+    const outage = await startTestIdentity();
+    const server = await startTestIamServer({
+      database: database.handle,
+      authorization: spicedb.authorization,
+      identity: outage,
+      env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" },
+    });
+    try {
+      outage.setDown(true);
+      const down = await server.server.inject({
+        method: "GET",
+        url: "/health",
+        headers: bearer(await outage.tokenFor("alice")),
+      });
+      expect(down.statusCode).toBe(200); // public routes do not authenticate
+      const refused = await server.server.inject({ method: "GET", url: "/iam/users?ids=alice", headers: bearer(await outage.tokenFor("alice")) });
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers["retry-after"]).toBe("5");
+      expect(JSON.stringify(refused.json())).not.toContain(outage.issuerUrl);
+      outage.setDown(false);
+      const recovered = await server.server.inject({ method: "GET", url: "/iam/users?ids=alice", headers: bearer(await outage.tokenFor("alice")) });
+      expect(recovered.statusCode).toBe(400); // authenticated; X-Tenant-ID missing
+    } finally {
+      await server.close();
+      await outage.close();
+    }
+  });
+
   it("gives a tenant route the caller and the X-Tenant-ID tenant, upper-cased", async () => {
     const response = await multiTenant.server.inject({
       method: "GET",

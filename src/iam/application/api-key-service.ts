@@ -1,0 +1,111 @@
+/**
+ * API keys for programs: created by a tenant member for that tenant, shown once, revocable,
+ * expiring. Who sees a key follows the api_key `view` permission (its owner, and the tenant's
+ * admins); revoking needs `revoke` (the same people).
+ */
+import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
+import { newUlid } from "../../shared-kernel/ids.js";
+import type { ApiKey } from "../domain/api-key.js";
+import { ConflictError, ForbiddenError, NotFoundError } from "../domain/errors.js";
+import type { ApiKeySecrets } from "../ports/api-key-secrets.js";
+import type { ApiKeyRepository } from "../ports/api-key-repository.js";
+import type { UnitOfWork } from "../ports/unit-of-work.js";
+import type { ApiKeyProbe } from "../ports/api-key-probe.js";
+import type { Caller } from "./caller.js";
+
+export const NO_PERMISSION = "You do not have permission to perform this action";
+export const API_KEY_NOT_FOUND = "API key not found";
+export const API_KEY_ALREADY_REVOKED = "API key is already revoked";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface CreatedApiKey {
+  readonly apiKey: ApiKey;
+  /** The only time the secret exists outside the caller's hands. */
+  readonly secret: string;
+}
+
+export interface ApiKeyServiceDependencies {
+  readonly unitOfWork: UnitOfWork;
+  readonly authorization: AuthorizationPort;
+  /** For reads outside a transaction. */
+  readonly apiKeys: ApiKeyRepository;
+  readonly secrets: ApiKeySecrets;
+  readonly probe: ApiKeyProbe;
+  readonly now?: () => Date;
+}
+
+export class ApiKeyService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ApiKeyServiceDependencies) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async create(caller: Caller, name: string, expiresInDays: number): Promise<CreatedApiKey> {
+    const allowed = await this.deps.authorization.check({
+      resource: { type: "tenant", id: caller.tenantId },
+      permission: "create_api_key",
+      subject: { type: "user", id: caller.userId },
+    });
+    if (!allowed) {
+      this.deps.probe.creationDenied(caller.userId, caller.tenantId);
+      throw new ForbiddenError(NO_PERMISSION);
+    }
+    const issued = this.deps.secrets.issue();
+    const createdAt = this.now();
+    const apiKey = await this.deps.unitOfWork.run(async (tx) => {
+      const inserted = await tx.repositories.apiKeys.insert({
+        id: newUlid(),
+        tenantId: caller.tenantId,
+        createdByUserId: caller.userId,
+        name,
+        keyDigest: issued.digest,
+        prefix: issued.prefix,
+        createdAt,
+        expiresAt: new Date(createdAt.getTime() + expiresInDays * DAY_MS),
+      });
+      tx.record({
+        type: "ApiKeyCreated",
+        tenantId: caller.tenantId,
+        occurredAt: createdAt,
+        apiKeyId: inserted.id,
+        userId: caller.userId,
+        name,
+        prefix: issued.prefix,
+      });
+      return inserted;
+    });
+    this.deps.probe.created(apiKey.id, caller.userId, caller.tenantId);
+    return { apiKey, secret: issued.secret };
+  }
+
+  /** Keys of the caller's tenant they may view; revoked and expired keys included. */
+  list(caller: Caller, createdBy: string | null): Promise<ApiKey[]> {
+    return this.deps.apiKeys.listVisible(caller.tenantId, caller.userId, createdBy);
+  }
+
+  async revoke(caller: Caller, apiKeyId: string): Promise<void> {
+    const subject = { type: "user", id: caller.userId };
+    const resource = { type: "api_key", id: apiKeyId };
+    await this.deps.unitOfWork.run(async (tx) => {
+      const key = await tx.repositories.apiKeys.findInTenantForUpdate(caller.tenantId, apiKeyId);
+      if (key === null) throw new NotFoundError(API_KEY_NOT_FOUND);
+      const [canView, canRevoke] = await this.deps.authorization.checkBulk([
+        { resource, permission: "view", subject },
+        { resource, permission: "revoke", subject },
+      ]);
+      // Whoever may not even see the key learns nothing about it (DESIGN decision 3).
+      if (!canView) throw new NotFoundError(API_KEY_NOT_FOUND);
+      if (!canRevoke) {
+        this.deps.probe.revocationDenied(apiKeyId, caller.userId);
+        throw new ForbiddenError(NO_PERMISSION);
+      }
+      if (key.revokedAt !== null) throw new ConflictError(API_KEY_ALREADY_REVOKED);
+      const at = this.now();
+      await tx.repositories.apiKeys.markRevoked(apiKeyId, at);
+      tx.record({ type: "ApiKeyRevoked", tenantId: caller.tenantId, occurredAt: at, apiKeyId, userId: key.createdByUserId });
+    });
+    this.deps.probe.revoked(apiKeyId, caller.userId);
+  }
+}
