@@ -12,6 +12,14 @@ CREATE TABLE "api_keys" (
 	"revoked_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "authz_revision" (
+	"id" integer PRIMARY KEY DEFAULT 1 NOT NULL,
+	"revision" bigint DEFAULT 0 NOT NULL,
+	"zed_token" text,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "ck_authz_revision_single_row" CHECK ("authz_revision"."id" = 1)
+);
+--> statement-breakpoint
 CREATE TABLE "group_members" (
 	"group_id" varchar(26) NOT NULL,
 	"user_id" varchar(255) NOT NULL,
@@ -44,13 +52,6 @@ CREATE TABLE "outbox" (
 	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"processed_at" timestamp with time zone,
 	"failed_at" timestamp with time zone
-);
---> statement-breakpoint
-CREATE TABLE "tenant_authz_revisions" (
-	"tenant_id" varchar(26) PRIMARY KEY NOT NULL,
-	"revision" bigint DEFAULT 0 NOT NULL,
-	"zed_token" text,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "tenant_members" (

@@ -8,3 +8,5 @@ END;
 $$ LANGUAGE plpgsql;
 --> statement-breakpoint
 CREATE TRIGGER outbox_after_insert AFTER INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION notify_outbox_insert();
+--> statement-breakpoint
+INSERT INTO authz_revision (id, revision) VALUES (1, 0);

@@ -9,12 +9,15 @@ import { buildHttpServer, type HttpServer } from "./platform/http/http-server.js
 import { serviceHealthChecks } from "./platform/http/service-health-checks.js";
 import type { Logger } from "./platform/logging/logger.js";
 import { startSpiceDb, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
+import { createIamModule } from "./iam/iam-module.js";
+import { createOutboxRuntime, loadEmbeddedSpiceDb, type OutboxRuntime, type OutboxRuntimeOptions } from "./outbox-runtime.js";
 
 export interface Service {
   readonly config: AppConfig;
   readonly server: HttpServer;
   readonly database: DatabaseHandle;
   readonly spicedb: SpiceDbEngine;
+  readonly outbox: OutboxRuntime;
   /** Stops accepting, finishes in-flight requests, then closes pools and SpiceDB. */
   close(): Promise<void>;
 }
@@ -24,6 +27,8 @@ export interface ServiceOptions {
   readonly migrate?: boolean;
   /** Use this database instead of opening the configured one (tests). */
   readonly database?: DatabaseHandle;
+  /** Outbox tuning (tests and benchmarks). */
+  readonly outbox?: OutboxRuntimeOptions;
 }
 
 export async function createService(config: AppConfig, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
@@ -35,11 +40,37 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     if (!options.database) await database.close();
     throw error;
   }
+  if (spicedb.mode === "embedded") {
+    const loaded = await loadEmbeddedSpiceDb(database, spicedb);
+    logger.info({ relationships: loaded }, "embedded SpiceDB loaded from the database");
+  }
+  const outbox = await createOutboxRuntime(config, database, spicedb, logger, options.outbox);
+  const iam = await createIamModule({
+    config,
+    database,
+    authorization: outbox.authorization,
+    unitOfWork: outbox.unitOfWork,
+    logger,
+  });
   const server = await buildHttpServer({
     logger,
     corsOrigins: config.corsOrigins,
     health: serviceHealthChecks(database, spicedb, config.graphName),
+    routes: [
+      (server) => {
+        if (database.kind === "postgres") {
+          // Other processes may have applied writes: adopt the newest revision before answering,
+          // so cached decisions never predate a write that returned elsewhere.
+          server.addHook("onRequest", async (request) => {
+            if (request.url.startsWith("/iam")) await outbox.tracker.refresh(database.db);
+          });
+        }
+      },
+      ...iam.routes,
+    ],
   });
+  await iam.start();
+  if (config.outbox.enabled) await outbox.worker.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -47,9 +78,11 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     server,
     database,
     spicedb,
+    outbox,
     close() {
       closing ??= (async () => {
         await server.close();
+        await outbox.worker.stop();
         if (!options.database) await database.close();
         spicedb.close();
       })();

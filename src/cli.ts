@@ -3,17 +3,12 @@
  * kartograph-iam command line: serve | migrate (more commands arrive with later features).
  * Start-up failures print one line naming the cause; the stack only with LOG_LEVEL=debug.
  */
-import { parseArgs } from "node:util";
 import { createService } from "./app.js";
+import { UsageError, parseCommandArgs, type Command } from "./cli/command.js";
+import { outboxCommand, reconcileCommand, workerCommand } from "./cli/outbox-commands.js";
 import { ConfigError, loadConfig, type AppConfig } from "./platform/config/config.js";
 import { openDatabase } from "./platform/database/open-database.js";
 import { createLogger } from "./platform/logging/logger.js";
-
-interface Command {
-  readonly summary: string;
-  readonly usage: string;
-  run(args: string[]): Promise<void>;
-}
 
 const EXPECTED_START_ERRORS = new Set([
   "ConfigError",
@@ -23,20 +18,12 @@ const EXPECTED_START_ERRORS = new Set([
   "UsageError",
 ]);
 
-class UsageError extends Error {
-  override name = "UsageError";
-}
-
 function wantsHelp(args: string[]): boolean {
   return args.includes("--help") || args.includes("-h");
 }
 
 function parse(args: string[], usage: string) {
-  try {
-    return parseArgs({ args, options: {}, allowPositionals: false, strict: true });
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
-  }
+  return parseCommandArgs(args, usage, {});
 }
 
 const commands: Record<string, Command> = {
@@ -95,6 +82,9 @@ const commands: Record<string, Command> = {
       process.stdout.write("migrations applied\n");
     },
   },
+  worker: workerCommand,
+  reconcile: reconcileCommand,
+  outbox: outboxCommand,
 };
 
 function mainUsage(): string {

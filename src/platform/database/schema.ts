@@ -228,16 +228,21 @@ export const outbox = pgTable(
 );
 
 /**
- * One row per tenant, bumped whenever relationships of that tenant are applied to SpiceDB. The
- * revision keys the permission-decision cache; the ZedToken lets later reads ask SpiceDB for at
- * least that freshness.
+ * A single row: the authorization revision, bumped in the transaction that marks outbox entries
+ * applied to SpiceDB, with the ZedToken of that write. It keys the permission-decision cache
+ * (a cached answer is only used at the revision it was computed at) and lets reads on any process
+ * ask SpiceDB for at least that freshness.
  */
-export const tenantAuthzRevisions = pgTable("tenant_authz_revisions", {
-  tenantId: ulid("tenant_id").primaryKey(),
-  revision: bigint("revision", { mode: "number" }).notNull().default(0),
-  zedToken: text("zed_token"),
-  updatedAt: updatedAt(),
-});
+export const authzRevision = pgTable(
+  "authz_revision",
+  {
+    id: integer("id").primaryKey().default(1),
+    revision: bigint("revision", { mode: "number" }).notNull().default(0),
+    zedToken: text("zed_token"),
+    updatedAt: updatedAt(),
+  },
+  (t) => [check("ck_authz_revision_single_row", sql`${t.id} = 1`)],
+);
 
 export const schema = {
   tenants,
@@ -249,5 +254,5 @@ export const schema = {
   workspaceMembers,
   groupMembers,
   outbox,
-  tenantAuthzRevisions,
+  authzRevision,
 };

@@ -1,0 +1,218 @@
+/**
+ * Decides who is calling and in which tenant, in the reference's order of failures:
+ * credentials (401) → tenant context (400/403) → just-in-time user provisioning (409).
+ *
+ * - A bearer token always wins over an API key; an invalid token is never skipped in favour of one.
+ * - JWT callers are provisioned on every request (cached, so unchanged claims cost nothing).
+ * - API-key callers act as the key's creator in the key's tenant; the tenant header is ignored.
+ */
+import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
+import { normaliseUlid } from "../../shared-kernel/ids.js";
+import { API_KEY_USAGE_RESOLUTION_MS, apiKeyUsername } from "../domain/api-key.js";
+import { AuthenticationError, IdentityProviderUnavailableError } from "../domain/authentication-errors.js";
+import { ConflictError, ForbiddenError, InvalidInputError } from "../domain/errors.js";
+import { MAX_USER_FIELD_LENGTH, type UserProfile } from "../domain/user.js";
+import type { ApiKeyRepository } from "../ports/api-key-repository.js";
+import type { ApiKeySecrets } from "../ports/api-key-secrets.js";
+import type { TokenClaims, TokenVerifier } from "../ports/token-verifier.js";
+import type { UserRepository } from "../ports/user-repository.js";
+import type { AuthenticationProbe } from "../ports/authentication-probe.js";
+import type { AuthenticatedUser, Caller } from "./caller.js";
+import type { DefaultTenantAccess } from "./default-tenant-access.js";
+import { ProvisionedUserCache } from "./provisioned-user-cache.js";
+
+export type Credential =
+  | { readonly kind: "none" }
+  | { readonly kind: "bearer"; readonly token: string }
+  | { readonly kind: "api_key"; readonly secret: string };
+
+export interface AuthenticationSettings {
+  readonly userIdClaim: string;
+  readonly usernameClaim: string;
+  readonly singleTenantMode: boolean;
+  readonly bootstrapAdminUsernames: readonly string[];
+}
+
+export interface AuthenticationDependencies {
+  readonly settings: AuthenticationSettings;
+  readonly tokens: TokenVerifier;
+  readonly users: UserRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly secrets: ApiKeySecrets;
+  readonly authorization: AuthorizationPort;
+  readonly defaultTenant: DefaultTenantAccess;
+  readonly probe: AuthenticationProbe;
+  readonly now?: () => Date;
+  readonly provisionedUsers?: ProvisionedUserCache;
+}
+
+export interface Authentication {
+  readonly user: AuthenticatedUser;
+  /** Set when tenant context was asked for. */
+  readonly caller: Caller | null;
+}
+
+export const NOT_AUTHENTICATED = "Not authenticated";
+export const INVALID_API_KEY = "Invalid or expired API key";
+export const NO_TENANT_ACCESS = "You do not have access to this tenant";
+export const TENANT_HEADER_REQUIRED = "X-Tenant-ID header is required";
+
+export class AuthenticationService {
+  private readonly provisionedUsers: ProvisionedUserCache;
+  private readonly now: () => Date;
+  private readonly bootstrapAdmins: ReadonlySet<string>;
+  private defaultTenantId: Promise<string> | null = null;
+
+  constructor(private readonly deps: AuthenticationDependencies) {
+    this.provisionedUsers = deps.provisionedUsers ?? new ProvisionedUserCache();
+    this.now = deps.now ?? (() => new Date());
+    this.bootstrapAdmins = new Set(deps.settings.bootstrapAdminUsernames);
+  }
+
+  /**
+   * @param withTenant resolve the tenant context too (routes declaring `auth: "tenant"`)
+   * @param tenantHeader the raw `X-Tenant-ID` value, undefined when absent
+   */
+  async authenticate(credential: Credential, withTenant: boolean, tenantHeader: string | undefined): Promise<Authentication> {
+    switch (credential.kind) {
+      case "none":
+        throw new AuthenticationError(NOT_AUTHENTICATED);
+      case "api_key": {
+        const user = await this.authenticateApiKey(credential.secret);
+        return { user, caller: withTenant ? { ...user, tenantId: user.apiKeyTenantId as string } : null };
+      }
+      case "bearer":
+        return this.authenticateBearer(credential.token, withTenant, tenantHeader);
+    }
+  }
+
+  private async authenticateBearer(token: string, withTenant: boolean, tenantHeader: string | undefined): Promise<Authentication> {
+    const profile = this.profileOf(await this.verify(token));
+    const user: AuthenticatedUser = { userId: profile.id, username: profile.username, apiKeyId: null, apiKeyTenantId: null };
+    if (!withTenant) {
+      await this.provision(profile);
+      return { user, caller: null };
+    }
+    if (profile.id.trim() === "") throw new InvalidInputError("user_id must not be empty");
+    if (profile.username.trim() === "") throw new InvalidInputError("username must not be empty");
+
+    if (tenantHeader !== undefined) {
+      const tenantId = normaliseUlid(tenantHeader);
+      if (tenantId === null) {
+        throw new InvalidInputError(`X-Tenant-ID must be a valid ULID format, got: '${tenantHeader}'`);
+      }
+      if (!(await this.canViewTenant(tenantId, profile.id))) throw new ForbiddenError(NO_TENANT_ACCESS);
+      await this.provision(profile);
+      return { user, caller: { ...user, tenantId } };
+    }
+    if (!this.deps.settings.singleTenantMode) throw new InvalidInputError(TENANT_HEADER_REQUIRED);
+
+    // Single-tenant mode: the caller lands in the default tenant, joining it on first use. The
+    // user row must exist before the membership row that refers to it.
+    await this.provision(profile);
+    const tenantId = await this.defaultTenant();
+    if (!(await this.canViewTenant(tenantId, profile.id))) {
+      const asAdmin = this.bootstrapAdmins.has(profile.username);
+      await this.deps.defaultTenant.join(profile.id, asAdmin);
+      this.deps.probe.defaultTenantJoined(profile.id, tenantId, asAdmin);
+    }
+    return { user, caller: { ...user, tenantId } };
+  }
+
+  private async verify(token: string): Promise<TokenClaims> {
+    try {
+      return await this.deps.tokens.verify(token);
+    } catch (error) {
+      if (error instanceof AuthenticationError) this.deps.probe.tokenRejected(error.message);
+      if (error instanceof IdentityProviderUnavailableError) this.deps.probe.identityProviderUnavailable(error);
+      throw error;
+    }
+  }
+
+  private profileOf(claims: TokenClaims): UserProfile {
+    const { userIdClaim, usernameClaim } = this.deps.settings;
+    const rawId = claims[userIdClaim];
+    if (rawId === undefined || rawId === null || rawId === "") {
+      throw new AuthenticationError(`Missing required claim: ${userIdClaim}`);
+    }
+    if (typeof rawId !== "string" && typeof rawId !== "number") {
+      throw new AuthenticationError(`Invalid token claims: ${userIdClaim} must be a string`);
+    }
+    const id = String(rawId);
+    const rawUsername = claims[usernameClaim];
+    const username = typeof rawUsername === "string" && rawUsername !== "" ? rawUsername : id;
+    const name = typeof claims["name"] === "string" ? claims["name"].slice(0, MAX_USER_FIELD_LENGTH) : null;
+    const email = typeof claims["email"] === "string" ? claims["email"] : null;
+    for (const [claim, value] of [
+      [userIdClaim, id],
+      [usernameClaim, username],
+      ["email", email],
+    ] as const) {
+      if (value !== null && value.length > MAX_USER_FIELD_LENGTH) {
+        throw new AuthenticationError(`Invalid token claims: ${claim} is longer than ${MAX_USER_FIELD_LENGTH} characters`);
+      }
+    }
+    return { id, username, name, email };
+  }
+
+  private async provision(profile: UserProfile): Promise<void> {
+    if (this.provisionedUsers.isCurrent(profile)) return;
+    let outcome;
+    try {
+      outcome = await this.deps.users.provision(profile);
+    } catch (error) {
+      if (error instanceof ConflictError) {
+        this.provisionedUsers.forget(profile.id);
+        this.deps.probe.userProvisioningConflict(profile.id, profile.username);
+      }
+      throw error;
+    }
+    this.provisionedUsers.remember(profile);
+    if (outcome !== "unchanged") this.deps.probe.userProvisioned(profile.id, outcome);
+  }
+
+  private async authenticateApiKey(secret: string): Promise<AuthenticatedUser> {
+    const { secrets, apiKeys } = this.deps;
+    if (!secrets.isWellFormed(secret)) {
+      this.deps.probe.apiKeyRejected("malformed");
+      throw new AuthenticationError(INVALID_API_KEY);
+    }
+    const digest = secrets.digestOf(secret);
+    const now = this.now();
+    const credential = await apiKeys.findUsableCredential(digest, now);
+    if (credential === null || !secrets.digestsMatch(credential.keyDigest, digest)) {
+      this.deps.probe.apiKeyRejected("unknown_or_unusable");
+      throw new AuthenticationError(INVALID_API_KEY);
+    }
+    const lastUsed = credential.lastUsedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+    if (now.getTime() - lastUsed >= API_KEY_USAGE_RESOLUTION_MS) {
+      await apiKeys.recordUse(credential.apiKeyId, now, API_KEY_USAGE_RESOLUTION_MS);
+    }
+    return {
+      userId: credential.createdByUserId,
+      username: apiKeyUsername(credential.apiKeyId),
+      apiKeyId: credential.apiKeyId,
+      apiKeyTenantId: credential.tenantId,
+    };
+  }
+
+  private canViewTenant(tenantId: string, userId: string): Promise<boolean> {
+    return this.deps.authorization.check({
+      resource: { type: "tenant", id: tenantId },
+      permission: "view",
+      subject: { type: "user", id: userId },
+    });
+  }
+
+  /** Ensured once per process; a failure is retried by the next request. */
+  private defaultTenant(): Promise<string> {
+    if (this.defaultTenantId === null) {
+      const ensuring = this.deps.defaultTenant.ensureDefaultTenant();
+      this.defaultTenantId = ensuring;
+      ensuring.catch(() => {
+        if (this.defaultTenantId === ensuring) this.defaultTenantId = null;
+      });
+    }
+    return this.defaultTenantId;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The unit of work over Drizzle: the rows a service writes and the events it records commit in one
+ * PostgreSQL transaction. After the commit it drains the touched tenants' outbox up to its own
+ * entries, on the same path the worker uses, so that its relationship changes are in SpiceDB when
+ * the request answers (read-your-writes). If that fails (SpiceDB down), the change stays committed
+ * and the worker applies it once SpiceDB answers again.
+ */
+import type { AppDatabase } from "../../platform/database/database.js";
+import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, postgresErrorOf } from "../../platform/database/database-errors.js";
+import { appendOutboxEntries } from "../../platform/outbox/outbox-store.js";
+import type { IamEvent } from "../domain/events.js";
+import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
+import { toOutboxEntry } from "./event-serialization.js";
+import { createRepositories } from "./repositories.js";
+
+/** Applies a tenant's committed outbox entries up to a sequence (the dispatcher's drainThrough). */
+export interface CommittedChangesApplier {
+  drainThrough(tenantId: string, sequence: number): Promise<void>;
+}
+
+export interface ApplyFailureReporter {
+  (tenantId: string, error: unknown): void;
+}
+
+const MAX_ATTEMPTS = 3;
+
+function isRetryable(error: unknown): boolean {
+  const code = postgresErrorOf(error)?.code;
+  return code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED;
+}
+
+export class DrizzleUnitOfWork implements UnitOfWork {
+  constructor(
+    private readonly db: AppDatabase,
+    private readonly applier: CommittedChangesApplier | null,
+    private readonly onApplyFailure: ApplyFailureReporter = () => undefined,
+  ) {}
+
+  async run<T>(work: (tx: TransactionContext) => Promise<T>): Promise<T> {
+    const { result, highestSequences } = await this.commit(work);
+    if (this.applier !== null) {
+      for (const [tenantId, sequence] of highestSequences) {
+        try {
+          await this.applier.drainThrough(tenantId, sequence);
+        } catch (error) {
+          // Committed is committed: the worker retries; the caller still gets its success.
+          this.onApplyFailure(tenantId, error);
+        }
+      }
+    }
+    return result;
+  }
+
+  private async commit<T>(work: (tx: TransactionContext) => Promise<T>) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(async (tx) => {
+          const events: IamEvent[] = [];
+          const context: TransactionContext = {
+            repositories: createRepositories(tx),
+            record: (...recorded) => {
+              events.push(...recorded);
+            },
+          };
+          const result = await work(context);
+          const highestSequences = await appendOutboxEntries(tx, events.map(toOutboxEntry));
+          return { result, highestSequences };
+        });
+      } catch (error) {
+        // A deadlock or serialization failure says nothing about the request: run it again.
+        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+      }
+    }
+  }
+}

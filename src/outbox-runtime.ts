@@ -1,0 +1,80 @@
+/**
+ * Builds the relationship-sync machinery shared by `serve`, `worker` and `reconcile`: the revision
+ * tracker, the decision-cached authorization port, the outbox dispatcher with the IAM handler, the
+ * unit of work, and the worker. Also loads the embedded SpiceDB from the tables at start.
+ */
+import type { AppConfig } from "./platform/config/config.js";
+import type { DatabaseHandle } from "./platform/database/database.js";
+import type { Logger } from "./platform/logging/logger.js";
+import { AuthzRevisionTracker } from "./platform/outbox/authz-revision.js";
+import { OutboxDispatcher, type DispatcherOptions } from "./platform/outbox/outbox-dispatcher.js";
+import { LoggingOutboxProbe, type OutboxProbe } from "./platform/outbox/outbox-probe.js";
+import { OutboxWorker } from "./platform/outbox/outbox-worker.js";
+import { CachedAuthorization } from "./platform/spicedb/cached-authorization.js";
+import type { SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
+import { DrizzleUnitOfWork } from "./iam/infrastructure/drizzle-unit-of-work.js";
+import { RelationshipSyncHandler } from "./iam/infrastructure/relationship-sync-handler.js";
+import { deriveRelationships } from "./iam/infrastructure/relationship-derivation.js";
+
+export interface OutboxRuntime {
+  readonly tracker: AuthzRevisionTracker;
+  readonly authorization: CachedAuthorization;
+  readonly dispatcher: OutboxDispatcher;
+  readonly unitOfWork: DrizzleUnitOfWork;
+  readonly worker: OutboxWorker;
+}
+
+export interface OutboxRuntimeOptions {
+  readonly probe?: OutboxProbe;
+  readonly dispatcher?: Partial<DispatcherOptions>;
+  /** Listen for NOTIFY (default) or poll only. */
+  readonly listen?: boolean;
+  /** Overrides the configured poll interval (tests). */
+  readonly pollIntervalMs?: number;
+}
+
+export async function createOutboxRuntime(
+  config: AppConfig,
+  database: DatabaseHandle,
+  spicedb: SpiceDbEngine,
+  logger: Logger,
+  options: OutboxRuntimeOptions = {},
+): Promise<OutboxRuntime> {
+  const probe = options.probe ?? new LoggingOutboxProbe(logger);
+  const tracker = new AuthzRevisionTracker();
+  await tracker.refresh(database.db);
+  const dispatcher = new OutboxDispatcher(database.db, [new RelationshipSyncHandler(spicedb.authorization)], tracker, probe, {
+    batchSize: config.outbox.batchSize,
+    maxRetries: config.outbox.maxRetries,
+    backoff: { baseMs: 1_000, maxMs: 5 * 60_000 },
+    ...options.dispatcher,
+  });
+  const unitOfWork = new DrizzleUnitOfWork(database.db, dispatcher, (tenantId, error) =>
+    probe.drainFailed(tenantId, error instanceof Error ? error.message : String(error)),
+  );
+  const worker = new OutboxWorker(database, dispatcher, probe, {
+    pollIntervalMs: options.pollIntervalMs ?? config.outbox.pollIntervalSeconds * 1000,
+    listen: options.listen ?? true,
+  });
+  return {
+    tracker,
+    authorization: new CachedAuthorization(spicedb.authorization, tracker),
+    dispatcher,
+    unitOfWork,
+    worker,
+  };
+}
+
+/**
+ * The in-process SpiceDB keeps nothing across restarts: load it from the tables (the source of
+ * truth). Pending outbox entries are applied afterwards by the worker, in order, on top.
+ */
+export async function loadEmbeddedSpiceDb(database: DatabaseHandle, spicedb: SpiceDbEngine): Promise<number> {
+  const relationships = await deriveRelationships(database.db);
+  if (relationships.length > 0) {
+    await spicedb.authorization.writeRelationships(
+      relationships.map((relationship) => ({ operation: "touch" as const, relationship })),
+    );
+  }
+  return relationships.length;
+}

@@ -1,0 +1,180 @@
+/**
+ * Drains the outbox of one tenant: claims its pending entries in sequence order under the tenant's
+ * advisory lock, hands them to the registered handlers (fan-out in registration order), marks them
+ * processed and bumps the authorization revision, all in one transaction.
+ *
+ * Both the worker and a request that wants its own writes applied before it answers
+ * (read-your-writes) drain through here, so there is one idempotent path. Ordering is strict per
+ * tenant: a failing entry blocks the entries behind it until it succeeds or is dead-lettered, so a
+ * later change is never overtaken by an earlier one.
+ */
+import { sql } from "drizzle-orm";
+import { queryRows, type AppDatabase, type AppTransaction } from "../database/database.js";
+import { bumpAuthzRevision, type AuthzRevisionTracker } from "./authz-revision.js";
+import { PoisonEntryError, type OutboxEntry, type OutboxHandler } from "./outbox-entry.js";
+import type { OutboxProbe } from "./outbox-probe.js";
+import { claimPending, lockTenant, markFailed, markProcessed, markRetry, tryLockTenant } from "./outbox-store.js";
+
+export interface BackoffPolicy {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+export interface DispatcherOptions {
+  readonly batchSize: number;
+  /** Attempts before an entry is dead-lettered. */
+  readonly maxRetries: number;
+  readonly backoff: BackoffPolicy;
+}
+
+export interface DrainOptions {
+  /** Wait for the tenant's lock (read-your-writes) instead of leaving the tenant to its holder. */
+  readonly wait: boolean;
+  /** Only entries up to this sequence (a request's own entries and those before them). */
+  readonly upToSequence?: number | null;
+}
+
+export interface DrainResult {
+  readonly applied: number;
+  /** Another drain holds the tenant's lock. */
+  readonly lockBusy: boolean;
+  /** A full batch was claimed: there may be more. */
+  readonly more: boolean;
+  /** The head entry failed or is backing off: nothing behind it can proceed before this time. */
+  readonly blockedUntil: Date | null;
+}
+
+const LOCK_WAIT = "10s";
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+}
+
+export class OutboxDispatcher {
+  private readonly handlersByType = new Map<string, OutboxHandler[]>();
+
+  constructor(
+    private readonly db: AppDatabase,
+    private readonly handlers: readonly OutboxHandler[],
+    private readonly tracker: AuthzRevisionTracker,
+    private readonly probe: OutboxProbe,
+    private readonly options: DispatcherOptions,
+  ) {
+    for (const handler of handlers) {
+      for (const type of handler.eventTypes) {
+        const list = this.handlersByType.get(type) ?? [];
+        if (!list.includes(handler)) list.push(handler);
+        this.handlersByType.set(type, list);
+      }
+    }
+  }
+
+  backoffDelay(retryCount: number): number {
+    return Math.min(this.options.backoff.maxMs, this.options.backoff.baseMs * 2 ** retryCount);
+  }
+
+  async drain(tenantId: string, options: DrainOptions): Promise<DrainResult> {
+    const started = performance.now();
+    const outcome = await this.db.transaction(async (tx) => {
+      if (options.wait) {
+        await queryRows(tx, sql.raw(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`));
+        await lockTenant(tx, tenantId);
+      } else if (!(await tryLockTenant(tx, tenantId))) {
+        return { applied: 0, lockBusy: true, more: false, blockedUntil: null, revision: null };
+      }
+      const claimed = await claimPending(tx, tenantId, this.options.batchSize, options.upToSequence ?? null);
+      const head = claimed[0];
+      if (head === undefined) return { applied: 0, lockBusy: false, more: false, blockedUntil: null, revision: null };
+      // Only a failed head entry backs off; everything behind it waits for it.
+      if (!head.due) return { applied: 0, lockBusy: false, more: false, blockedUntil: head.nextAttemptAt, revision: null };
+      const { applied, blockedUntil, token } = await this.apply(
+        tx,
+        claimed.map((c) => c.entry),
+      );
+      const revision = applied > 0 ? await bumpAuthzRevision(tx, token) : null;
+      return { applied, lockBusy: false, more: claimed.length >= this.options.batchSize, blockedUntil, revision };
+    });
+    if (outcome.revision !== null) this.tracker.observe(outcome.revision);
+    if (outcome.applied > 0) this.probe.entriesApplied(tenantId, outcome.applied, performance.now() - started);
+    return outcome;
+  }
+
+  /**
+   * Drains the tenant until every entry up to `sequence` is applied, dead-lettered or blocked.
+   * Used after a commit so that the request's own relationship changes are visible when it answers.
+   */
+  async drainThrough(tenantId: string, sequence: number): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      const result = await this.drain(tenantId, { wait: true, upToSequence: sequence });
+      if (!result.more || result.blockedUntil !== null) return;
+    }
+  }
+
+  private handlersOf(entry: OutboxEntry): OutboxHandler[] {
+    return this.handlersByType.get(entry.eventType) ?? [];
+  }
+
+  /** Runs the handlers over the claimed entries; returns how many were applied. */
+  private async apply(
+    tx: AppTransaction,
+    entries: readonly OutboxEntry[],
+  ): Promise<{ applied: number; blockedUntil: Date | null; token: string | null }> {
+    const known: OutboxEntry[] = [];
+    for (const entry of entries) {
+      if (this.handlersOf(entry).length === 0) {
+        // Nothing can ever handle it: dead-letter at once instead of retrying.
+        const error = `No handler registered for event type ${entry.eventType}`;
+        await markFailed(tx, entry.id, error);
+        this.probe.entryDeadLettered(entry.id, entry.eventType, error);
+      } else {
+        known.push(entry);
+      }
+    }
+    if (known.length === 0) return { applied: 0, blockedUntil: null, token: null };
+
+    // Fast path: each handler takes all its entries at once (one SpiceDB request per batch).
+    try {
+      const token = await this.runHandlers(known);
+      await markProcessed(
+        tx,
+        known.map((e) => e.id),
+      );
+      return { applied: known.length, blockedUntil: null, token };
+    } catch {
+      // Find the entry at fault: replay one by one (handlers are idempotent).
+    }
+
+    const done: string[] = [];
+    let token: string | null = null;
+    for (const entry of known) {
+      try {
+        token = (await this.runHandlers([entry])) ?? token;
+        done.push(entry.id);
+      } catch (error) {
+        const text = errorText(error);
+        if (error instanceof PoisonEntryError || entry.retryCount + 1 >= this.options.maxRetries) {
+          await markFailed(tx, entry.id, text);
+          this.probe.entryDeadLettered(entry.id, entry.eventType, text);
+          continue;
+        }
+        const delay = this.backoffDelay(entry.retryCount);
+        await markRetry(tx, entry.id, text, delay);
+        this.probe.entryFailed(entry.id, entry.eventType, text, entry.retryCount + 1, delay);
+        await markProcessed(tx, done);
+        return { applied: done.length, blockedUntil: new Date(Date.now() + delay), token };
+      }
+    }
+    await markProcessed(tx, done);
+    return { applied: done.length, blockedUntil: null, token };
+  }
+
+  /** Fan-out in registration order; the last downstream token wins. */
+  private async runHandlers(entries: readonly OutboxEntry[]): Promise<string | null> {
+    let token: string | null = null;
+    for (const handler of this.handlers) {
+      const mine = entries.filter((entry) => this.handlersOf(entry).includes(handler));
+      if (mine.length > 0) token = (await handler.handle(mine)) ?? token;
+    }
+    return token;
+  }
+}

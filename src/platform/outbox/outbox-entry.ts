@@ -1,0 +1,39 @@
+/** An outbox row as the worker and handlers see it. */
+export interface OutboxEntry {
+  readonly id: string;
+  readonly sequence: number;
+  readonly tenantId: string;
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly eventType: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly occurredAt: Date;
+  readonly retryCount: number;
+}
+
+/** What a unit of work appends; the database assigns id and sequence. */
+export interface NewOutboxEntry {
+  readonly tenantId: string;
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly eventType: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly occurredAt: Date;
+}
+
+/**
+ * Applies entries to a downstream system (SpiceDB, for IAM). Must be idempotent: an entry can be
+ * delivered again after a crash. Entries arrive in sequence order for one tenant; a handler may
+ * combine them into fewer requests but must leave the same final state as applying them one by one.
+ * Returns a freshness token of the downstream write (a ZedToken), or null.
+ */
+export interface OutboxHandler {
+  readonly name: string;
+  readonly eventTypes: readonly string[];
+  handle(entries: readonly OutboxEntry[]): Promise<string | null>;
+}
+
+/** An entry that can never succeed (malformed payload): dead-letter at once, do not retry. */
+export class PoisonEntryError extends Error {
+  override name = "PoisonEntryError";
+}

@@ -1,0 +1,223 @@
+/**
+ * SQL for the outbox table. The unit of work appends inside its transaction; drains claim pending
+ * entries of one tenant in sequence order while holding that tenant's advisory lock, so that the
+ * relationships of a tenant are applied in order by one process at a time while tenants proceed
+ * in parallel.
+ */
+import { sql } from "drizzle-orm";
+import { queryRows, type Queryable } from "../database/database.js";
+import { outbox } from "../database/schema.js";
+import type { NewOutboxEntry, OutboxEntry } from "./outbox-entry.js";
+
+interface OutboxRow {
+  id: string;
+  sequence: string | number;
+  tenant_id: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  event_type: string;
+  payload: Record<string, unknown> | string;
+  occurred_at: Date | string;
+  retry_count: number;
+}
+
+/** A claimed entry and whether its back-off has elapsed. */
+export interface ClaimedEntry {
+  readonly entry: OutboxEntry;
+  readonly nextAttemptAt: Date;
+  readonly due: boolean;
+}
+
+function toEntry(row: OutboxRow): OutboxEntry {
+  return {
+    id: row.id,
+    sequence: Number(row.sequence),
+    tenantId: row.tenant_id,
+    aggregateType: row.aggregate_type,
+    aggregateId: row.aggregate_id,
+    eventType: row.event_type,
+    payload: typeof row.payload === "string" ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload,
+    occurredAt: new Date(row.occurred_at),
+    retryCount: Number(row.retry_count),
+  };
+}
+
+/** Appends entries in order; returns the highest sequence per tenant. */
+export async function appendOutboxEntries(
+  tx: Queryable,
+  entries: readonly NewOutboxEntry[],
+): Promise<Map<string, number>> {
+  const highest = new Map<string, number>();
+  if (entries.length === 0) return highest;
+  // One multi-row INSERT: identity values are assigned in VALUES order, preserving recording order.
+  const rows = await tx
+    .insert(outbox)
+    .values(
+      entries.map((entry) => ({
+        tenantId: entry.tenantId,
+        aggregateType: entry.aggregateType,
+        aggregateId: entry.aggregateId,
+        eventType: entry.eventType,
+        payload: entry.payload,
+        occurredAt: entry.occurredAt,
+      })),
+    )
+    .returning({ tenantId: outbox.tenantId, sequence: outbox.sequence });
+  for (const row of rows) {
+    highest.set(row.tenantId, Math.max(highest.get(row.tenantId) ?? 0, Number(row.sequence)));
+  }
+  return highest;
+}
+
+/** A stable 64-bit lock key per tenant, in a namespace of its own. */
+function tenantLockKey(tenantId: string) {
+  return sql`hashtextextended(${`kartograph-outbox:${tenantId}`}, 0)`;
+}
+
+/**
+ * Drains hold this lock shared; `reconcile` holds it exclusively, so that it compares the tables
+ * with a SpiceDB that no drain is changing under it.
+ */
+const RECONCILE_LOCK = sql`hashtextextended('kartograph-reconcile', 0)`;
+
+/** Takes the tenant's drain lock for this transaction; false when another drain holds it. */
+export async function tryLockTenant(tx: Queryable, tenantId: string): Promise<boolean> {
+  const rows = await queryRows<{ locked: boolean }>(
+    tx,
+    sql`SELECT pg_advisory_xact_lock_shared(${RECONCILE_LOCK}) IS NOT NULL
+           AND pg_try_advisory_xact_lock(${tenantLockKey(tenantId)}) AS locked`,
+  );
+  return rows[0]?.locked === true;
+}
+
+/** Waits (bounded by the session's lock_timeout) for the tenant's drain lock. */
+export async function lockTenant(tx: Queryable, tenantId: string): Promise<void> {
+  await queryRows(
+    tx,
+    sql`SELECT pg_advisory_xact_lock_shared(${RECONCILE_LOCK}), pg_advisory_xact_lock(${tenantLockKey(tenantId)})`,
+  );
+}
+
+/** Stops every drain until the transaction ends (reconcile). */
+export async function lockOutDrains(tx: Queryable): Promise<void> {
+  await queryRows(tx, sql`SELECT pg_advisory_xact_lock(${RECONCILE_LOCK})`);
+}
+
+/** Pending entries of a tenant that are due, oldest first, claimed for this transaction. */
+export async function claimPending(
+  tx: Queryable,
+  tenantId: string,
+  limit: number,
+  upToSequence: number | null,
+): Promise<ClaimedEntry[]> {
+  const bound = upToSequence === null ? sql`` : sql`AND sequence <= ${upToSequence}`;
+  const rows = await queryRows<OutboxRow & { next_attempt_at: Date | string; due: boolean }>(
+    tx,
+    sql`SELECT id, sequence, tenant_id, aggregate_type, aggregate_id, event_type, payload, occurred_at, retry_count,
+               next_attempt_at, next_attempt_at <= now() AS due
+        FROM outbox
+        WHERE tenant_id = ${tenantId} AND processed_at IS NULL AND failed_at IS NULL ${bound}
+        ORDER BY sequence
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED`,
+  );
+  return rows.map((row) => ({ entry: toEntry(row), nextAttemptAt: new Date(row.next_attempt_at), due: row.due }));
+}
+
+export async function markProcessed(tx: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await queryRows(tx, sql`UPDATE outbox SET processed_at = now() WHERE id = ANY(${sql.param([...ids])}::uuid[])`);
+}
+
+export async function markRetry(tx: Queryable, id: string, error: string, delayMs: number): Promise<void> {
+  await queryRows(
+    tx,
+    sql`UPDATE outbox SET retry_count = retry_count + 1, last_error = ${error},
+          next_attempt_at = now() + ${`${Math.round(delayMs)} milliseconds`}::interval
+        WHERE id = ${id}::uuid`,
+  );
+}
+
+export async function markFailed(tx: Queryable, id: string, error: string): Promise<void> {
+  await queryRows(
+    tx,
+    sql`UPDATE outbox SET retry_count = retry_count + 1, last_error = ${error}, failed_at = now() WHERE id = ${id}::uuid`,
+  );
+}
+
+/** Tenants with at least one pending entry, and when the earliest of them is due. */
+export async function tenantsWithPendingEntries(
+  db: Queryable,
+  limit: number,
+): Promise<{ tenantId: string; dueAt: Date }[]> {
+  const rows = await queryRows<{ tenant_id: string; due_at: Date | string }>(
+    db,
+    sql`SELECT tenant_id, min(next_attempt_at) AS due_at FROM outbox
+        WHERE processed_at IS NULL AND failed_at IS NULL
+        GROUP BY tenant_id
+        ORDER BY min(sequence)
+        LIMIT ${limit}`,
+  );
+  return rows.map((row) => ({ tenantId: row.tenant_id, dueAt: new Date(row.due_at) }));
+}
+
+/** When the head entry of the tenant may next be attempted (null when nothing is pending). */
+export async function headDueAt(db: Queryable, tenantId: string): Promise<Date | null> {
+  const rows = await queryRows<{ next_attempt_at: Date | string }>(
+    db,
+    sql`SELECT next_attempt_at FROM outbox
+        WHERE tenant_id = ${tenantId} AND processed_at IS NULL AND failed_at IS NULL
+        ORDER BY sequence LIMIT 1`,
+  );
+  const row = rows[0];
+  return row === undefined ? null : new Date(row.next_attempt_at);
+}
+
+export interface DeadLetter {
+  readonly id: string;
+  readonly sequence: number;
+  readonly tenantId: string;
+  readonly eventType: string;
+  readonly aggregateId: string;
+  readonly retryCount: number;
+  readonly lastError: string | null;
+  readonly failedAt: Date;
+}
+
+export async function listDeadLetters(db: Queryable): Promise<DeadLetter[]> {
+  const rows = await queryRows<{
+    id: string;
+    sequence: string | number;
+    tenant_id: string;
+    event_type: string;
+    aggregate_id: string;
+    retry_count: number;
+    last_error: string | null;
+    failed_at: Date | string;
+  }>(
+    db,
+    sql`SELECT id, sequence, tenant_id, event_type, aggregate_id, retry_count, last_error, failed_at
+        FROM outbox WHERE failed_at IS NOT NULL ORDER BY sequence`,
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    sequence: Number(row.sequence),
+    tenantId: row.tenant_id,
+    eventType: row.event_type,
+    aggregateId: row.aggregate_id,
+    retryCount: Number(row.retry_count),
+    lastError: row.last_error,
+    failedAt: new Date(row.failed_at),
+  }));
+}
+
+/** Puts dead letters back in the queue (all when `ids` is null); returns how many. */
+export async function redriveDeadLetters(db: Queryable, ids: readonly string[] | null): Promise<number> {
+  const filter = ids === null ? sql`` : sql`AND id = ANY(${sql.param([...ids])}::uuid[])`;
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`UPDATE outbox SET failed_at = NULL, retry_count = 0, next_attempt_at = now()
+        WHERE failed_at IS NOT NULL ${filter} RETURNING id`,
+  );
+  return rows.length;
+}

@@ -1,0 +1,124 @@
+/**
+ * Applies outbox entries in the background: woken by NOTIFY on `outbox_events` (payload: the
+ * tenant id), with polling as the fallback, and timers for entries backing off. Several workers,
+ * in one process or many, share the table: a tenant is drained by one of them at a time.
+ */
+import type { DatabaseHandle } from "../database/database.js";
+import type { OutboxDispatcher } from "./outbox-dispatcher.js";
+import type { OutboxProbe } from "./outbox-probe.js";
+import { tenantsWithPendingEntries } from "./outbox-store.js";
+
+export const OUTBOX_CHANNEL = "outbox_events";
+
+export interface OutboxWorkerOptions {
+  readonly pollIntervalMs: number;
+  /** Listen for NOTIFY (true) or rely on polling alone (false; for measurements). */
+  readonly listen: boolean;
+  /** Tenants drained at the same time. */
+  readonly concurrency?: number;
+}
+
+/** When another drain holds a tenant, look again shortly: it may stop before our entries. */
+const LOCK_BUSY_RETRY_MS = 100;
+const SWEEP_TENANT_LIMIT = 1000;
+
+export class OutboxWorker {
+  private running = false;
+  private unlisten: (() => Promise<void>) | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly queued = new Set<string>();
+  private readonly active = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly database: DatabaseHandle,
+    private readonly dispatcher: OutboxDispatcher,
+    private readonly probe: OutboxProbe,
+    private readonly options: OutboxWorkerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    if (this.options.listen) {
+      this.unlisten = await this.database.listen(OUTBOX_CHANNEL, (tenantId) => {
+        if (tenantId !== "") this.schedule(tenantId);
+      });
+    }
+    this.probe.workerStarted(this.options.listen ? "notify" : "poll-only");
+    this.poll();
+  }
+
+  /** Stops taking work and waits for the drains in hand to commit. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.queued.clear();
+    await this.unlisten?.().catch(() => undefined);
+    await Promise.allSettled(this.active.values());
+    this.probe.workerStopped();
+  }
+
+  /** Drains a tenant soon (coalesces repeated wake-ups). */
+  schedule(tenantId: string, delayMs = 0): void {
+    if (!this.running) return;
+    if (delayMs > 0) {
+      if (this.timers.has(tenantId)) return;
+      this.timers.set(
+        tenantId,
+        setTimeout(() => {
+          this.timers.delete(tenantId);
+          this.schedule(tenantId);
+        }, delayMs),
+      );
+      return;
+    }
+    this.queued.add(tenantId);
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = this.options.concurrency ?? 4;
+    for (const tenantId of this.queued) {
+      if (this.active.size >= limit) return;
+      if (this.active.has(tenantId)) continue;
+      this.queued.delete(tenantId);
+      const run = this.drainTenant(tenantId).finally(() => {
+        this.active.delete(tenantId);
+        this.pump();
+      });
+      this.active.set(tenantId, run);
+    }
+  }
+
+  private async drainTenant(tenantId: string): Promise<void> {
+    try {
+      for (;;) {
+        const result = await this.dispatcher.drain(tenantId, { wait: false });
+        if (result.lockBusy) return this.schedule(tenantId, LOCK_BUSY_RETRY_MS);
+        if (result.blockedUntil !== null) {
+          return this.schedule(tenantId, Math.max(10, result.blockedUntil.getTime() - Date.now()));
+        }
+        if (!result.more || !this.running) return;
+      }
+    } catch (error) {
+      this.probe.drainFailed(tenantId, error instanceof Error ? error.message : String(error));
+      this.schedule(tenantId, this.options.pollIntervalMs);
+    }
+  }
+
+  private poll(): void {
+    if (!this.running) return;
+    tenantsWithPendingEntries(this.database.db, SWEEP_TENANT_LIMIT)
+      .then((tenants) => {
+        for (const { tenantId, dueAt } of tenants) this.schedule(tenantId, Math.max(0, dueAt.getTime() - Date.now()));
+      })
+      .catch((error: unknown) => this.probe.drainFailed("*", error instanceof Error ? error.message : String(error)))
+      .finally(() => {
+        if (this.running) this.pollTimer = setTimeout(() => this.poll(), this.options.pollIntervalMs);
+      });
+  }
+}

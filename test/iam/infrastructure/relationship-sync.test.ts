@@ -1,0 +1,170 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { queryRows } from "../../../src/platform/database/database.js";
+import { AuthzRevisionTracker } from "../../../src/platform/outbox/authz-revision.js";
+import { OutboxDispatcher } from "../../../src/platform/outbox/outbox-dispatcher.js";
+import { CachedAuthorization } from "../../../src/platform/spicedb/cached-authorization.js";
+import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
+import { DrizzleUnitOfWork } from "../../../src/iam/infrastructure/drizzle-unit-of-work.js";
+import { reconcile } from "../../../src/iam/infrastructure/reconciler.js";
+import { RelationshipSyncHandler } from "../../../src/iam/infrastructure/relationship-sync-handler.js";
+import type { IamEvent } from "../../../src/iam/domain/events.js";
+import { RecordingOutboxProbe } from "../../support/recording-outbox.js";
+import { switchableAuthorization } from "../../support/switchable-authorization.js";
+import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
+import { startTestSpiceDb } from "../../support/test-spicedb.js";
+
+const T = "01J000000000000000000TENA1";
+const W = "01J000000000000000000WSPA1";
+const at = new Date("2026-01-02T03:04:05Z");
+
+const memberAdded = (userId: string): IamEvent => ({
+  type: "WorkspaceMemberAdded",
+  tenantId: T,
+  occurredAt: at,
+  workspaceId: W,
+  memberId: userId,
+  memberType: "user",
+  role: "editor",
+});
+const memberRemoved = (userId: string): IamEvent => ({ ...memberAdded(userId), type: "WorkspaceMemberRemoved" }) as IamEvent;
+
+describe.each(TEST_DATABASE_KINDS)("relationship sync on %s", (kind) => {
+  let database: TestDatabase;
+  let spicedb: SpiceDbEngine;
+  let sink: ReturnType<typeof switchableAuthorization>;
+  let tracker: AuthzRevisionTracker;
+  let dispatcher: OutboxDispatcher;
+  let unitOfWork: DrizzleUnitOfWork;
+  let authorization: CachedAuthorization;
+
+  const canEdit = (userId: string) =>
+    authorization.check({ resource: { type: "workspace", id: W }, permission: "edit", subject: { type: "user", id: userId } });
+  const outboxRows = async () =>
+    queryRows<{ event_type: string; processed_at: Date | null; retry_count: number; last_error: string | null }>(
+      database.handle.db,
+      sql`SELECT event_type, processed_at, retry_count, last_error FROM outbox ORDER BY sequence`,
+    );
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    spicedb = await startTestSpiceDb();
+  });
+  afterAll(async () => {
+    spicedb?.close();
+    await database?.dispose();
+  });
+  beforeEach(async () => {
+    await queryRows(database.handle.db, sql`DELETE FROM outbox`);
+    await spicedb.authorization.deleteRelationships({ resourceType: "workspace" });
+    await spicedb.authorization.deleteRelationships({ resourceType: "tenant" });
+    sink = switchableAuthorization(spicedb.authorization);
+    tracker = new AuthzRevisionTracker();
+    await tracker.refresh(database.handle.db);
+    dispatcher = new OutboxDispatcher(database.handle.db, [new RelationshipSyncHandler(sink)], tracker, new RecordingOutboxProbe(), {
+      batchSize: 100,
+      maxRetries: 5,
+      backoff: { baseMs: 1, maxMs: 5 },
+    });
+    unitOfWork = new DrizzleUnitOfWork(database.handle.db, dispatcher);
+    authorization = new CachedAuthorization(spicedb.authorization, tracker);
+  });
+
+  it("makes a committed change visible before run() resolves (read-your-writes)", async () => {
+    expect(await canEdit("alice")).toBe(false);
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("alice")));
+    expect(await canEdit("alice")).toBe(true);
+    const rows = await outboxRows();
+    expect(rows.map((r) => [r.event_type, r.processed_at !== null])).toEqual([["WorkspaceMemberAdded", true]]);
+  });
+
+  it("never answers a cached decision from before a write that returned", async () => {
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("bob")));
+    expect(await canEdit("bob")).toBe(true);
+    expect(await canEdit("bob")).toBe(true); // served from the cache
+    await unitOfWork.run(async (tx) => tx.record(memberRemoved("bob")));
+    expect(await canEdit("bob")).toBe(false);
+    expect(authorization.stats.hits).toBeGreaterThan(0);
+  });
+
+  it("leaves neither outbox rows nor SpiceDB changes when the transaction fails after recording", async () => {
+    await expect(
+      unitOfWork.run(async (tx) => {
+        tx.record(memberAdded("carol"));
+        throw new Error("boom after recording");
+      }),
+    ).rejects.toThrow("boom after recording");
+    expect(await outboxRows()).toEqual([]);
+    expect(await canEdit("carol")).toBe(false);
+  });
+
+  it("keeps the commit when SpiceDB is down, and applies it in order once SpiceDB is back", async () => {
+    sink.down = true;
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("dave")));
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("erin")));
+    const pending = await outboxRows();
+    expect(pending.every((r) => r.processed_at === null)).toBe(true);
+    expect(pending[0]?.retry_count).toBeGreaterThan(0);
+    expect(pending[0]?.last_error).toMatch(/ECONNREFUSED/);
+
+    sink.down = false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await dispatcher.drain(T, { wait: true });
+    expect(await canEdit("dave")).toBe(true);
+    expect(await canEdit("erin")).toBe(true);
+    expect((await outboxRows()).every((r) => r.processed_at !== null)).toBe(true);
+  });
+
+  describe("reconcile", () => {
+    beforeEach(async () => {
+      await queryRows(database.handle.db, sql`DELETE FROM workspace_members`);
+      await queryRows(database.handle.db, sql`DELETE FROM workspaces`);
+      await queryRows(database.handle.db, sql`DELETE FROM tenant_members`);
+      await queryRows(database.handle.db, sql`DELETE FROM tenants`);
+      await queryRows(database.handle.db, sql`INSERT INTO users (id, username) VALUES ('u-frank', 'frank') ON CONFLICT DO NOTHING`);
+      await queryRows(database.handle.db, sql`INSERT INTO tenants (id, name) VALUES (${T}, 'acme')`);
+      await queryRows(database.handle.db, sql`INSERT INTO tenant_members (tenant_id, user_id, role) VALUES (${T}, 'u-frank', 'admin')`);
+      await queryRows(database.handle.db, sql`INSERT INTO workspaces (id, tenant_id, name, is_root) VALUES (${W}, ${T}, 'root', true)`);
+      await queryRows(
+        database.handle.db,
+        sql`INSERT INTO workspace_members (workspace_id, member_type, member_id, role) VALUES (${W}, 'user', 'u-frank', 'admin')`,
+      );
+    });
+
+    it("adds what is missing, removes orphans, and then finds nothing to repair", async () => {
+      const orphan = {
+        resource: { type: "workspace", id: W },
+        relation: "member",
+        subject: { type: "user", id: "u-ghost" },
+      };
+      await spicedb.authorization.writeRelationships([{ operation: "touch", relationship: orphan }]);
+
+      const dry = await reconcile(database.handle.db, spicedb.authorization, { dryRun: true });
+      expect(dry.applied).toBe(false);
+      expect(dry.missing).toHaveLength(5);
+      expect(dry.orphaned).toEqual([orphan]);
+      expect(await canEdit("u-frank")).toBe(false);
+
+      const repair = await reconcile(database.handle.db, spicedb.authorization, { dryRun: false });
+      expect(repair.applied).toBe(true);
+      tracker.observe(repair.revision ?? tracker.current());
+      expect(await canEdit("u-frank")).toBe(true);
+
+      const again = await reconcile(database.handle.db, spicedb.authorization, { dryRun: true });
+      expect([again.missing.length, again.orphaned.length]).toEqual([0, 0]);
+    });
+
+    it("restores a tuple deleted behind the service's back", async () => {
+      await reconcile(database.handle.db, spicedb.authorization, { dryRun: false });
+      await spicedb.authorization.writeRelationships([
+        {
+          operation: "delete",
+          relationship: { resource: { type: "tenant", id: T }, relation: "admin", subject: { type: "user", id: "u-frank" } },
+        },
+      ]);
+      const repair = await reconcile(database.handle.db, spicedb.authorization, { dryRun: false });
+      expect(repair.missing.map((r) => `${r.resource.type}#${r.relation}`)).toEqual(["tenant#admin"]);
+      expect(repair.orphaned).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,148 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { queryRows } from "../../../src/platform/database/database.js";
+import { AuthzRevisionTracker, readAuthzRevision } from "../../../src/platform/outbox/authz-revision.js";
+import type { NewOutboxEntry } from "../../../src/platform/outbox/outbox-entry.js";
+import { OutboxDispatcher } from "../../../src/platform/outbox/outbox-dispatcher.js";
+import { appendOutboxEntries, listDeadLetters, redriveDeadLetters } from "../../../src/platform/outbox/outbox-store.js";
+import { RecordingHandler, RecordingOutboxProbe } from "../../support/recording-outbox.js";
+import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
+
+const TENANT = "01J0000000000000000000TEN1";
+const OTHER_TENANT = "01J0000000000000000000TEN2";
+
+function entry(eventType: string, tenantId = TENANT, n = 0): NewOutboxEntry {
+  return { tenantId, aggregateType: "test", aggregateId: `a${n}`, eventType, payload: { n }, occurredAt: new Date() };
+}
+
+describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
+  let database: TestDatabase;
+  let journal: string[];
+  let first: RecordingHandler;
+  let second: RecordingHandler;
+  let probe: RecordingOutboxProbe;
+  let tracker: AuthzRevisionTracker;
+  let dispatcher: OutboxDispatcher;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await database?.dispose();
+  });
+  beforeEach(async () => {
+    await queryRows(database.handle.db, sql`DELETE FROM outbox`);
+    journal = [];
+    first = new RecordingHandler("first", ["Shared", "OnlyFirst"], journal);
+    second = new RecordingHandler("second", ["Shared"], journal);
+    probe = new RecordingOutboxProbe();
+    tracker = new AuthzRevisionTracker();
+    dispatcher = new OutboxDispatcher(database.handle.db, [first, second], tracker, probe, {
+      batchSize: 50,
+      maxRetries: 3,
+      backoff: { baseMs: 1, maxMs: 4 },
+    });
+  });
+
+  const append = (entries: NewOutboxEntry[]) => database.handle.db.transaction((tx) => appendOutboxEntries(tx, entries));
+  const pendingCount = async () =>
+    Number(
+      (
+        await queryRows<{ n: string }>(
+          database.handle.db,
+          sql`SELECT count(*) AS n FROM outbox WHERE processed_at IS NULL AND failed_at IS NULL`,
+        )
+      )[0]?.n,
+    );
+
+  it("fans each entry out to every handler of its type, in registration order and sequence order", async () => {
+    await append([entry("Shared", TENANT, 1), entry("OnlyFirst", TENANT, 2), entry("Shared", TENANT, 3)]);
+    const result = await dispatcher.drain(TENANT, { wait: true });
+    expect(result.applied).toBe(3);
+    expect(first.seen.map((e) => e.payload["n"])).toEqual([1, 2, 3]);
+    expect(second.seen.map((e) => e.payload["n"])).toEqual([1, 3]);
+    expect(journal[0]?.startsWith("first:")).toBe(true);
+    expect(await pendingCount()).toBe(0);
+  });
+
+  it("bumps the authorization revision in the same transaction and tells the tracker", async () => {
+    const before = await readAuthzRevision(database.handle.db);
+    await append([entry("Shared")]);
+    await dispatcher.drain(TENANT, { wait: true });
+    const after = await readAuthzRevision(database.handle.db);
+    expect(after.revision).toBe(before.revision + 1);
+    expect(tracker.current().revision).toBe(after.revision);
+  });
+
+  it("only drains the tenant it is asked for", async () => {
+    await append([entry("Shared", TENANT), entry("Shared", OTHER_TENANT)]);
+    await dispatcher.drain(TENANT, { wait: true });
+    expect(first.seen.map((e) => e.tenantId)).toEqual([TENANT]);
+    expect(await pendingCount()).toBe(1);
+  });
+
+  it("dead-letters an entry of an unknown type at once and goes on with the rest", async () => {
+    await append([entry("Nobody", TENANT, 1), entry("Shared", TENANT, 2)]);
+    const result = await dispatcher.drain(TENANT, { wait: true });
+    expect(result.applied).toBe(1);
+    const dead = await listDeadLetters(database.handle.db);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.eventType).toBe("Nobody");
+    expect(dead[0]?.lastError).toMatch(/No handler registered for event type Nobody/);
+    expect(dead[0]?.retryCount).toBe(1);
+  });
+
+  it("retries a failing entry with growing delays, blocking those behind it, then dead-letters it", async () => {
+    first.failuresLeft = 100;
+    first.failOn = (e) => e.payload["n"] === 1;
+    await append([entry("Shared", TENANT, 1), entry("Shared", TENANT, 2)]);
+
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // Wait out the back-off (1, 2, 4 ms) so the head is due again.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const result = await dispatcher.drain(TENANT, { wait: true });
+      if (attempt < 2) {
+        expect(result.applied).toBe(0);
+        expect(result.blockedUntil).not.toBeNull();
+        expect(second.seen).toHaveLength(0);
+      }
+    }
+    for (const failure of probe.named("entryFailed")) delays.push(Number(failure.fields["retryInMs"]));
+    expect(delays).toEqual([1, 2]);
+    const dead = await listDeadLetters(database.handle.db);
+    expect(dead.map((d) => d.lastError)).toEqual(["first refused Shared"]);
+    // Once the poison entry is out of the way, the one behind it is applied.
+    expect(second.seen.map((e) => e.payload["n"])).toEqual([2]);
+    expect(await pendingCount()).toBe(0);
+  });
+
+  it("re-drives dead letters on request", async () => {
+    await append([entry("Nobody")]);
+    await dispatcher.drain(TENANT, { wait: true });
+    expect(await listDeadLetters(database.handle.db)).toHaveLength(1);
+    expect(await redriveDeadLetters(database.handle.db, null)).toBe(1);
+    expect(await listDeadLetters(database.handle.db)).toHaveLength(0);
+    expect(await pendingCount()).toBe(1);
+  });
+
+  it("applies a transient failure once it clears, nothing lost", async () => {
+    // Fails the batch attempt and the one-by-one retry of the head entry: an outage, not a poison entry.
+    first.failuresLeft = 2;
+    await append([entry("Shared", TENANT, 1), entry("Shared", TENANT, 2)]);
+    const firstTry = await dispatcher.drain(TENANT, { wait: true });
+    expect(firstTry.applied).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const secondTry = await dispatcher.drain(TENANT, { wait: true });
+    expect(secondTry.applied).toBe(2);
+    expect(second.seen.map((e) => e.payload["n"])).toEqual([1, 2]);
+    expect(await listDeadLetters(database.handle.db)).toHaveLength(0);
+  });
+
+  it("stops at the requested sequence", async () => {
+    const highest = await append([entry("Shared", TENANT, 1)]);
+    await append([entry("Shared", TENANT, 2)]);
+    await dispatcher.drainThrough(TENANT, highest.get(TENANT) ?? 0);
+    expect(first.seen.map((e) => e.payload["n"])).toEqual([1]);
+  });
+});

@@ -1,0 +1,56 @@
+/** Purpose-built fakes for outbox tests: a handler that records what it saw and can fail on cue. */
+import type { OutboxEntry, OutboxHandler } from "../../src/platform/outbox/outbox-entry.js";
+import type { OutboxProbe } from "../../src/platform/outbox/outbox-probe.js";
+
+export class RecordingHandler implements OutboxHandler {
+  readonly seen: OutboxEntry[] = [];
+  /** Entry event types that fail while `failuresLeft` > 0. */
+  failuresLeft = 0;
+  failOn: (entry: OutboxEntry) => boolean = () => true;
+
+  constructor(
+    readonly name: string,
+    readonly eventTypes: readonly string[],
+    private readonly journal: string[] = [],
+  ) {}
+
+  async handle(entries: readonly OutboxEntry[]): Promise<string | null> {
+    for (const entry of entries) {
+      if (this.failuresLeft > 0 && this.failOn(entry)) {
+        this.failuresLeft--;
+        throw new Error(`${this.name} refused ${entry.eventType}`);
+      }
+    }
+    this.seen.push(...entries);
+    for (const entry of entries) this.journal.push(`${this.name}:${entry.sequence}`);
+    return null;
+  }
+}
+
+export class RecordingOutboxProbe implements OutboxProbe {
+  readonly events: { name: string; fields: Record<string, unknown> }[] = [];
+  private add(name: string, fields: Record<string, unknown>) {
+    this.events.push({ name, fields });
+  }
+  entriesApplied(tenantId: string, count: number): void {
+    this.add("entriesApplied", { tenantId, count });
+  }
+  entryFailed(entryId: string, eventType: string, error: string, retryCount: number, retryInMs: number): void {
+    this.add("entryFailed", { entryId, eventType, error, retryCount, retryInMs });
+  }
+  entryDeadLettered(entryId: string, eventType: string, error: string): void {
+    this.add("entryDeadLettered", { entryId, eventType, error });
+  }
+  drainFailed(tenantId: string, error: string): void {
+    this.add("drainFailed", { tenantId, error });
+  }
+  workerStarted(mode: string): void {
+    this.add("workerStarted", { mode });
+  }
+  workerStopped(): void {
+    this.add("workerStopped", {});
+  }
+  named(name: string) {
+    return this.events.filter((e) => e.name === name);
+  }
+}
