@@ -192,7 +192,11 @@ export function formatTable(outcomes: readonly ScenarioOutcome[]): string {
   const header = ["scenario", "metric", "value", "unit", "baseline (same run)", "ratio", "note"];
   const rows: string[][] = [];
   for (const outcome of outcomes) {
-    if (outcome.error !== undefined) rows.push([outcome.scenario, "FAILED", "", "", "", "", outcome.error]);
+    if (outcome.error !== undefined) {
+      // One line in the table; the whole message is printed below it.
+      const first = outcome.error.split("\n")[0] ?? "";
+      rows.push([outcome.scenario, "FAILED", "", "", "", "", first.length > 120 ? `${first.slice(0, 117)}...` : first]);
+    }
     for (const result of outcome.results) {
       const baseline = result.baseline;
       rows.push([

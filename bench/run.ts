@@ -47,6 +47,9 @@ async function main(filters: string[]): Promise<void> {
     process.stderr.write(`bench: ${scenario.name} took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }
   process.stdout.write(`\n${formatTable(outcomes)}\n`);
+  for (const failed of outcomes.filter((outcome) => outcome.error !== undefined)) {
+    process.stdout.write(`\n${failed.scenario} failed:\n${failed.error ?? ""}\n`);
+  }
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -46,7 +46,7 @@ export async function createOutboxRuntime(
   const dispatcher = new OutboxDispatcher(database.db, [new RelationshipSyncHandler(spicedb.authorization)], tracker, probe, {
     batchSize: config.outbox.batchSize,
     maxRetries: config.outbox.maxRetries,
-    backoff: { baseMs: 1_000, maxMs: 5 * 60_000 },
+    backoff: { baseMs: 1_000, maxMs: 30_000 },
     ...options.dispatcher,
   });
   const unitOfWork = new DrizzleUnitOfWork(database.db, dispatcher, (tenantId, error) =>

@@ -132,10 +132,10 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     routes: [
       // Authentication first: its hook and request decorations exist before any IAM route.
       (server) => installAuthentication(server, authentication),
-      apiKeyRoutes(apiKeys),
-      userRoutes(users),
       tenantRoutes(tenantService, { singleTenantMode: config.iam.singleTenantMode }),
       workspaceRoutes(workspaceService),
+      apiKeyRoutes(apiKeys),
+      userRoutes(users),
       (server) => registerGroupRoutes(server, groups),
     ],
     async start() {

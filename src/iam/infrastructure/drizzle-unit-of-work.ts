@@ -15,7 +15,7 @@ import { createRepositories } from "./repositories.js";
 
 /** Applies a tenant's committed outbox entries up to a sequence (the dispatcher's drainThrough). */
 export interface CommittedChangesApplier {
-  drainThrough(tenantId: string, sequence: number): Promise<void>;
+  drainThrough(tenantId: string, sequence: number): Promise<boolean>;
 }
 
 export interface ApplyFailureReporter {

@@ -41,7 +41,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has a body of its own making; ours below says {"detail": ...}.
+    return503OnClosing: false,
     forceCloseConnections: "idle",
     ajv: {
       customOptions: {
@@ -53,8 +54,21 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Requests that reach a closing server (a keep-alive connection still in use) are turned away
+  // so that the load balancer retries them elsewhere; the ones already running finish.
+  let closing = false;
+  server.addHook("preClose", async () => {
+    closing = true;
+  });
   server.addHook("onRequest", async (request, reply) => {
     reply.header("X-Request-ID", request.id);
+    if (closing) {
+      return reply
+        .code(503)
+        .header("Connection", "close")
+        .header("Retry-After", "1")
+        .send({ detail: "Service Unavailable: shutting down" });
+    }
   });
 
   installErrorHandling(server);

@@ -102,12 +102,27 @@ export class OutboxDispatcher {
   /**
    * Drains the tenant until every entry up to `sequence` is applied, dead-lettered or blocked.
    * Used after a commit so that the request's own relationship changes are visible when it answers.
+   * Resolves to false when some of them could not be applied now (SpiceDB unavailable): the revision
+   * is then moved anyway, so that no cached decision from before the commit is served again.
    */
-  async drainThrough(tenantId: string, sequence: number): Promise<void> {
-    for (let round = 0; round < 100; round++) {
-      const result = await this.drain(tenantId, { wait: true, upToSequence: sequence });
-      if (!result.more || result.blockedUntil !== null) return;
+  async drainThrough(tenantId: string, sequence: number): Promise<boolean> {
+    try {
+      for (let round = 0; round < 100; round++) {
+        const result = await this.drain(tenantId, { wait: true, upToSequence: sequence });
+        if (result.blockedUntil !== null) break;
+        if (!result.more) return true;
+      }
+    } catch (error) {
+      await this.invalidateDecisions().catch(() => undefined);
+      throw error;
     }
+    await this.invalidateDecisions();
+    return false;
+  }
+
+  /** Moves the authorization revision without a SpiceDB write: cached decisions are dropped everywhere. */
+  async invalidateDecisions(): Promise<void> {
+    this.tracker.observe(await bumpAuthzRevision(this.db, null));
   }
 
   private handlersOf(entry: OutboxEntry): OutboxHandler[] {

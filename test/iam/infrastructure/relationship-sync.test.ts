@@ -67,7 +67,8 @@ describe.each(TEST_DATABASE_KINDS)("relationship sync on %s", (kind) => {
       backoff: { baseMs: 1, maxMs: 5 },
     });
     unitOfWork = new DrizzleUnitOfWork(database.handle.db, dispatcher);
-    authorization = new CachedAuthorization(spicedb.authorization, tracker);
+    // Reads and writes share one SpiceDB, as in production: when it is down, both are.
+    authorization = new CachedAuthorization(sink, tracker);
   });
 
   it("makes a committed change visible before run() resolves (read-your-writes)", async () => {
@@ -113,6 +114,19 @@ describe.each(TEST_DATABASE_KINDS)("relationship sync on %s", (kind) => {
     expect(await canEdit("dave")).toBe(true);
     expect(await canEdit("erin")).toBe(true);
     expect((await outboxRows()).every((r) => r.processed_at !== null)).toBe(true);
+  });
+
+  it("never serves a cached decision from before a write that committed while SpiceDB was down", async () => {
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("gina")));
+    expect(await canEdit("gina")).toBe(true);
+    sink.down = true;
+    await unitOfWork.run(async (tx) => tx.record(memberRemoved("gina")));
+    // The cache must not answer "yes" any more: the question goes to SpiceDB, which is down (503).
+    await expect(canEdit("gina")).rejects.toThrow(/ECONNREFUSED/);
+    sink.down = false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await dispatcher.drain(T, { wait: true });
+    expect(await canEdit("gina")).toBe(false);
   });
 
   describe("reconcile", () => {

@@ -133,6 +133,7 @@ describe.each(TEST_DATABASE_KINDS)("API keys over HTTP on %s", (kind) => {
   it("validates the name: 1 to 255 characters, required", async () => {
     expect((await create("alice", acme, { name: "" })).statusCode).toBe(422);
     expect((await create("alice", acme, { name: "n".repeat(256) })).statusCode).toBe(422);
+    // As pydantic does, a missing field reports the object it is missing from as the input.
     expect((await create("alice", acme, {})).json().detail).toEqual([
       { type: "missing", loc: ["body", "name"], msg: "Field required", input: {} },
     ]);

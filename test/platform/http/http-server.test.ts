@@ -1,3 +1,4 @@
+import { createConnection } from "node:net";
 import { Type } from "typebox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpError, validationError } from "../../../src/platform/http/http-error.js";
@@ -448,5 +449,78 @@ describe("health when parts fail (embedded)", () => {
       await server.close();
       await handle.close();
     }
+  });
+});
+
+describe("shutting down", () => {
+  /**
+   * Between the start of close() and the moment Node stops reading from open connections (while
+   * the preClose hooks run), a request can still arrive on a busy keep-alive connection. The test
+   * holds that window open with a preClose hook of its own until the second request is answered.
+   */
+  it("finishes the request in flight and answers a request arriving meanwhile with a JSON 503", async () => {
+    let entered!: () => void;
+    const handlerEntered = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let closeStarted!: () => void;
+    const closing = new Promise<void>((resolve) => (closeStarted = resolve));
+    let secondAnswered!: () => void;
+    const answered = new Promise<void>((resolve) => (secondAnswered = resolve));
+    const server = await buildHttpServer({
+      logger: captureLog().logger,
+      corsOrigins: [],
+      health: { graphName: "g", pingDatabase: async () => {}, migrationsCurrent: async () => true, pingAuthorization: async () => {} },
+      routes: [
+        (app) => {
+          app.addHook("preClose", async () => {
+            closeStarted();
+            await answered;
+          });
+          app.addHook("onResponse", async (_request, reply) => {
+            if (reply.statusCode === 503) secondAnswered();
+          });
+          app.get("/test/slow", async () => {
+            entered();
+            await released;
+            return { finished: true };
+          });
+        },
+      ],
+    });
+    await server.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = server.server.address() as { port: number };
+
+    // Connection A carries the slow request; connection B is an idle keep-alive connection that
+    // sends another request once closing has begun.
+    const connect = () => {
+      const socket = createConnection({ host: "127.0.0.1", port });
+      let received = "";
+      socket.on("data", (chunk: Buffer) => (received += chunk.toString()));
+      const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      return { socket, received: () => received, ended };
+    };
+    const a = connect();
+    const b = connect();
+    b.socket.write("GET /health HTTP/1.1\r\nHost: test\r\n\r\n");
+    a.socket.write("GET /test/slow HTTP/1.1\r\nHost: test\r\n\r\n");
+    await handlerEntered;
+    while (!b.received().includes('{"status":"ok"}')) await new Promise((resolve) => setTimeout(resolve, 5));
+    const closed = server.close();
+    await closing;
+    b.socket.write("GET /health HTTP/1.1\r\nHost: test\r\n\r\n");
+    await answered;
+    release();
+    await closed;
+    await Promise.all([a.ended, b.ended]);
+
+    expect(a.received()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(a.received()).toContain('{"finished":true}');
+    const responses = b.received().split(/(?=HTTP\/1\.1 )/);
+    expect(responses).toHaveLength(2);
+    expect(responses[0]).toMatch(/^HTTP\/1\.1 200 /);
+    expect(responses[1]).toMatch(/^HTTP\/1\.1 503 /);
+    expect(responses[1]).toMatch(/\r\nconnection: close\r\n/i);
+    expect(responses[1]?.split("\r\n\r\n")[1]).toBe('{"detail":"Service Unavailable: shutting down"}');
   });
 });
