@@ -41,4 +41,23 @@ describe.each(TEST_DATABASE_KINDS)("user provisioning on %s", (kind) => {
     );
     expect(await queryRows(database.handle.db, sql`SELECT * FROM users ORDER BY id`)).toEqual(before);
   });
+
+  it("survives concurrent first requests: one row per subject, and a contested username goes to exactly one", async () => {
+    const same = await Promise.allSettled(
+      Array.from({ length: 8 }, () => users.provision({ id: "sub-race", username: "racer", name: "R", email: null })),
+    );
+    expect(same.every((outcome) => outcome.status === "fulfilled")).toBe(true);
+    const outcomes = same.map((outcome) => (outcome as PromiseFulfilledResult<string>).value);
+    expect(outcomes.filter((outcome) => outcome === "created")).toHaveLength(1);
+
+    const contested = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, index) => users.provision({ id: `claimant-${index}`, username: "contested", name: null, email: null })),
+    );
+    const won = contested.filter((outcome) => outcome.status === "fulfilled");
+    const lost = contested.filter((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+    expect(won).toHaveLength(1);
+    expect(lost.every((outcome) => outcome.reason instanceof ConflictError)).toBe(true);
+    const rows = await queryRows(database.handle.db, sql`SELECT id FROM users WHERE username = 'contested'`);
+    expect(rows).toHaveLength(1);
+  });
 });
