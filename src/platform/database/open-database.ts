@@ -23,6 +23,9 @@ export async function openDatabase(config: DatabaseConfig, options: { migrate: b
     if (config.url === null) {
       const handle = await openPglite(config.dataDir);
       if (options.migrate) await migratePglite(handle);
+      // PGlite runs no autovacuum, so its planner never learns table sizes by itself; without
+      // statistics, large tenants get index scans over every row of the tenant.
+      await handle.db.execute(sql`ANALYZE`);
       return handle;
     }
     const server = { ...config, url: config.url };

@@ -30,8 +30,6 @@ export interface DispatcherOptions {
 export interface DrainOptions {
   /** Wait for the tenant's lock (read-your-writes) instead of leaving the tenant to its holder. */
   readonly wait: boolean;
-  /** Only entries up to this sequence (a request's own entries and those before them). */
-  readonly upToSequence?: number | null;
 }
 
 export interface DrainResult {
@@ -40,6 +38,8 @@ export interface DrainResult {
   readonly lockBusy: boolean;
   /** A full batch was claimed: there may be more. */
   readonly more: boolean;
+  /** The highest sequence claimed by this drain (null when none). */
+  readonly highestSequence: number | null;
   /** The head entry failed or is backing off: nothing behind it can proceed before this time. */
   readonly blockedUntil: Date | null;
 }
@@ -80,19 +80,24 @@ export class OutboxDispatcher {
         await queryRows(tx, sql.raw(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`));
         await lockTenant(tx, tenantId);
       } else if (!(await tryLockTenant(tx, tenantId))) {
-        return { applied: 0, lockBusy: true, more: false, blockedUntil: null, revision: null };
+        return { applied: 0, lockBusy: true, more: false, highestSequence: null, blockedUntil: null, revision: null };
       }
-      const claimed = await claimPending(tx, tenantId, this.options.batchSize, options.upToSequence ?? null);
+      const claimed = await claimPending(tx, tenantId, this.options.batchSize);
       const head = claimed[0];
-      if (head === undefined) return { applied: 0, lockBusy: false, more: false, blockedUntil: null, revision: null };
+      const highestSequence = claimed.at(-1)?.entry.sequence ?? null;
+      if (head === undefined) {
+        return { applied: 0, lockBusy: false, more: false, highestSequence, blockedUntil: null, revision: null };
+      }
       // Only a failed head entry backs off; everything behind it waits for it.
-      if (!head.due) return { applied: 0, lockBusy: false, more: false, blockedUntil: head.nextAttemptAt, revision: null };
+      if (!head.due) {
+        return { applied: 0, lockBusy: false, more: false, highestSequence, blockedUntil: head.nextAttemptAt, revision: null };
+      }
       const { applied, blockedUntil, token } = await this.apply(
         tx,
         claimed.map((c) => c.entry),
       );
       const revision = applied > 0 ? await bumpAuthzRevision(tx, token) : null;
-      return { applied, lockBusy: false, more: claimed.length >= this.options.batchSize, blockedUntil, revision };
+      return { applied, lockBusy: false, more: claimed.length >= this.options.batchSize, highestSequence, blockedUntil, revision };
     });
     if (outcome.revision !== null) this.tracker.observe(outcome.revision);
     if (outcome.applied > 0) this.probe.entriesApplied(tenantId, outcome.applied, performance.now() - started);
@@ -102,15 +107,17 @@ export class OutboxDispatcher {
   /**
    * Drains the tenant until every entry up to `sequence` is applied, dead-lettered or blocked.
    * Used after a commit so that the request's own relationship changes are visible when it answers.
+   * It also takes the entries committed behind its own (up to a batch): concurrent writers of one
+   * tenant then share one SpiceDB request, and those that wait for the lock find their work done.
    * Resolves to false when some of them could not be applied now (SpiceDB unavailable): the revision
    * is then moved anyway, so that no cached decision from before the commit is served again.
    */
   async drainThrough(tenantId: string, sequence: number): Promise<boolean> {
     try {
       for (let round = 0; round < 100; round++) {
-        const result = await this.drain(tenantId, { wait: true, upToSequence: sequence });
+        const result = await this.drain(tenantId, { wait: true });
         if (result.blockedUntil !== null) break;
-        if (!result.more) return true;
+        if (!result.more || (result.highestSequence ?? 0) >= sequence) return true;
       }
     } catch (error) {
       await this.invalidateDecisions().catch(() => undefined);

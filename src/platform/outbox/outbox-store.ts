@@ -108,15 +108,13 @@ export async function claimPending(
   tx: Queryable,
   tenantId: string,
   limit: number,
-  upToSequence: number | null,
 ): Promise<ClaimedEntry[]> {
-  const bound = upToSequence === null ? sql`` : sql`AND sequence <= ${upToSequence}`;
   const rows = await queryRows<OutboxRow & { next_attempt_at: Date | string; due: boolean }>(
     tx,
     sql`SELECT id, sequence, tenant_id, aggregate_type, aggregate_id, event_type, payload, occurred_at, retry_count,
                next_attempt_at, next_attempt_at <= now() AS due
         FROM outbox
-        WHERE tenant_id = ${tenantId} AND processed_at IS NULL AND failed_at IS NULL ${bound}
+        WHERE tenant_id = ${tenantId} AND processed_at IS NULL AND failed_at IS NULL
         ORDER BY sequence
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED`,

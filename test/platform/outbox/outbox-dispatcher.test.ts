@@ -139,10 +139,22 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     expect(await listDeadLetters(database.handle.db)).toHaveLength(0);
   });
 
-  it("stops at the requested sequence", async () => {
+  it("applies a request's own entries together with those committed behind them, in one handler call", async () => {
     const highest = await append([entry("Shared", TENANT, 1)]);
     await append([entry("Shared", TENANT, 2)]);
-    await dispatcher.drainThrough(TENANT, highest.get(TENANT) ?? 0);
-    expect(first.seen.map((e) => e.payload["n"])).toEqual([1]);
+    expect(await dispatcher.drainThrough(TENANT, highest.get(TENANT) ?? 0)).toBe(true);
+    expect(first.seen.map((e) => e.payload["n"])).toEqual([1, 2]);
+    expect(await pendingCount()).toBe(0);
+  });
+
+  it("keeps draining past full batches until the request's own entries are applied", async () => {
+    const small = new OutboxDispatcher(database.handle.db, [first, second], tracker, probe, {
+      batchSize: 2,
+      maxRetries: 3,
+      backoff: { baseMs: 1, maxMs: 4 },
+    });
+    const highest = await append([1, 2, 3, 4, 5].map((n) => entry("OnlyFirst", TENANT, n)));
+    expect(await small.drainThrough(TENANT, highest.get(TENANT) ?? 0)).toBe(true);
+    expect(first.seen.map((e) => e.payload["n"])).toEqual([1, 2, 3, 4, 5]);
   });
 });
