@@ -159,10 +159,14 @@ export interface LoadFigures {
 }
 
 /** autocannon against one URL; a short warm-up run first so JIT and pools settle. */
-export async function load(url: string, options: { connections?: number; seconds?: number; warmupSeconds?: number } = {}): Promise<LoadFigures> {
+export async function load(
+  url: string,
+  options: { connections?: number; seconds?: number; warmupSeconds?: number; headers?: Record<string, string> } = {},
+): Promise<LoadFigures> {
   const connections = options.connections ?? 50;
-  if ((options.warmupSeconds ?? 1) > 0) await autocannon({ url, connections, duration: options.warmupSeconds ?? 1 });
-  const result = await autocannon({ url, connections, duration: options.seconds ?? 5 });
+  const headers = options.headers ?? {};
+  if ((options.warmupSeconds ?? 1) > 0) await autocannon({ url, connections, headers, duration: options.warmupSeconds ?? 1 });
+  const result = await autocannon({ url, connections, headers, duration: options.seconds ?? 5 });
   return {
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
