@@ -52,21 +52,27 @@ export class DrizzleGroupRepository implements GroupRepository {
     const found: Group[] = [];
     for (let start = 0; start < groupIds.length; start += IDS_PER_QUERY) {
       const ids = groupIds.slice(start, start + IDS_PER_QUERY);
-      const rows = await this.db
-        .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name })
-        .from(groups)
-        .where(and(eq(groups.tenantId, tenantId), inArray(groups.id, ids)));
-      if (rows.length === 0) continue;
-      const memberRows = await this.db
-        .select({ groupId: groupMembers.groupId, userId: groupMembers.userId, role: groupMembers.role })
-        .from(groupMembers)
-        .where(
-          inArray(
-            groupMembers.groupId,
-            rows.map((row) => row.id),
-          ),
+      // One row per group with its members folded in by PostgreSQL: returning every member as a row
+      // of its own cost PGlite most of the time for large groups.
+      const rows = await queryRows<GroupRow & { members: [string, string][] | string }>(
+        this.db,
+        sql`SELECT g.id, g.tenant_id AS "tenantId", g.name,
+                   COALESCE((SELECT json_agg(json_build_array(gm.user_id, gm.role))
+                             FROM group_members gm WHERE gm.group_id = g.id), '[]'::json) AS members
+            FROM groups g
+            WHERE g.tenant_id = ${tenantId} AND g.id = ANY(${sql.param([...ids])}::varchar[])`,
+      );
+      for (const row of rows) {
+        const members = typeof row.members === "string" ? (JSON.parse(row.members) as [string, string][]) : row.members;
+        found.push(
+          Group.restore({
+            id: row.id,
+            tenantId: row.tenantId,
+            name: row.name,
+            members: members.map(([userId, role]) => ({ userId, role: groupRoleOf(role) })),
+          }),
         );
-      found.push(...hydrate(rows, memberRows));
+      }
     }
     return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
   }
