@@ -50,6 +50,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     database,
     authorization: outbox.authorization,
     unitOfWork: outbox.unitOfWork,
+    authorizationRevision: () => outbox.tracker.current().revision,
     logger,
   });
   const server = await buildHttpServer({

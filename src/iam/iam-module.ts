@@ -40,6 +40,8 @@ export interface IamModuleDependencies {
   /** Decision-cached, always at least as fresh as the last applied write. */
   readonly authorization: AuthorizationPort;
   readonly unitOfWork: UnitOfWork;
+  /** The authorization revision (moves with every applied IAM change); keys short-lived caches. */
+  readonly authorizationRevision?: () => number;
   readonly logger: Logger;
   /**
    * Single-tenant mode's default tenant. Implemented by the tenant service; tests may pass a
@@ -110,6 +112,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     authorization,
     defaultTenant,
     probe: pinoAuthenticationProbe(logger),
+    ...(deps.authorizationRevision ? { revision: deps.authorizationRevision } : {}),
   });
 
   const apiKeys = new ApiKeyService({

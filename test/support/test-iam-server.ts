@@ -67,6 +67,7 @@ export async function startTestIamServer(options: TestIamServerOptions): Promise
     database: options.database,
     authorization,
     unitOfWork: new DrizzleUnitOfWork(options.database.db, dispatcher),
+    authorizationRevision: () => tracker.current().revision,
     logger,
     ...(options.defaultTenantAccess ? { defaultTenantAccess: options.defaultTenantAccess } : {}),
   });

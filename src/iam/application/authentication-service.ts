@@ -8,7 +8,7 @@
  */
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { normaliseUlid } from "../../shared-kernel/ids.js";
-import { API_KEY_USAGE_RESOLUTION_MS, apiKeyUsername } from "../domain/api-key.js";
+import { API_KEY_USAGE_RESOLUTION_MS, apiKeyUsername, type ApiKeyCredential } from "../domain/api-key.js";
 import { AuthenticationError, IdentityProviderUnavailableError } from "../domain/authentication-errors.js";
 import { ConflictError, ForbiddenError, InvalidInputError } from "../domain/errors.js";
 import { MAX_USER_FIELD_LENGTH, type UserProfile } from "../domain/user.js";
@@ -44,7 +44,17 @@ export interface AuthenticationDependencies {
   readonly probe: AuthenticationProbe;
   readonly now?: () => Date;
   readonly provisionedUsers?: ProvisionedUserCache;
+  /**
+   * The authorization revision, which every applied IAM change moves (key revocation, removal of
+   * the creator from the tenant, tenant deletion included). A usable API key found at one revision
+   * is trusted again without a database read until the revision moves or the key expires.
+   * Without it, every API-key request reads the database.
+   */
+  readonly revision?: () => number;
 }
+
+/** Enough for a busy deployment's keys; past it the cache starts over. */
+const MAX_REMEMBERED_KEYS = 10_000;
 
 export interface Authentication {
   readonly user: AuthenticatedUser;
@@ -62,6 +72,7 @@ export class AuthenticationService {
   private readonly now: () => Date;
   private readonly bootstrapAdmins: ReadonlySet<string>;
   private defaultTenantId: Promise<string> | null = null;
+  private readonly usableKeys = new Map<string, { credential: ApiKeyCredential; readonly revision: number }>();
 
   constructor(private readonly deps: AuthenticationDependencies) {
     this.provisionedUsers = deps.provisionedUsers ?? new ProvisionedUserCache();
@@ -179,7 +190,7 @@ export class AuthenticationService {
     }
     const digest = secrets.digestOf(secret);
     const now = this.now();
-    const credential = await apiKeys.findUsableCredential(digest, now);
+    const credential = await this.usableCredential(digest, now);
     if (credential === null || !secrets.digestsMatch(credential.keyDigest, digest)) {
       this.deps.probe.apiKeyRejected("unknown_or_unusable");
       throw new AuthenticationError(INVALID_API_KEY);
@@ -187,6 +198,8 @@ export class AuthenticationService {
     const lastUsed = credential.lastUsedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
     if (now.getTime() - lastUsed >= API_KEY_USAGE_RESOLUTION_MS) {
       await apiKeys.recordUse(credential.apiKeyId, now, API_KEY_USAGE_RESOLUTION_MS);
+      const remembered = this.usableKeys.get(digest);
+      if (remembered !== undefined) remembered.credential = { ...credential, lastUsedAt: now };
     }
     return {
       userId: credential.createdByUserId,
@@ -194,6 +207,25 @@ export class AuthenticationService {
       apiKeyId: credential.apiKeyId,
       apiKeyTenantId: credential.tenantId,
     };
+  }
+
+  /**
+   * The usable credential for a digest: remembered while the revision stands, else read. The
+   * revision is taken before the read, so a change landing during the read is never masked.
+   */
+  private async usableCredential(digest: string, now: Date): Promise<ApiKeyCredential | null> {
+    const revision = this.deps.revision?.();
+    const remembered = this.usableKeys.get(digest);
+    if (remembered !== undefined && remembered.revision === revision && remembered.credential.expiresAt > now) {
+      return remembered.credential;
+    }
+    this.usableKeys.delete(digest);
+    const credential = await this.deps.apiKeys.findUsableCredential(digest, now);
+    if (credential !== null && revision !== undefined) {
+      if (this.usableKeys.size >= MAX_REMEMBERED_KEYS) this.usableKeys.clear();
+      this.usableKeys.set(digest, { credential, revision });
+    }
+    return credential;
   }
 
   private canViewTenant(tenantId: string, userId: string): Promise<boolean> {

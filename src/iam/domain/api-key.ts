@@ -17,6 +17,7 @@ export interface ApiKeyCredential {
   readonly tenantId: string;
   readonly createdByUserId: string;
   readonly keyDigest: string;
+  readonly expiresAt: Date;
   readonly lastUsedAt: Date | null;
 }
 

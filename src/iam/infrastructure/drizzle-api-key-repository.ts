@@ -31,6 +31,7 @@ export class DrizzleApiKeyRepository implements ApiKeyRepository {
         tenantId: apiKeys.tenantId,
         createdByUserId: apiKeys.createdByUserId,
         keyDigest: apiKeys.keyDigest,
+        expiresAt: apiKeys.expiresAt,
         lastUsedAt: apiKeys.lastUsedAt,
       })
       .from(apiKeys)

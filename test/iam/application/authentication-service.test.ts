@@ -41,7 +41,7 @@ class RecordingUserRepository implements UserRepository {
 class RecordingApiKeyRepository implements Pick<ApiKeyRepository, "findUsableCredential" | "recordUse"> {
   readonly lookups: string[] = [];
   readonly uses: string[] = [];
-  constructor(private readonly credentials: ApiKeyCredential[]) {}
+  constructor(readonly credentials: ApiKeyCredential[]) {}
   async findUsableCredential(keyDigest: string): Promise<ApiKeyCredential | null> {
     this.lookups.push(keyDigest);
     return this.credentials.find((credential) => credential.keyDigest === keyDigest) ?? null;
@@ -67,7 +67,15 @@ const noDefaultTenant: DefaultTenantAccess = {
   join: () => Promise.reject(new Error("unused")),
 };
 
-function setUp(options: { claims?: Record<string, TokenClaims>; settings?: Partial<AuthenticationSettings>; credentials?: ApiKeyCredential[]; now?: Date } = {}) {
+function setUp(
+  options: {
+    claims?: Record<string, TokenClaims>;
+    settings?: Partial<AuthenticationSettings>;
+    credentials?: ApiKeyCredential[];
+    now?: Date;
+    revision?: () => number;
+  } = {},
+) {
   const users = new RecordingUserRepository();
   const apiKeys = new RecordingApiKeyRepository(options.credentials ?? []);
   const service = new AuthenticationService({
@@ -80,6 +88,7 @@ function setUp(options: { claims?: Record<string, TokenClaims>; settings?: Parti
     defaultTenant: noDefaultTenant,
     probe: silentProbe,
     now: () => options.now ?? new Date("2025-06-01T12:00:00Z"),
+    ...(options.revision ? { revision: options.revision } : {}),
   });
   return { service, users, apiKeys };
 }
@@ -155,6 +164,7 @@ describe("AuthenticationService", () => {
       tenantId: TENANT,
       createdByUserId: "creator",
       keyDigest: issued.digest,
+      expiresAt: new Date("2025-07-01T12:00:00Z"),
       lastUsedAt,
     });
 
@@ -183,6 +193,67 @@ describe("AuthenticationService", () => {
     const never = setUp({ now, credentials: [credential(null)] });
     await never.service.authenticate(apiKey(issued.secret), false, undefined);
     expect(never.apiKeys.uses).toHaveLength(1);
+  });
+
+  it("remembers a usable key only while the authorization revision stands", async () => {
+    const secrets = new Sha256ApiKeySecrets();
+    const issued = secrets.issue();
+    const now = new Date("2025-06-01T12:00:00Z");
+    let revision = 7;
+    const credential: ApiKeyCredential = {
+      apiKeyId: "01JKEY0000000000000000000B",
+      tenantId: TENANT,
+      createdByUserId: "creator",
+      keyDigest: issued.digest,
+      expiresAt: new Date("2025-06-01T12:00:30Z"),
+      lastUsedAt: now,
+    };
+    const { service, apiKeys } = setUp({ now, credentials: [credential], revision: () => revision });
+    await service.authenticate(apiKey(issued.secret), false, undefined);
+    await service.authenticate(apiKey(issued.secret), false, undefined);
+    expect(apiKeys.lookups).toHaveLength(1);
+
+    // Revocation (or the creator leaving) is an IAM change: the revision moves and the key is read again.
+    apiKeys.credentials.length = 0;
+    revision = 8;
+    expect(await rejection(service.authenticate(apiKey(issued.secret), false, undefined))).toBe(
+      "AuthenticationError: Invalid or expired API key",
+    );
+    expect(apiKeys.lookups).toHaveLength(2);
+  });
+
+  it("never serves a remembered key past its expiry", async () => {
+    const secrets = new Sha256ApiKeySecrets();
+    const issued = secrets.issue();
+    let now = new Date("2025-06-01T12:00:00Z");
+    const credential: ApiKeyCredential = {
+      apiKeyId: "01JKEY0000000000000000000C",
+      tenantId: TENANT,
+      createdByUserId: "creator",
+      keyDigest: issued.digest,
+      expiresAt: new Date("2025-06-01T12:00:30Z"),
+      lastUsedAt: now,
+    };
+    const apiKeys = new RecordingApiKeyRepository([credential]);
+    const service = new AuthenticationService({
+      settings: { userIdClaim: "sub", usernameClaim: "preferred_username", singleTenantMode: false, bootstrapAdminUsernames: [] },
+      tokens: new ClaimsByTokenVerifier({}),
+      users: new RecordingUserRepository(),
+      apiKeys: apiKeys as unknown as ApiKeyRepository,
+      secrets,
+      authorization: allowAll,
+      defaultTenant: noDefaultTenant,
+      probe: silentProbe,
+      now: () => now,
+      revision: () => 1,
+    });
+    await service.authenticate(apiKey(issued.secret), false, undefined);
+    now = new Date("2025-06-01T12:01:00Z");
+    // The database (which compares expires_at with now) would refuse it too.
+    apiKeys.credentials.length = 0;
+    expect(await rejection(service.authenticate(apiKey(issued.secret), false, undefined))).toBe(
+      "AuthenticationError: Invalid or expired API key",
+    );
   });
 
   it("answers 'Not authenticated' without credentials", async () => {

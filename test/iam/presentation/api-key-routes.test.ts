@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
+import { bumpAuthzRevision } from "../../../src/platform/outbox/authz-revision.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../../src/platform/database/database.js";
 import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
@@ -173,8 +174,10 @@ describe.each(TEST_DATABASE_KINDS)("API keys over HTTP on %s", (kind) => {
     expect(first).not.toBeNull();
     expect((await withKey(key.secret!)).statusCode).toBe(200);
     expect(await read()).toEqual(first);
-    // An hour later (simulated by ageing the stored value), the next use updates it.
+    // An hour later (simulated by ageing the stored value), the next use updates it. The service
+    // remembers usable keys until the authorization revision moves: move it, as any IAM change would.
     await database.handle.db.execute(sql`UPDATE api_keys SET last_used_at = now() - interval '1 hour' WHERE id = ${key.id}`);
+    await bumpAuthzRevision(database.handle.db, null);
     const aged = await read();
     expect((await withKey(key.secret!)).statusCode).toBe(200);
     expect(new Date(String((await read()) as unknown)).getTime()).toBeGreaterThan(new Date(String(aged as unknown)).getTime());
@@ -212,6 +215,7 @@ describe.each(TEST_DATABASE_KINDS)("API keys over HTTP on %s", (kind) => {
     await seedTenantMember(database.handle, spicedb.authorization, acme, "leaver", "member");
     const key = await createKey("leaver", acme, "orphan");
     expect((await withKey(key.secret!)).statusCode).toBe(200);
+    expect((await withKey(key.secret!)).statusCode).toBe(200); // now remembered by the service
     await removeTenantMember(database.handle, spicedb.authorization, acme, "leaver");
     expect((await withKey(key.secret!)).statusCode).toBe(401);
   });
