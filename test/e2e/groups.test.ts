@@ -11,10 +11,10 @@ import { queryRows } from "../../src/platform/database/database.js";
 import type { SpiceDbEngine } from "../../src/platform/spicedb/spicedb-engine.js";
 import { newUlid } from "../../src/shared-kernel/ids.js";
 import { seedTenant, seedTenantMember as seedTenantMemberRow, seedUser, seedWorkspace, seedWorkspaceMember } from "../support/sql-seed.js";
-import { HAS_POSTGRES_SERVER, TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../support/test-database.js";
-import { startTestIamServer, type TestIamServer } from "../support/test-iam-server.js";
-import { startTestIdentity, type TestIdentity } from "../support/test-identity.js";
-import { startTestSpiceDb } from "../support/test-spicedb.js";
+import { HAS_POSTGRES_SERVER, TEST_DATABASE_KINDS, type TestDatabase } from "../support/test-database.js";
+import { type TestIamServer } from "../support/test-iam-server.js";
+import { type TestIdentity } from "../support/test-identity.js";
+import { startTestStack, type TestStack } from "../support/test-stack.js";
 
 type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
@@ -23,27 +23,18 @@ describe.each(TEST_DATABASE_KINDS)("/iam/groups on %s", (kind) => {
   let spicedb: SpiceDbEngine;
   let identity: TestIdentity;
   let app: TestIamServer;
+  let stack: TestStack;
   let tenantId: string;
   let users: { admin: string; alice: string; bob: string; carol: string };
   const emailOf = (userId: string) => `${userId}@Example.COM`;
 
   beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    spicedb = await startTestSpiceDb();
-    identity = await startTestIdentity();
-    app = await startTestIamServer({
-      database: database.handle,
-      authorization: spicedb.authorization,
-      identity,
+    stack = await startTestStack(kind, {
       env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" },
     });
+    ({ database, spicedb, identity, app } = stack);
   });
-  afterAll(async () => {
-    await app?.close();
-    await identity?.close();
-    spicedb?.close();
-    await database?.dispose();
-  });
+  afterAll(() => stack?.close());
 
   /** Records events the way services do, so that relationships and the decision cache follow. */
   const recordEvents = (...events: IamEvent[]) =>

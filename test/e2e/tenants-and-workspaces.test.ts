@@ -6,10 +6,10 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../src/platform/database/database.js";
 import type { SpiceDbEngine } from "../../src/platform/spicedb/spicedb-engine.js";
-import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { TEST_DATABASE_KINDS, type TestDatabase } from "../support/test-database.js";
 import { startTestIamServer, type TestIamServer } from "../support/test-iam-server.js";
-import { startTestIdentity, type TestIdentity } from "../support/test-identity.js";
-import { startTestSpiceDb } from "../support/test-spicedb.js";
+import { type TestIdentity } from "../support/test-identity.js";
+import { startTestStack, type TestStack } from "../support/test-stack.js";
 
 type Json = Record<string, unknown>;
 
@@ -18,6 +18,7 @@ describe.each(TEST_DATABASE_KINDS)("tenants and workspaces over HTTP on %s", (ki
   let spicedb: SpiceDbEngine;
   let identity: TestIdentity;
   let app: TestIamServer;
+  let stack: TestStack;
   let acme: string; // ada's tenant
   let rootId: string;
   const tokens = new Map<string, string>();
@@ -45,15 +46,10 @@ describe.each(TEST_DATABASE_KINDS)("tenants and workspaces over HTTP on %s", (ki
   const signIn = (user: string) => call(user, "GET", "/iam/tenants", undefined, null);
 
   beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    spicedb = await startTestSpiceDb();
-    identity = await startTestIdentity();
-    app = await startTestIamServer({
-      database: database.handle,
-      authorization: spicedb.authorization,
-      identity,
+    stack = await startTestStack(kind, {
       env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" },
     });
+    ({ database, spicedb, identity, app } = stack);
     for (const user of ["ada", "bob", "cat", "otto"]) expect((await signIn(user)).status).toBe(200);
     const created = await call("ada", "POST", "/iam/tenants", { name: "acme" }, null);
     expect(created.status).toBe(201);
@@ -63,12 +59,7 @@ describe.each(TEST_DATABASE_KINDS)("tenants and workspaces over HTTP on %s", (ki
     expect((await call("ada", "POST", `/iam/tenants/${acme}/members`, { email: " BOB@example.com ", role: "member" })).status).toBe(201);
     expect((await call("ada", "POST", `/iam/tenants/${acme}/members`, { user_id: "cat", role: "member" })).status).toBe(201);
   });
-  afterAll(async () => {
-    await app?.close();
-    await identity?.close();
-    spicedb?.close();
-    await database?.dispose();
-  });
+  afterAll(() => stack?.close());
 
   describe("tenants", () => {
     it("creates and lists tenants, and shows one to its members only", async () => {

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../../src/platform/database/database.js";
 import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
 import { removeTenantMember, seedTenant, seedTenantMember, seedUser } from "../../support/seed-tenants.js";
-import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
-import { startTestIamServer, type TestIamServer } from "../../support/test-iam-server.js";
-import { startTestIdentity, type TestIdentity } from "../../support/test-identity.js";
-import { startTestSpiceDb } from "../../support/test-spicedb.js";
+import { TEST_DATABASE_KINDS, type TestDatabase } from "../../support/test-database.js";
+import { type TestIamServer } from "../../support/test-iam-server.js";
+import { type TestIdentity } from "../../support/test-identity.js";
+import { startTestStack, type TestStack } from "../../support/test-stack.js";
 
 interface ApiKeyBody {
   id: string;
@@ -27,6 +27,7 @@ describe.each(TEST_DATABASE_KINDS)("API keys over HTTP on %s", (kind) => {
   let spicedb: SpiceDbEngine;
   let identity: TestIdentity;
   let app: TestIamServer;
+  let stack: TestStack;
   const logLines: string[] = [];
   let acme: string;
   let globex: string;
@@ -56,16 +57,11 @@ describe.each(TEST_DATABASE_KINDS)("API keys over HTTP on %s", (kind) => {
     app.server.inject({ method: "GET", url: "/iam/api-keys", headers: { "x-api-key": secret, ...extra } });
 
   beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    spicedb = await startTestSpiceDb();
-    identity = await startTestIdentity();
-    app = await startTestIamServer({
-      database: database.handle,
-      authorization: spicedb.authorization,
-      identity,
+    stack = await startTestStack(kind, {
       logLines,
       env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" },
     });
+    ({ database, spicedb, identity, app } = stack);
     acme = await seedTenant(database.handle, "acme");
     globex = await seedTenant(database.handle, "globex");
     for (const [user, tenant, role] of [
@@ -79,12 +75,7 @@ describe.each(TEST_DATABASE_KINDS)("API keys over HTTP on %s", (kind) => {
       await seedTenantMember(database.handle, spicedb.authorization, tenant, user, role);
     }
   });
-  afterAll(async () => {
-    await app?.close();
-    await identity?.close();
-    spicedb?.close();
-    await database?.dispose();
-  });
+  afterAll(() => stack?.close());
 
   it("creates a key: secret shown once in the reference's format, only its digest stored, event recorded", async () => {
     const response = await create("alice", acme, { name: "ci" });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
 import { seedTenant, seedTenantMember, seedUser } from "../../support/seed-tenants.js";
-import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
-import { startTestIamServer, type TestIamServer } from "../../support/test-iam-server.js";
-import { startTestIdentity, type TestIdentity } from "../../support/test-identity.js";
-import { startTestSpiceDb } from "../../support/test-spicedb.js";
+import { TEST_DATABASE_KINDS, type TestDatabase } from "../../support/test-database.js";
+import { type TestIamServer } from "../../support/test-iam-server.js";
+import { type TestIdentity } from "../../support/test-identity.js";
+import { startTestStack, type TestStack } from "../../support/test-stack.js";
 
 interface UserList {
   users: { id: string; username: string; name: string | null; email: string | null }[];
@@ -16,6 +16,7 @@ describe.each(TEST_DATABASE_KINDS)("GET /iam/users on %s", (kind) => {
   let spicedb: SpiceDbEngine;
   let identity: TestIdentity;
   let app: TestIamServer;
+  let stack: TestStack;
   let acme: string;
   let globex: string;
 
@@ -33,15 +34,10 @@ describe.each(TEST_DATABASE_KINDS)("GET /iam/users on %s", (kind) => {
   const idsOf = (body: UserList) => body.users.map((user) => user.id).sort();
 
   beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    spicedb = await startTestSpiceDb();
-    identity = await startTestIdentity();
-    app = await startTestIamServer({
-      database: database.handle,
-      authorization: spicedb.authorization,
-      identity,
+    stack = await startTestStack(kind, {
       env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" },
     });
+    ({ database, spicedb, identity, app } = stack);
     acme = await seedTenant(database.handle, "acme");
     globex = await seedTenant(database.handle, "globex");
     const people = [
@@ -62,12 +58,7 @@ describe.each(TEST_DATABASE_KINDS)("GET /iam/users on %s", (kind) => {
       await seedTenantMember(database.handle, spicedb.authorization, acme, id, "member");
     }
   });
-  afterAll(async () => {
-    await app?.close();
-    await identity?.close();
-    spicedb?.close();
-    await database?.dispose();
-  });
+  afterAll(() => stack?.close());
 
   it("returns profiles of tenant members among the ids, admins included, others left out", async () => {
     const response = await lookUp("?ids=alice,%20adam%20,,gina,nobody,unknown,alice");

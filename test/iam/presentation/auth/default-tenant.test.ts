@@ -1,18 +1,17 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../../../src/platform/database/database.js";
-import type { SpiceDbEngine } from "../../../../src/platform/spicedb/spicedb-engine.js";
-import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../../support/test-database.js";
-import { startTestIamServer, type TestIamServer } from "../../../support/test-iam-server.js";
-import { startTestIdentity, type TestIdentity } from "../../../support/test-identity.js";
-import { startTestSpiceDb } from "../../../support/test-spicedb.js";
+import { TEST_DATABASE_KINDS, type TestDatabase } from "../../../support/test-database.js";
+import { type TestIamServer } from "../../../support/test-iam-server.js";
+import { type TestIdentity } from "../../../support/test-identity.js";
+import { startTestStack, type TestStack } from "../../../support/test-stack.js";
 
 /** Single-tenant mode end to end, with the tenant service providing the default tenant. */
 describe.each(TEST_DATABASE_KINDS)("single-tenant mode with the tenant service on %s", (kind) => {
   let database: TestDatabase;
-  let spicedb: SpiceDbEngine;
   let identity: TestIdentity;
   let app: TestIamServer;
+  let stack: TestStack;
 
   const call = async (userId: string, url: string, profile: { username?: string } = {}) =>
     app.server.inject({ method: "GET", url, headers: { authorization: `Bearer ${await identity.tokenFor(userId, profile)}` } });
@@ -23,22 +22,12 @@ describe.each(TEST_DATABASE_KINDS)("single-tenant mode with the tenant service o
     );
 
   beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    spicedb = await startTestSpiceDb();
-    identity = await startTestIdentity();
-    app = await startTestIamServer({
-      database: database.handle,
-      authorization: spicedb.authorization,
-      identity,
+    stack = await startTestStack(kind, {
       env: { KARTOGRAPH_IAM_BOOTSTRAP_ADMIN_USERNAMES: '["root"]' },
     });
+    ({ database, identity, app } = stack);
   });
-  afterAll(async () => {
-    await app?.close();
-    await identity?.close();
-    spicedb?.close();
-    await database?.dispose();
-  });
+  afterAll(() => stack?.close());
 
   it("joins a header-less caller to the default tenant as member, once", async () => {
     const first = await call("carol", "/iam/users?ids=carol");
