@@ -1,16 +1,3 @@
-/** An outbox row as the worker and handlers see it. */
-export interface OutboxEntry {
-  readonly id: string;
-  readonly sequence: number;
-  readonly tenantId: string;
-  readonly aggregateType: string;
-  readonly aggregateId: string;
-  readonly eventType: string;
-  readonly payload: Readonly<Record<string, unknown>>;
-  readonly occurredAt: Date;
-  readonly retryCount: number;
-}
-
 /** What a unit of work appends; the database assigns id and sequence. */
 export interface NewOutboxEntry {
   readonly tenantId: string;
@@ -19,6 +6,13 @@ export interface NewOutboxEntry {
   readonly eventType: string;
   readonly payload: Readonly<Record<string, unknown>>;
   readonly occurredAt: Date;
+}
+
+/** An outbox row as the worker and handlers see it. */
+export interface OutboxEntry extends NewOutboxEntry {
+  readonly id: string;
+  readonly sequence: number;
+  readonly retryCount: number;
 }
 
 /**
