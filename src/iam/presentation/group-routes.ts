@@ -3,17 +3,16 @@
  * codes) except where DESIGN decides otherwise: invisible groups are 404 on every route, the last
  * admin is 409, same-role re-add is 201, adding by email works, unknown body fields are 422.
  */
-import type { FastifyRequest } from "fastify";
 import { Type, type Static } from "typebox";
 import { HttpError, validationError } from "../../platform/http/http-error.js";
 import type { HttpServer } from "../../platform/http/http-server.js";
-import { normaliseUlid } from "../../shared-kernel/ids.js";
-import { ObservationContext } from "../../shared-kernel/observation-context.js";
 import type { GroupDetails, GroupService, MemberReference } from "../application/group-service.js";
 import type { GroupMember } from "../domain/group.js";
 import { GROUP_NAME_MAX_LENGTH } from "../domain/group-name.js";
 import { answering } from "./error-mapping.js";
+import { emailOf, requireOneOf } from "./member-body-rules.js";
 import { callerOf } from "./request-context.js";
+import { observationOf, ulidOr400 } from "./route-support.js";
 
 const USER_ID_MAX_LENGTH = 255;
 
@@ -46,11 +45,7 @@ const MemberParams = Type.Object({ group_id: Type.String(), user_id: Type.String
 const ERRORS = { 400: Detail, 403: Detail, 404: Detail, 409: Detail, 422: Detail };
 const TAGS = ["groups"];
 
-function groupIdOf(raw: string): string {
-  const id = normaliseUlid(raw);
-  if (id === null) throw new HttpError(400, "Invalid group ID format");
-  return id;
-}
+const groupIdOf = (raw: string): string => ulidOr400(raw, "Invalid group ID format");
 
 function userIdOf(raw: string): string {
   const id = raw.trim();
@@ -75,18 +70,13 @@ function requireNonBlankName(name: string): void {
 
 /** Exactly one of user_id / email; a blank email counts as absent. */
 function memberReferenceOf(body: Static<typeof AddMemberBody>): MemberReference {
-  const email = body.email?.trim().toLowerCase() || undefined;
-  const modelError = (message: string) =>
-    validationError([{ type: "value_error", loc: ["body"], msg: `Value error, ${message}`, input: body, ctx: { error: {} } }]);
-  if (body.user_id !== undefined && email !== undefined) throw modelError("Provide either user_id or email, not both");
-  if (body.user_id !== undefined) return { userId: body.user_id };
-  if (email !== undefined) return { email };
-  throw modelError("Either user_id or email is required");
+  const email = emailOf(body.email);
+  requireOneOf(body, "user_id", body.user_id, email);
+  return body.user_id !== undefined ? { userId: body.user_id } : { email: email as string };
 }
 
 const memberBody = (member: GroupMember) => ({ user_id: member.userId, role: member.role });
 const groupBody = (group: GroupDetails) => ({ id: group.id, name: group.name, members: group.members.map(memberBody) });
-const observationOf = (request: FastifyRequest) => ObservationContext.of({ requestId: request.id });
 
 export function registerGroupRoutes(server: HttpServer, groups: GroupService): void {
   server.get(
