@@ -30,6 +30,11 @@ export interface HttpServerOptions {
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Routes that infrastructure polls rather than users call. */
+function isProbeRoute(route: string): boolean {
+  return route === "/metrics" || route === "/health" || route.startsWith("/health/");
+}
+
 export async function buildHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const server = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -62,27 +67,26 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   server.addHook("preClose", async () => {
     closing = true;
   });
-  server.addHook("onRequest", async (request, reply) => {
+  // Hooks in callback style: an async hook costs a promise per request on every route.
+  server.addHook("onRequest", (request, reply, done) => {
     reply.header("X-Request-ID", request.id);
-    if (closing) {
-      return reply
-        .code(503)
-        .header("Connection", "close")
-        .header("Retry-After", "1")
-        .send({ detail: "Service Unavailable: shutting down" });
-    }
+    if (!closing) return done();
+    reply.code(503).header("Connection", "close").header("Retry-After", "1").send({ detail: "Service Unavailable: shutting down" });
   });
 
-  server.addHook("onResponse", async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? "unmatched",
-        status: reply.statusCode,
-        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-      },
-      "request completed",
-    );
+  server.addHook("onResponse", (request, reply, done) => {
+    // Probes (health, metrics) are polled every few seconds by every load balancer and scraper;
+    // their access lines would drown the log, so they are written at debug level only.
+    const route = request.routeOptions.url;
+    const fields = {
+      method: request.method,
+      route: route ?? "unmatched",
+      status: reply.statusCode,
+      duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+    };
+    if (route !== undefined && isProbeRoute(route) && reply.statusCode < 400) request.log.debug(fields, "request completed");
+    else request.log.info(fields, "request completed");
+    done();
   });
 
   installErrorHandling(server);

@@ -57,11 +57,13 @@ export function receivedParameters(request: FastifyRequest): { query: unknown; p
 }
 
 export function installParameterCoercion(server: FastifyInstance): void {
-  server.addHook("preValidation", async (request: FastifyRequest) => {
+  server.addHook("preValidation", (request: FastifyRequest, _reply, done) => {
     const schema = request.routeOptions.schema as { querystring?: unknown; params?: unknown } | undefined;
-    if (schema?.querystring === undefined && schema?.params === undefined) return;
-    received.set(request, { query: request.query, params: request.params });
-    if (schema.querystring !== undefined) request.query = convertAll(request.query, schema.querystring);
-    if (schema.params !== undefined) request.params = convertAll(request.params, schema.params);
+    if (schema?.querystring !== undefined || schema?.params !== undefined) {
+      received.set(request, { query: request.query, params: request.params });
+      if (schema.querystring !== undefined) request.query = convertAll(request.query, schema.querystring);
+      if (schema.params !== undefined) request.params = convertAll(request.params, schema.params);
+    }
+    done();
   });
 }

@@ -121,6 +121,27 @@ describe("HTTP server", () => {
     });
   });
 
+  describe("access log", () => {
+    it("writes one line per request at info, with the route pattern and status, never the raw URL", async () => {
+      await server.inject({ url: "/test/items/SECRET-LOOKING-ID", headers: { "x-request-id": "access-1" } });
+      const lines = log.records().filter((r) => r["reqId"] === "access-1");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ level: 30, msg: "request completed", method: "GET", route: "/test/items/:itemId", status: 200 });
+      expect(JSON.stringify(lines[0])).not.toContain("SECRET-LOOKING-ID");
+    });
+
+    it("leaves successful probes (health, metrics) out at info: load balancers poll them all day", async () => {
+      await server.inject({ url: "/health", headers: { "x-request-id": "probe-1" } });
+      await server.inject({ url: "/metrics", headers: { "x-request-id": "probe-2" } });
+      await server.inject({ url: "/nowhere", headers: { "x-request-id": "probe-3" } });
+      const ids = log.records().map((r) => r["reqId"]);
+      expect(ids).not.toContain("probe-1");
+      expect(ids).not.toContain("probe-2");
+      // An unknown path is not a probe: it is logged.
+      expect(log.records().find((r) => r["reqId"] === "probe-3")).toMatchObject({ status: 404, route: "unmatched" });
+    });
+  });
+
   describe("errors are JSON with a detail", () => {
     it("404 for unknown routes", async () => {
       const response = await server.inject("/iam/nothing-here");
@@ -418,15 +439,18 @@ describe("health when parts fail (embedded)", () => {
     }
   });
 
-  it("a stopped SpiceDB makes /health/ready 503", async () => {
+  it("a stopped SpiceDB makes /health/ready 503, and that failing probe is in the access log", async () => {
     const [database, spicedb] = await Promise.all([createTestDatabase("pglite"), startTestSpiceDb()]);
-    const server = await build(database, spicedb);
+    const log = captureLog();
+    const server = await buildHttpServer({ logger: log.logger, corsOrigins: [], health: serviceHealthChecks(database.handle, spicedb, "kartograph_graph") });
     try {
       spicedb.close();
       const ready = await server.inject("/health/ready");
       expect(ready.statusCode).toBe(503);
       expect(ready.json().checks).toEqual({ database: "ok", migrations: "ok", spicedb: "unreachable" });
       expect((await server.inject("/health/db")).statusCode).toBe(200);
+      const access = log.records().filter((r) => r["msg"] === "request completed");
+      expect(access).toEqual([expect.objectContaining({ level: 30, route: "/health/ready", status: 503 })]);
     } finally {
       await server.close();
       await database.dispose();
