@@ -43,7 +43,7 @@ export async function createTestDatabase(kind: TestDatabaseKind, options: { pool
       kind,
       handle,
       url: null,
-      config: { url: null, readUrl: null, poolMax: 1, sslMode: "disable", dataDir: "" },
+      config: { url: null, readUrl: null, poolMax: 1, sslMode: "disable", dataDir: "", pgliteCacheMb: 32 },
       dispose: () => handle.close(),
     };
   }
@@ -54,7 +54,7 @@ export async function createTestDatabase(kind: TestDatabaseKind, options: { pool
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = databaseUrl(name);
-  const config: DatabaseConfig = { url, readUrl: null, poolMax: options.poolMax ?? 10, sslMode: "disable", dataDir: "" };
+  const config: DatabaseConfig = { url, readUrl: null, poolMax: options.poolMax ?? 10, sslMode: "disable", dataDir: "", pgliteCacheMb: 32 };
   await migratePostgres({ ...config, url });
   const handle = await openPostgres({ ...config, url });
   return {

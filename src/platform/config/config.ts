@@ -25,6 +25,8 @@ export interface DatabaseConfig {
   readonly poolMax: number;
   readonly sslMode: SslMode;
   readonly dataDir: string;
+  /** PGlite's shared_buffers in MiB: its page cache, and most of the embedded mode's memory. */
+  readonly pgliteCacheMb: number;
 }
 
 export interface SpiceDbConfig {
@@ -160,6 +162,13 @@ function url(env: Env, name: string, protocols: readonly string[]): string | nul
   return value;
 }
 
+/**
+ * PostgreSQL's default of 128 MB would be touched in full at every start and make up most of an
+ * idle embedded service's memory; 32 MB holds the hot pages of a tenant with 100,000 workspaces,
+ * and PGlite's files stay in the operating system's cache behind it.
+ */
+export const DEFAULT_PGLITE_CACHE_MB = 32;
+
 const POSTGRES_PROTOCOLS = ["postgres:", "postgresql:"] as const;
 
 /**
@@ -222,6 +231,7 @@ function databaseConfig(env: Env): DatabaseConfig {
     poolMax,
     sslMode,
     dataDir: str(env, "KARTOGRAPH_DATA_DIR", "./data"),
+    pgliteCacheMb: int(env, "KARTOGRAPH_PGLITE_CACHE_MB", DEFAULT_PGLITE_CACHE_MB, 8, 4096),
   };
 }
 

@@ -21,7 +21,7 @@ function describe(config: DatabaseConfig): string {
 export async function openDatabase(config: DatabaseConfig, options: { migrate: boolean }): Promise<DatabaseHandle> {
   try {
     if (config.url === null) {
-      const handle = await openPglite(config.dataDir);
+      const handle = await openPglite(config.dataDir, { cacheMb: config.pgliteCacheMb });
       if (options.migrate) await migratePglite(handle);
       // PGlite runs no autovacuum, so its planner never learns table sizes by itself; without
       // statistics, large tenants get index scans over every row of the tenant.

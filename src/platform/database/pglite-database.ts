@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { AppDatabase, DatabaseHandle } from "./database.js";
 import { schema } from "./schema.js";
 import { packageRoot } from "../runtime/package-root.js";
+import { DEFAULT_PGLITE_CACHE_MB } from "../config/config.js";
 
 export class DataDirectoryError extends Error {
   override name = "DataDirectoryError";
@@ -26,13 +27,14 @@ function ensureWritableDirectory(dir: string): void {
  * Opens PGlite. `dataDir` null means in memory (tests). The database lives in `<dataDir>/pgdata`
  * so the data directory can also hold the development issuer's keys.
  */
-export async function openPglite(dataDir: string | null): Promise<DatabaseHandle> {
+export async function openPglite(dataDir: string | null, options: { cacheMb?: number } = {}): Promise<DatabaseHandle> {
+  const settings = { postgresqlconf: [`shared_buffers=${options.cacheMb ?? DEFAULT_PGLITE_CACHE_MB}MB`] };
   let client: PGlite;
   if (dataDir === null) {
-    client = await PGlite.create();
+    client = await PGlite.create(settings);
   } else {
     ensureWritableDirectory(dataDir);
-    client = await PGlite.create(join(dataDir, "pgdata"));
+    client = await PGlite.create(join(dataDir, "pgdata"), settings);
   }
   const db = drizzle({ client, schema }) as unknown as AppDatabase;
   return {

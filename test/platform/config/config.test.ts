@@ -23,7 +23,7 @@ describe("configuration defaults", () => {
       port: 8000,
       logLevel: "info",
       corsOrigins: [],
-      database: { url: null, readUrl: null, poolMax: 10, sslMode: "prefer", dataDir: "./data" },
+      database: { url: null, readUrl: null, poolMax: 10, sslMode: "prefer", dataDir: "./data", pgliteCacheMb: 32 },
       spicedb: { endpoint: null, presharedKey: "", useTls: true, certPath: null },
       oidc: {
         issuerUrl: null,
@@ -71,6 +71,7 @@ describe("configuration defaults", () => {
       KARTOGRAPH_OUTBOX_POLL_INTERVAL_SECONDS: "5",
       KARTOGRAPH_OUTBOX_BATCH_SIZE: "10",
       KARTOGRAPH_OUTBOX_MAX_RETRIES: "3",
+      KARTOGRAPH_PGLITE_CACHE_MB: "64",
     });
     expect(config).toEqual({
       production: true,
@@ -85,6 +86,7 @@ describe("configuration defaults", () => {
         poolMax: 25,
         sslMode: "verify-full",
         dataDir: "/var/lib/iam",
+        pgliteCacheMb: 64,
       },
       spicedb: { endpoint: "spicedb:50051", presharedKey: "key", useTls: false, certPath: "/etc/ca.pem" },
       oidc: {
@@ -183,6 +185,8 @@ const BAD_VALUES: readonly [string, Record<string, string>][] = [
   ["KARTOGRAPH_OUTBOX_POLL_INTERVAL_SECONDS", { KARTOGRAPH_OUTBOX_POLL_INTERVAL_SECONDS: "3601" }],
   ["KARTOGRAPH_OUTBOX_BATCH_SIZE", { KARTOGRAPH_OUTBOX_BATCH_SIZE: "0" }],
   ["KARTOGRAPH_OUTBOX_MAX_RETRIES", { KARTOGRAPH_OUTBOX_MAX_RETRIES: "-1" }],
+  ["KARTOGRAPH_PGLITE_CACHE_MB", { KARTOGRAPH_PGLITE_CACHE_MB: "4" }],
+  ["KARTOGRAPH_PGLITE_CACHE_MB", { KARTOGRAPH_PGLITE_CACHE_MB: "32MB" }],
 ];
 
 /** Variables whose every value is acceptable to the configuration (checked later, or free text). */

@@ -36,7 +36,7 @@ describe("migrations on PGlite in a data directory", () => {
     expect(await migrationRows(first)).toBe(shippedMigrationCount());
     await first.close();
 
-    const reopened = await openDatabase({ url: null, readUrl: null, poolMax: 1, sslMode: "disable", dataDir: dir }, { migrate: true });
+    const reopened = await openDatabase({ url: null, readUrl: null, poolMax: 1, sslMode: "disable", dataDir: dir, pgliteCacheMb: 32 }, { migrate: true });
     expect(await migrationRows(reopened)).toBe(shippedMigrationCount());
     await reopened.close();
   });
@@ -47,7 +47,7 @@ describe("migrations on PGlite in a data directory", () => {
     // A path below a regular file can never be a directory, whoever runs the test (even root).
     const blocked = join(dir, "file");
     writeFileSync(blocked, "x");
-    await expect(openDatabase({ url: null, readUrl: null, poolMax: 1, sslMode: "disable", dataDir: join(blocked, "data") }, { migrate: true })).rejects.toMatchObject({
+    await expect(openDatabase({ url: null, readUrl: null, poolMax: 1, sslMode: "disable", dataDir: join(blocked, "data"), pgliteCacheMb: 32 }, { migrate: true })).rejects.toMatchObject({
       name: "DataDirectoryError",
       message: expect.stringMatching(/^KARTOGRAPH_DATA_DIR .*file\/data is not a writable directory/),
     });
@@ -65,7 +65,7 @@ describe.skipIf(!HAS_POSTGRES_SERVER)("migrations on a PostgreSQL server", () =>
     await admin.end();
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    config = { url: url.toString(), readUrl: null, poolMax: 2, sslMode: "disable", dataDir: "" };
+    config = { url: url.toString(), readUrl: null, poolMax: 2, sslMode: "disable", dataDir: "", pgliteCacheMb: 32 };
   });
   afterAll(async () => {
     const admin = new pg.Client({ connectionString: serverUrl });
