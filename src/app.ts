@@ -5,12 +5,16 @@
 import type { AppConfig } from "./platform/config/config.js";
 import type { DatabaseHandle } from "./platform/database/database.js";
 import { openDatabase } from "./platform/database/open-database.js";
+import { MaintenanceSchedule } from "./platform/database/pglite-maintenance.js";
 import { buildHttpServer, type HttpServer } from "./platform/http/http-server.js";
 import { serviceHealthChecks } from "./platform/http/service-health-checks.js";
 import type { Logger } from "./platform/logging/logger.js";
 import { startSpiceDb, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
 import { createIamModule } from "./iam/iam-module.js";
 import { createOutboxRuntime, loadEmbeddedSpiceDb, type OutboxRuntime, type OutboxRuntimeOptions } from "./outbox-runtime.js";
+
+/** How often the embedded database is checked for tables to vacuum or analyze. */
+const EMBEDDED_MAINTENANCE_INTERVAL_MS = 60_000;
 
 export interface Service {
   readonly config: AppConfig;
@@ -72,6 +76,16 @@ export async function createService(config: AppConfig, logger: Logger, options: 
   });
   await iam.start();
   if (config.outbox.enabled) await outbox.worker.start();
+  // PGlite has no autovacuum; a database handed in (tests) is maintained by its owner.
+  const maintenance =
+    database.kind === "pglite" && !options.database
+      ? new MaintenanceSchedule(database.db, {
+          intervalMs: EMBEDDED_MAINTENANCE_INTERVAL_MS,
+          onRun: (run, durationMs) => logger.info({ ...run, duration_ms: Math.round(durationMs) }, "embedded database maintenance"),
+          onError: (error) => logger.warn({ err: error }, "embedded database maintenance failed"),
+        })
+      : null;
+  maintenance?.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -83,6 +97,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     close() {
       closing ??= (async () => {
         await server.close();
+        await maintenance?.stop();
         await outbox.worker.stop();
         if (!options.database) await database.close();
         spicedb.close();

@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import type { DatabaseConfig } from "../config/config.js";
 import { queryRows, type DatabaseHandle } from "./database.js";
 import { migratePglite, openPglite } from "./pglite-database.js";
+import { SERVICE_TABLES } from "./pglite-maintenance.js";
 import { migratePostgres, openPostgres } from "./postgres-database.js";
 import { packageRoot } from "../runtime/package-root.js";
 
@@ -26,9 +27,8 @@ export async function openDatabase(config: DatabaseConfig, options: { migrate: b
       // PGlite runs no autovacuum, so its planner never learns table sizes by itself; without
       // statistics, large tenants get index scans over every row of the tenant.
       // Only our tables: a database-wide ANALYZE also walks the catalogs and costs ~0.4 s per start.
-      await handle.db.execute(
-        sql`ANALYZE tenants, users, workspaces, groups, api_keys, tenant_members, workspace_members, group_members, outbox`,
-      );
+      // While serving, MaintenanceSchedule keeps them current.
+      await handle.db.execute(sql.raw(`ANALYZE ${SERVICE_TABLES.join(", ")}`));
       return handle;
     }
     const server = { ...config, url: config.url };
