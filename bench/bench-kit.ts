@@ -75,6 +75,23 @@ export function freePort(): Promise<number> {
 }
 
 /** Resident set size of a process in MiB (Linux /proc), or NaN where unavailable. */
+/**
+ * CPU time (user + system) a process has used so far, in milliseconds. Unlike throughput, CPU
+ * per request hardly moves when other work shares the machine, so ratios of it stay comparable.
+ */
+export function cpuMs(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** USER_HZ on Linux: /proc counts CPU time in hundredths of a second. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export function rssMiB(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -156,23 +173,35 @@ export interface LoadFigures {
   readonly p99Ms: number;
   readonly non2xx: number;
   readonly errors: number;
+  /** CPU time of the serving process per request, in µs (NaN unless its pid was given). */
+  readonly serverCpuUsPerRequest: number;
 }
 
 /** autocannon against one URL; a short warm-up run first so JIT and pools settle. */
 export async function load(
   url: string,
-  options: { connections?: number; seconds?: number; warmupSeconds?: number; headers?: Record<string, string> } = {},
+  options: {
+    connections?: number;
+    seconds?: number;
+    warmupSeconds?: number;
+    headers?: Record<string, string>;
+    /** The serving process, to measure its CPU time per request. */
+    serverPid?: number;
+  } = {},
 ): Promise<LoadFigures> {
   const connections = options.connections ?? 50;
   const headers = options.headers ?? {};
   if ((options.warmupSeconds ?? 1) > 0) await autocannon({ url, connections, headers, duration: options.warmupSeconds ?? 1 });
+  const cpuBefore = options.serverPid === undefined ? Number.NaN : cpuMs(options.serverPid);
   const result = await autocannon({ url, connections, headers, duration: options.seconds ?? 5 });
+  const cpuAfter = options.serverPid === undefined ? Number.NaN : cpuMs(options.serverPid);
   return {
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    serverCpuUsPerRequest: ((cpuAfter - cpuBefore) * 1000) / result.requests.total,
   };
 }
 

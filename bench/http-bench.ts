@@ -14,7 +14,7 @@ const ROUNDS = 2;
 async function measure(start: () => ReturnType<typeof serve>): Promise<LoadFigures> {
   const served = await start();
   try {
-    return await load(`${served.baseUrl}/health`, { connections: CONNECTIONS, seconds: SECONDS });
+    return await load(`${served.baseUrl}/health`, { connections: CONNECTIONS, seconds: SECONDS, serverPid: served.child.pid });
   } finally {
     await served.stop();
   }
@@ -33,6 +33,9 @@ async function run(): Promise<BenchResult[]> {
     }
     const top = (runs: LoadFigures[]) => runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
     const [bare, info, quiet] = [top(best.bare), top(best.info), top(best.quiet)];
+    const leanest = (runs: LoadFigures[]) => Math.min(...runs.map((figures) => figures.serverCpuUsPerRequest));
+    const cpu = { bare: leanest(best.bare), info: leanest(best.info), quiet: leanest(best.quiet) };
+    const equivalent = (us: number) => `throughput-equivalent ${(cpu.bare / us).toFixed(2)}x of bare (goal ≥ 0.8x)`;
     const load = `${CONNECTIONS} connections, ${SECONDS} s, best of ${ROUNDS} rounds`;
     const failures = (figures: LoadFigures) => (figures.non2xx + figures.errors > 0 ? `; ${figures.non2xx} non-2xx, ${figures.errors} errors` : "");
     return [
@@ -49,6 +52,22 @@ async function run(): Promise<BenchResult[]> {
         unit: "req/s",
         baseline: { label: "bare Fastify hello-world", value: bare.requestsPerSecond },
         note: load + failures(quiet),
+      },
+      {
+        // Autocannon shares the two cores with the server, and throughput swings with whatever else
+        // runs; the server's own CPU per request is the steadier comparison.
+        metric: "GET /health server CPU per request (LOG_LEVEL=info)",
+        value: cpu.info,
+        unit: "µs",
+        baseline: { label: "bare Fastify hello-world", value: cpu.bare },
+        note: equivalent(cpu.info),
+      },
+      {
+        metric: "GET /health server CPU per request (LOG_LEVEL=warn)",
+        value: cpu.quiet,
+        unit: "µs",
+        baseline: { label: "bare Fastify hello-world", value: cpu.bare },
+        note: equivalent(cpu.quiet),
       },
       {
         metric: "GET /health p50 latency (LOG_LEVEL=info)",
