@@ -9,12 +9,14 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault, LogController } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
 import type { Logger } from "../logging/logger.js";
 import { installErrorHandling } from "./error-handler.js";
 import { registerHealthRoutes, type HealthChecks } from "./health-routes.js";
 import { installMetrics } from "./metrics.js";
 import { installNotFoundHandling } from "./method-not-allowed.js";
 import { installParameterCoercion } from "./parameter-coercion.js";
+import { installRoutePattern } from "./route-pattern.js";
 
 /** The server as routes see it: TypeBox schemas give request and reply types. */
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -46,6 +48,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
+    childLoggerFactory: lazyChildLoggerFactory,
     // One access-log line per request (below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // Fastify's own 503 while closing has a body of its own making; ours below says {"detail": ...}.
@@ -67,6 +70,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   server.addHook("preClose", async () => {
     closing = true;
   });
+  installRoutePattern(server);
   // Hooks in callback style: an async hook costs a promise per request on every route.
   server.addHook("onRequest", (request, reply, done) => {
     reply.header("X-Request-ID", request.id);
@@ -77,14 +81,14 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   server.addHook("onResponse", (request, reply, done) => {
     // Probes (health, metrics) are polled every few seconds by every load balancer and scraper;
     // their access lines would drown the log, so they are written at debug level only.
-    const route = request.routeOptions.url;
+    const route = request.routePattern;
     const fields = {
       method: request.method,
-      route: route ?? "unmatched",
+      route,
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime * 100) / 100,
     };
-    if (route !== undefined && isProbeRoute(route) && reply.statusCode < 400) request.log.debug(fields, "request completed");
+    if (isProbeRoute(route) && reply.statusCode < 400) request.log.debug(fields, "request completed");
     else request.log.info(fields, "request completed");
     done();
   });

@@ -4,7 +4,7 @@
  * parameter invalid; this converts exactly those, by their schema, before validation. Text that
  * does not spell a value of the wanted type is left alone, so validation reports it.
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from "fastify";
 
 interface PropertySchema {
   readonly type?: string | readonly string[];
@@ -56,14 +56,21 @@ export function receivedParameters(request: FastifyRequest): { query: unknown; p
   return received.get(request) ?? { query: request.query, params: request.params };
 }
 
+/** Adds the conversion to the routes that declare a query string or path parameters, and only those. */
 export function installParameterCoercion(server: FastifyInstance): void {
-  server.addHook("preValidation", (request: FastifyRequest, _reply, done) => {
-    const schema = request.routeOptions.schema as { querystring?: unknown; params?: unknown } | undefined;
-    if (schema?.querystring !== undefined || schema?.params !== undefined) {
+  server.addHook("onRoute", (route) => {
+    const schema = route.schema as { querystring?: unknown; params?: unknown } | undefined;
+    const querystring = schema?.querystring;
+    const params = schema?.params;
+    if (querystring === undefined && params === undefined) return;
+    const convert: preValidationHookHandler = (request, _reply, done) => {
       received.set(request, { query: request.query, params: request.params });
-      if (schema.querystring !== undefined) request.query = convertAll(request.query, schema.querystring);
-      if (schema.params !== undefined) request.params = convertAll(request.params, schema.params);
-    }
-    done();
+      if (querystring !== undefined) request.query = convertAll(request.query, querystring);
+      if (params !== undefined) request.params = convertAll(request.params, params);
+      done();
+    };
+    const own = route.preValidation;
+    // First, so that validation (and the route's own hooks) see the converted values.
+    route.preValidation = own === undefined ? [convert] : [convert, ...(Array.isArray(own) ? own : [own])];
   });
 }
