@@ -4,7 +4,7 @@
  * (uq_groups_tenant_name); a violation, also one caused by a concurrent request, becomes a
  * ConflictError.
  */
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { queryRows, type Queryable } from "../../platform/database/database.js";
 import { violates } from "../../platform/database/database-errors.js";
 import { groupMembers, groups } from "../../platform/database/schema.js";
@@ -52,29 +52,35 @@ export class DrizzleGroupRepository implements GroupRepository {
     const found: Group[] = [];
     for (let start = 0; start < groupIds.length; start += IDS_PER_QUERY) {
       const ids = groupIds.slice(start, start + IDS_PER_QUERY);
-      // One row per group with its members folded in by PostgreSQL: returning every member as a row
-      // of its own cost PGlite most of the time for large groups.
-      const rows = await queryRows<GroupRow & { members: [string, string][] | string }>(
-        this.db,
-        sql`SELECT g.id, g.tenant_id AS "tenantId", g.name,
-                   COALESCE((SELECT json_agg(json_build_array(gm.user_id, gm.role))
-                             FROM group_members gm WHERE gm.group_id = g.id), '[]'::json) AS members
-            FROM groups g
-            WHERE g.tenant_id = ${tenantId} AND g.id = ANY(${sql.param([...ids])}::varchar[])`,
-      );
-      for (const row of rows) {
-        const members = typeof row.members === "string" ? (JSON.parse(row.members) as [string, string][]) : row.members;
-        found.push(
-          Group.restore({
-            id: row.id,
-            tenantId: row.tenantId,
-            name: row.name,
-            members: members.map(([userId, role]) => ({ userId, role: groupRoleOf(role) })),
-          }),
-        );
-      }
+      found.push(...(await this.listWhere(sql`g.tenant_id = ${tenantId} AND g.id = ANY(${sql.param([...ids])}::varchar[])`)));
     }
-    return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
+    return found.sort(byNameThenId);
+  }
+
+  async listByTenant(tenantId: string): Promise<Group[]> {
+    return (await this.listWhere(sql`g.tenant_id = ${tenantId}`)).sort(byNameThenId);
+  }
+
+  private async listWhere(condition: SQL): Promise<Group[]> {
+    // One row per group with its members folded in by PostgreSQL: returning every member as a row
+    // of its own cost PGlite most of the time for large groups.
+    const rows = await queryRows<GroupRow & { members: [string, string][] | string }>(
+      this.db,
+      sql`SELECT g.id, g.tenant_id AS "tenantId", g.name,
+                 COALESCE((SELECT json_agg(json_build_array(gm.user_id, gm.role))
+                           FROM group_members gm WHERE gm.group_id = g.id), '[]'::json) AS members
+          FROM groups g
+          WHERE ${condition}`,
+    );
+    return rows.map((row) => {
+      const members = typeof row.members === "string" ? (JSON.parse(row.members) as [string, string][]) : row.members;
+      return Group.restore({
+        id: row.id,
+        tenantId: row.tenantId,
+        name: row.name,
+        members: members.map(([userId, role]) => ({ userId, role: groupRoleOf(role) })),
+      });
+    });
   }
 
   async lockGroupsOfMember(tenantId: string, userId: string): Promise<Group[]> {
@@ -210,4 +216,8 @@ function groupRoleOf(value: string): GroupRole {
 function workspaceRoleOf(value: string): WorkspaceRole {
   if (!isWorkspaceRole(value)) throw new Error(`Stored workspace role '${value}' is not a workspace role`);
   return value;
+}
+
+function byNameThenId(a: Group, b: Group): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1;
 }

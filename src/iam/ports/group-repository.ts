@@ -24,6 +24,8 @@ export interface GroupRepository {
   lockGroupsOfMember(tenantId: string, userId: string): Promise<Group[]>;
   /** The groups of `tenantId` among `groupIds` (others are ignored), by name, in a fixed number of queries. */
   listByIds(tenantId: string, groupIds: readonly string[]): Promise<Group[]>;
+  /** Every group of `tenantId`, by name, in one query. */
+  listByTenant(tenantId: string): Promise<Group[]>;
   /** Writes a rename and member changes. ConflictError when the new name is taken in the tenant. */
   save(group: Group): Promise<void>;
   /**

@@ -163,6 +163,18 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
       expect((await service.getGroup(alice, group.id)).name).toBe("home");
     });
 
+    it("lists a tenant admin every group of their tenant and none of another tenant they administer", async () => {
+      await service.createGroup(alice, "home-a");
+      await service.createGroup(bob, "home-b");
+      const otherTenant = await seedTenant(database.handle.db);
+      await seedTenantMember(database.handle.db, otherTenant, admin.userId, { role: "admin" });
+      await unitOfWork.seed({ type: "TenantMemberAdded", tenantId: otherTenant, occurredAt: NOW, userId: admin.userId, role: "admin", addedBy: null });
+      const adminThere = callerOf(admin.userId, otherTenant);
+      await service.createGroup(adminThere, "away");
+      expect((await service.listGroups(admin)).map((g) => g.name)).toEqual(["home-a", "home-b"]);
+      expect((await service.listGroups(adminThere)).map((g) => g.name)).toEqual(["away"]);
+    });
+
     it("forbids changes to those who can view but not manage: members and tenant admins", async () => {
       const group = await service.createGroup(alice, "guarded");
       await service.addMember(alice, group.id, { userId: bob.userId }, "member");

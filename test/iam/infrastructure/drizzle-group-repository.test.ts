@@ -119,6 +119,9 @@ describe.each(TEST_DATABASE_KINDS)("DrizzleGroupRepository on %s", (kind) => {
       { userId: user("bob"), role: "member" },
     ]);
     expect(await repository.listByIds(tenantId, [])).toEqual([]);
+    // All of the tenant's groups, and none of another's.
+    expect((await repository.listByTenant(tenantId)).map((g) => g.name)).toEqual(["a-group", "b-group"]);
+    expect((await repository.listByTenant(otherTenantId)).map((g) => g.name)).toEqual(["foreign"]);
   });
 
   it("lists 1,000 groups with all their members in one query", async () => {
@@ -142,6 +145,9 @@ describe.each(TEST_DATABASE_KINDS)("DrizzleGroupRepository on %s", (kind) => {
     expect(listed).toHaveLength(1000);
     expect(listed.every((g) => g.memberList.length === 2)).toBe(true);
     expect(counting.count()).toBe(1);
+    const all = await new DrizzleGroupRepository(counting.db).listByTenant(tenantId);
+    expect(all.map((g) => g.id)).toEqual(ids);
+    expect(counting.count()).toBe(2);
   });
 
   it("finds and locks the groups of the tenant a user belongs to", async () => {
