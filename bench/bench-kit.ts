@@ -136,7 +136,9 @@ export interface ServedProcess {
 export async function serve(options: { env: Record<string, string>; args?: string[]; healthPath?: string }): Promise<ServedProcess> {
   const port = await freePort();
   const since = process.hrtime.bigint();
-  const child = spawn(process.execPath, options.args ?? [CLI_PATH, "serve"], {
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the served process.
+  const nodeArgs = (process.env["BENCH_SERVER_NODE_ARGS"] ?? "").split(" ").filter((arg) => arg !== "");
+  const child = spawn(process.execPath, [...nodeArgs, ...(options.args ?? [CLI_PATH, "serve"])], {
     cwd: PACKAGE_ROOT,
     env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", PORT: String(port), ...options.env },
     stdio: ["ignore", "ignore", "pipe"],
