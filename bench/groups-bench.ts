@@ -101,12 +101,13 @@ const checkScenario: BenchScenario = {
       }
 
       const tracker = new AuthzRevisionTracker();
-      tracker.observe({ revision: 1, zedToken });
-      const cached: AuthorizationPort = new CachedAuthorization(raw, tracker);
+      tracker.observe({ revision: 1, zedToken, revokedRevision: 1 });
+      const cached: AuthorizationPort = new CachedAuthorization(raw, tracker, { monotonicSchema: true });
       let revision = 1;
       const miss = (check: PermissionCheck) => {
-        // A new revision each time: the cache is emptied, the check goes to SpiceDB with the ZedToken.
-        tracker.observe({ revision: ++revision, zedToken });
+        // A new revoking revision each time: the cache is emptied, the check goes to SpiceDB with the ZedToken.
+        revision++;
+        tracker.observe({ revision, zedToken, revokedRevision: revision });
         return cached.check(check);
       };
       await timeChecks(40, inheritedCheck, miss);

@@ -151,8 +151,9 @@ const cacheScenario: BenchScenario = {
       let revision = runtime.tracker.current().revision;
       const missMs = await timeMs(async () => {
         for (let i = 0; i < misses; i++) {
-          // A new revision every time: every check is a miss that goes to SpiceDB with the ZedToken.
-          runtime.tracker.observe({ revision: ++revision, zedToken: runtime.tracker.current().zedToken });
+          // A new revoking revision every time: every check is a miss that goes to SpiceDB with the ZedToken.
+          revision++;
+          runtime.tracker.observe({ revision, zedToken: runtime.tracker.current().zedToken, revokedRevision: revision });
           await runtime.authorization.check(check(i));
         }
       });

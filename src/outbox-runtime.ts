@@ -11,7 +11,7 @@ import { OutboxDispatcher, type DispatcherOptions } from "./platform/outbox/outb
 import { LoggingOutboxProbe, type OutboxProbe } from "./platform/outbox/outbox-probe.js";
 import { OutboxWorker } from "./platform/outbox/outbox-worker.js";
 import { CachedAuthorization } from "./platform/spicedb/cached-authorization.js";
-import type { SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
+import { permissionSchemaIsMonotonic, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
 import { DrizzleUnitOfWork } from "./iam/infrastructure/drizzle-unit-of-work.js";
 import { RelationshipSyncHandler } from "./iam/infrastructure/relationship-sync-handler.js";
 import { deriveRelationships } from "./iam/infrastructure/relationship-derivation.js";
@@ -58,7 +58,7 @@ export async function createOutboxRuntime(
   });
   return {
     tracker,
-    authorization: new CachedAuthorization(spicedb.authorization, tracker),
+    authorization: new CachedAuthorization(spicedb.authorization, tracker, { monotonicSchema: permissionSchemaIsMonotonic() }),
     dispatcher,
     unitOfWork,
     worker,

@@ -1,5 +1,5 @@
 /** Purpose-built fakes for outbox tests: a handler that records what it saw and can fail on cue. */
-import type { OutboxEntry, OutboxHandler } from "../../src/platform/outbox/outbox-entry.js";
+import { NOTHING_WRITTEN, type HandledWrite, type OutboxEntry, type OutboxHandler } from "../../src/platform/outbox/outbox-entry.js";
 import type { OutboxProbe } from "../../src/platform/outbox/outbox-probe.js";
 
 export class RecordingHandler implements OutboxHandler {
@@ -7,6 +7,8 @@ export class RecordingHandler implements OutboxHandler {
   /** Entry event types that fail while `failuresLeft` > 0. */
   failuresLeft = 0;
   failOn: (entry: OutboxEntry) => boolean = () => true;
+  /** What each successful call reports having written downstream. */
+  written: HandledWrite = NOTHING_WRITTEN;
 
   constructor(
     readonly name: string,
@@ -14,7 +16,7 @@ export class RecordingHandler implements OutboxHandler {
     private readonly journal: string[] = [],
   ) {}
 
-  async handle(entries: readonly OutboxEntry[]): Promise<string | null> {
+  async handle(entries: readonly OutboxEntry[]): Promise<HandledWrite> {
     for (const entry of entries) {
       if (this.failuresLeft > 0 && this.failOn(entry)) {
         this.failuresLeft--;
@@ -23,7 +25,7 @@ export class RecordingHandler implements OutboxHandler {
     }
     this.seen.push(...entries);
     for (const entry of entries) this.journal.push(`${this.name}:${entry.sequence}`);
-    return null;
+    return this.written;
   }
 }
 

@@ -42,7 +42,7 @@ export async function seedTenantMember(
   ]);
   // Seeds bypass the outbox: move the revision (with this write's ZedToken) so that cached
   // decisions are not reused and later reads are at least as fresh as the seed.
-  await bumpAuthzRevision(database.db, token);
+  await bumpAuthzRevision(database.db, token, true);
 }
 
 /** Removes the user from the tenant in both stores. */
@@ -54,5 +54,5 @@ export async function removeTenantMember(
 ): Promise<void> {
   await database.db.execute(sql`DELETE FROM tenant_members WHERE tenant_id = ${tenantId} AND user_id = ${userId}`);
   const token = await authorization.deleteRelationships({ resourceType: "tenant", resourceId: tenantId, subjectType: "user", subjectId: userId });
-  await bumpAuthzRevision(database.db, token);
+  await bumpAuthzRevision(database.db, token, true);
 }

@@ -10,7 +10,7 @@ import type { AppDatabase } from "../../src/platform/database/database.js";
 import { AuthzRevisionTracker } from "../../src/platform/outbox/authz-revision.js";
 import { OutboxDispatcher } from "../../src/platform/outbox/outbox-dispatcher.js";
 import { CachedAuthorization } from "../../src/platform/spicedb/cached-authorization.js";
-import type { SpiceDbEngine } from "../../src/platform/spicedb/spicedb-engine.js";
+import { permissionSchemaIsMonotonic, type SpiceDbEngine } from "../../src/platform/spicedb/spicedb-engine.js";
 import { RecordingOutboxProbe } from "./recording-outbox.js";
 
 /** Decorates a unit of work: remembers the events of every run that committed, in order. */
@@ -54,6 +54,6 @@ export async function createSyncedUnitOfWork(
   });
   return {
     unitOfWork: new RecordingUnitOfWork(new DrizzleUnitOfWork(db, dispatcher)),
-    authorization: new CachedAuthorization(spicedb.authorization, tracker),
+    authorization: new CachedAuthorization(spicedb.authorization, tracker, { monotonicSchema: permissionSchemaIsMonotonic() }),
   };
 }

@@ -17,6 +17,7 @@ import { AuthzRevisionTracker } from "../../src/platform/outbox/authz-revision.j
 import { OutboxDispatcher } from "../../src/platform/outbox/outbox-dispatcher.js";
 import { LoggingOutboxProbe } from "../../src/platform/outbox/outbox-probe.js";
 import { CachedAuthorization } from "../../src/platform/spicedb/cached-authorization.js";
+import { permissionSchemaIsMonotonic } from "../../src/platform/spicedb/spicedb-engine.js";
 import { DrizzleUnitOfWork } from "../../src/iam/infrastructure/drizzle-unit-of-work.js";
 import { RelationshipSyncHandler } from "../../src/iam/infrastructure/relationship-sync-handler.js";
 import type { TestIdentity } from "./test-identity.js";
@@ -61,7 +62,7 @@ export async function startTestIamServer(options: TestIamServerOptions): Promise
     new LoggingOutboxProbe(logger),
     { batchSize: 100, maxRetries: 5, backoff: { baseMs: 10, maxMs: 1000 } },
   );
-  const authorization = new CachedAuthorization(options.authorization, tracker);
+  const authorization = new CachedAuthorization(options.authorization, tracker, { monotonicSchema: permissionSchemaIsMonotonic() });
   const module = await createIamModule({
     config,
     database: options.database,

@@ -1,7 +1,8 @@
 /**
  * Permission checks with information hiding (DESIGN §3.3): a caller who cannot view a resource
  * gets the same answer as for a missing one; only a caller who can view it but lacks the
- * permission for the action is told "forbidden". Both permissions are asked in one round trip.
+ * permission for the action is told "forbidden". The action is asked first and alone: an allowed
+ * answer is usually a cached one (it survives changes that only grant), and then `view` is moot.
  */
 import type { AuthorizationPort, ObjectRef } from "../../shared-kernel/authorization/authorization-port.js";
 
@@ -17,11 +18,7 @@ export async function accessTo(
   if (permission === "view") {
     return (await authorization.check({ resource, permission, subject })) ? "allowed" : "hidden";
   }
-  const [canAct, canView] = await authorization.checkBulk([
-    { resource, permission, subject },
-    { resource, permission: "view", subject },
-  ]);
   // `create_child` on a root comes from tenant membership alone, without `view`: acting wins.
-  if (canAct) return "allowed";
-  return canView ? "forbidden" : "hidden";
+  if (await authorization.check({ resource, permission, subject })) return "allowed";
+  return (await authorization.check({ resource, permission: "view", subject })) ? "forbidden" : "hidden";
 }

@@ -14,6 +14,7 @@ import { Group, type GroupMember } from "../domain/group.js";
 import type { GroupRole } from "../domain/roles.js";
 import type { Repositories } from "../ports/repositories.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
+import { accessTo } from "./access-check.js";
 import type { Caller } from "./caller.js";
 import type { GroupOperation, GroupServiceProbe } from "./group-service-probe.js";
 
@@ -248,17 +249,12 @@ export class GroupService {
 
   /**
    * Not found unless the caller can view the group and it belongs to their tenant; forbidden when
-   * they can view but not manage it. One round trip to the engine in the common case.
+   * they can view but not manage it. One (usually cached) check in the common case.
    */
   private async requireManage(caller: Caller, groupId: string, probe: GroupServiceProbe): Promise<void> {
-    const subject = { type: "user", id: caller.userId } as const;
-    const resource = { type: "group", id: groupId } as const;
-    const [canView, canManage] = await this.authorization.checkBulk([
-      { resource, permission: "view", subject },
-      { resource, permission: "manage", subject },
-    ]);
-    if (!canView) throw new NotFoundError(GROUP_NOT_FOUND);
-    if (canManage) return; // the tenant is checked under the lock, inside the transaction
+    const outcome = await accessTo(this.authorization, { type: "group", id: groupId }, caller.userId, "manage");
+    if (outcome === "hidden") throw new NotFoundError(GROUP_NOT_FOUND);
+    if (outcome === "allowed") return; // the tenant is checked under the lock, inside the transaction
     const group = await this.reads.groups.findById(groupId);
     if (group === null || group.tenantId !== caller.tenantId) throw new NotFoundError(GROUP_NOT_FOUND);
     probe.permissionDenied(groupId, "manage");

@@ -54,7 +54,7 @@ async function compareAndRepair(
       ...orphaned.map((relationship) => ({ operation: "delete" as const, relationship })),
     ]);
     // Cached decisions predate the repair.
-    revision = await bumpAuthzRevision(db, token);
+    revision = await bumpAuthzRevision(db, token, orphaned.length > 0);
   }
   return {
     revision,

@@ -9,7 +9,7 @@ import {
   type AuthorizationPort,
   type RelationshipUpdate,
 } from "../../shared-kernel/authorization/authorization-port.js";
-import type { OutboxEntry, OutboxHandler } from "../../platform/outbox/outbox-entry.js";
+import { NOTHING_WRITTEN, type HandledWrite, type OutboxEntry, type OutboxHandler } from "../../platform/outbox/outbox-entry.js";
 import { IAM_EVENT_TYPES } from "../domain/events.js";
 import { fromOutboxEntry } from "./event-serialization.js";
 import { translate } from "./relationship-translator.js";
@@ -30,9 +30,10 @@ export class RelationshipSyncHandler implements OutboxHandler {
 
   constructor(private readonly authorization: AuthorizationPort) {}
 
-  async handle(entries: readonly OutboxEntry[]): Promise<string | null> {
+  async handle(entries: readonly OutboxEntry[]): Promise<HandledWrite> {
     const updates = foldUpdates(entries.flatMap((entry) => translate(fromOutboxEntry(entry))));
-    if (updates.length === 0) return null;
-    return this.authorization.writeRelationships(updates);
+    if (updates.length === 0) return NOTHING_WRITTEN;
+    const token = await this.authorization.writeRelationships(updates);
+    return { token, revokes: updates.some((update) => update.operation === "delete") };
   }
 }

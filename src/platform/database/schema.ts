@@ -229,9 +229,10 @@ export const outbox = pgTable(
 
 /**
  * A single row: the authorization revision, bumped in the transaction that marks outbox entries
- * applied to SpiceDB, with the ZedToken of that write. It keys the permission-decision cache
- * (a cached answer is only used at the revision it was computed at) and lets reads on any process
- * ask SpiceDB for at least that freshness.
+ * applied to SpiceDB, with the ZedToken of that write. It keys the permission-decision cache and
+ * lets reads on any process ask SpiceDB for at least that freshness. `revoked_revision` is the
+ * latest revision that deleted relationships: with a union-only schema, an allowed decision stays
+ * true across revisions that only added relationships, so the cache keeps it until then.
  */
 export const authzRevision = pgTable(
   "authz_revision",
@@ -239,6 +240,9 @@ export const authzRevision = pgTable(
     id: integer("id").primaryKey().default(1),
     revision: bigint("revision", { mode: "number" }).notNull().default(0),
     zedToken: text("zed_token"),
+    revokedRevision: bigint("revoked_revision", { mode: "number" }).notNull().default(0),
+    /** The revision of the latest bump that said whether it revoked (older versions do not). */
+    declaredRevision: bigint("declared_revision", { mode: "number" }).notNull().default(0),
     updatedAt: updatedAt(),
   },
   (t) => [check("ck_authz_revision_single_row", sql`${t.id} = 1`)],

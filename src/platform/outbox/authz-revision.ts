@@ -3,6 +3,10 @@
  * reports the revision it committed; in a cluster, each request first reads the database's
  * revision (one primary-key read), so that a write that returned on any process is never
  * answered from an older cached decision.
+ *
+ * Each bump also says whether it deleted relationships. `revokedRevision` is the latest revision
+ * that did (or might have): with a union-only permission schema, a decision that was "allowed" at
+ * a revision at or after it is still "allowed" now, because later revisions only added grants.
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Queryable } from "../database/database.js";
@@ -11,10 +15,12 @@ export interface AuthzRevisionSnapshot {
   readonly revision: number;
   /** ZedToken of the SpiceDB write that produced this revision, when known. */
   readonly zedToken: string | null;
+  /** The latest revision that took relationships away (never after `revision`). */
+  readonly revokedRevision: number;
 }
 
 export class AuthzRevisionTracker {
-  private snapshot: AuthzRevisionSnapshot = { revision: 0, zedToken: null };
+  private snapshot: AuthzRevisionSnapshot = { revision: 0, zedToken: null, revokedRevision: 0 };
 
   current(): AuthzRevisionSnapshot {
     return this.snapshot;
@@ -31,22 +37,48 @@ export class AuthzRevisionTracker {
   }
 }
 
-export async function readAuthzRevision(db: Queryable): Promise<AuthzRevisionSnapshot> {
-  const rows = await queryRows<{ revision: string | number; zed_token: string | null }>(
-    db,
-    sql`SELECT revision, zed_token FROM authz_revision WHERE id = 1`,
-  );
-  const row = rows[0];
-  return { revision: Number(row?.revision ?? 0), zedToken: row?.zed_token ?? null };
+interface RevisionRow {
+  revision: string | number;
+  zed_token: string | null;
+  revoked_revision: string | number;
+  declared_revision: string | number;
 }
 
-/** Bumps the revision inside the drain's transaction; returns the new snapshot. */
-export async function bumpAuthzRevision(tx: Queryable, zedToken: string | null): Promise<AuthzRevisionSnapshot> {
-  const rows = await queryRows<{ revision: string | number; zed_token: string | null }>(
-    tx,
-    sql`UPDATE authz_revision SET revision = revision + 1, zed_token = COALESCE(${zedToken}, zed_token), updated_at = now()
-        WHERE id = 1 RETURNING revision, zed_token`,
+function snapshotOf(row: RevisionRow | undefined): AuthzRevisionSnapshot {
+  const revision = Number(row?.revision ?? 0);
+  // A bump that did not declare itself (a process of an older version) may have revoked anything.
+  const declared = Number(row?.declared_revision ?? 0) === revision;
+  return {
+    revision,
+    zedToken: row?.zed_token ?? null,
+    revokedRevision: declared ? Number(row?.revoked_revision ?? 0) : revision,
+  };
+}
+
+export async function readAuthzRevision(db: Queryable): Promise<AuthzRevisionSnapshot> {
+  const rows = await queryRows<RevisionRow>(
+    db,
+    sql`SELECT revision, zed_token, revoked_revision, declared_revision FROM authz_revision WHERE id = 1`,
   );
-  const row = rows[0];
-  return { revision: Number(row?.revision ?? 0), zedToken: row?.zed_token ?? null };
+  return snapshotOf(rows[0]);
+}
+
+/**
+ * Bumps the revision inside the drain's transaction; returns the new snapshot. `revokes` says
+ * whether the SpiceDB change behind it deleted relationships (when unsure, say true). A bump
+ * after an undeclared one counts as revoking too, so an older process's deletions are never missed.
+ */
+export async function bumpAuthzRevision(tx: Queryable, zedToken: string | null, revokes: boolean): Promise<AuthzRevisionSnapshot> {
+  const rows = await queryRows<RevisionRow>(
+    tx,
+    sql`UPDATE authz_revision
+        SET revision = revision + 1,
+            zed_token = COALESCE(${zedToken}, zed_token),
+            revoked_revision = CASE WHEN ${revokes} OR declared_revision <> revision THEN revision + 1 ELSE revoked_revision END,
+            declared_revision = revision + 1,
+            updated_at = now()
+        WHERE id = 1
+        RETURNING revision, zed_token, revoked_revision, declared_revision`,
+  );
+  return snapshotOf(rows[0]);
 }

@@ -11,7 +11,7 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type AppDatabase, type AppTransaction } from "../database/database.js";
 import { bumpAuthzRevision, type AuthzRevisionTracker } from "./authz-revision.js";
-import { PoisonEntryError, type OutboxEntry, type OutboxHandler } from "./outbox-entry.js";
+import { NOTHING_WRITTEN, PoisonEntryError, type HandledWrite, type OutboxEntry, type OutboxHandler } from "./outbox-entry.js";
 import type { OutboxProbe } from "./outbox-probe.js";
 import { claimPending, lockTenant, markFailed, markProcessed, markRetry, tryLockTenant } from "./outbox-store.js";
 
@@ -92,11 +92,11 @@ export class OutboxDispatcher {
       if (!head.due) {
         return { applied: 0, lockBusy: false, more: false, highestSequence, blockedUntil: head.nextAttemptAt, revision: null };
       }
-      const { applied, blockedUntil, token } = await this.apply(
+      const { applied, blockedUntil, written } = await this.apply(
         tx,
         claimed.map((c) => c.entry),
       );
-      const revision = applied > 0 ? await bumpAuthzRevision(tx, token) : null;
+      const revision = applied > 0 ? await bumpAuthzRevision(tx, written.token, written.revokes) : null;
       return { applied, lockBusy: false, more: claimed.length >= this.options.batchSize, highestSequence, blockedUntil, revision };
     });
     if (outcome.revision !== null) this.tracker.observe(outcome.revision);
@@ -129,7 +129,7 @@ export class OutboxDispatcher {
 
   /** Moves the authorization revision without a SpiceDB write: cached decisions are dropped everywhere. */
   async invalidateDecisions(): Promise<void> {
-    this.tracker.observe(await bumpAuthzRevision(this.db, null));
+    this.tracker.observe(await bumpAuthzRevision(this.db, null, true));
   }
 
   private handlersOf(entry: OutboxEntry): OutboxHandler[] {
@@ -140,7 +140,7 @@ export class OutboxDispatcher {
   private async apply(
     tx: AppTransaction,
     entries: readonly OutboxEntry[],
-  ): Promise<{ applied: number; blockedUntil: Date | null; token: string | null }> {
+  ): Promise<{ applied: number; blockedUntil: Date | null; written: HandledWrite }> {
     const known: OutboxEntry[] = [];
     for (const entry of entries) {
       if (this.handlersOf(entry).length === 0) {
@@ -152,25 +152,25 @@ export class OutboxDispatcher {
         known.push(entry);
       }
     }
-    if (known.length === 0) return { applied: 0, blockedUntil: null, token: null };
+    if (known.length === 0) return { applied: 0, blockedUntil: null, written: NOTHING_WRITTEN };
 
     // Fast path: each handler takes all its entries at once (one SpiceDB request per batch).
     try {
-      const token = await this.runHandlers(known);
+      const written = await this.runHandlers(known);
       await markProcessed(
         tx,
         known.map((e) => e.id),
       );
-      return { applied: known.length, blockedUntil: null, token };
+      return { applied: known.length, blockedUntil: null, written };
     } catch {
       // Find the entry at fault: replay one by one (handlers are idempotent).
     }
 
     const done: string[] = [];
-    let token: string | null = null;
+    let written = NOTHING_WRITTEN;
     for (const entry of known) {
       try {
-        token = (await this.runHandlers([entry])) ?? token;
+        written = combine(written, await this.runHandlers([entry]));
         done.push(entry.id);
       } catch (error) {
         const text = errorText(error);
@@ -183,20 +183,26 @@ export class OutboxDispatcher {
         await markRetry(tx, entry.id, text, delay);
         this.probe.entryFailed(entry.id, entry.eventType, text, entry.retryCount + 1, delay);
         await markProcessed(tx, done);
-        return { applied: done.length, blockedUntil: new Date(Date.now() + delay), token };
+        // The failed attempt may have half-applied a deletion downstream: count it as revoking.
+        return { applied: done.length, blockedUntil: new Date(Date.now() + delay), written: { ...written, revokes: true } };
       }
     }
     await markProcessed(tx, done);
-    return { applied: done.length, blockedUntil: null, token };
+    // Replays after a failed batch: the batch may have half-applied a deletion downstream.
+    return { applied: done.length, blockedUntil: null, written: { ...written, revokes: true } };
   }
 
   /** Fan-out in registration order; the last downstream token wins. */
-  private async runHandlers(entries: readonly OutboxEntry[]): Promise<string | null> {
-    let token: string | null = null;
+  private async runHandlers(entries: readonly OutboxEntry[]): Promise<HandledWrite> {
+    let written = NOTHING_WRITTEN;
     for (const handler of this.handlers) {
       const mine = entries.filter((entry) => this.handlersOf(entry).includes(handler));
-      if (mine.length > 0) token = (await handler.handle(mine)) ?? token;
+      if (mine.length > 0) written = combine(written, await handler.handle(mine));
     }
-    return token;
+    return written;
   }
+}
+
+function combine(before: HandledWrite, next: HandledWrite): HandledWrite {
+  return { token: next.token ?? before.token, revokes: before.revokes || next.revokes };
 }

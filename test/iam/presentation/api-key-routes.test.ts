@@ -168,7 +168,7 @@ describe.each(TEST_DATABASE_KINDS)("API keys over HTTP on %s", (kind) => {
     // An hour later (simulated by ageing the stored value), the next use updates it. The service
     // remembers usable keys until the authorization revision moves: move it, as any IAM change would.
     await database.handle.db.execute(sql`UPDATE api_keys SET last_used_at = now() - interval '1 hour' WHERE id = ${key.id}`);
-    await bumpAuthzRevision(database.handle.db, null);
+    await bumpAuthzRevision(database.handle.db, null, false);
     const aged = await read();
     expect((await withKey(key.secret!)).statusCode).toBe(200);
     expect(new Date(String((await read()) as unknown)).getTime()).toBeGreaterThan(new Date(String(aged as unknown)).getTime());

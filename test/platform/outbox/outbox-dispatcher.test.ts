@@ -74,6 +74,43 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     expect(tracker.current().revision).toBe(after.revision);
   });
 
+  it("marks a revision as revoking only when a handler deleted something", async () => {
+    await append([entry("Shared")]);
+    await dispatcher.drain(TENANT, { wait: true });
+    const granted = await readAuthzRevision(database.handle.db);
+    expect(granted.revokedRevision).toBeLessThan(granted.revision);
+
+    second.written = { token: null, revokes: true };
+    await append([entry("Shared")]);
+    await dispatcher.drain(TENANT, { wait: true });
+    const revoked = await readAuthzRevision(database.handle.db);
+    expect(revoked.revokedRevision).toBe(revoked.revision);
+    expect(tracker.current()).toEqual(revoked);
+  });
+
+  it("counts a bump by a process that does not say whether it revoked (an older version) as revoking", async () => {
+    await append([entry("Shared")]);
+    await dispatcher.drain(TENANT, { wait: true });
+    // What an older version's drain does: move the revision, nothing else.
+    await queryRows(database.handle.db, sql`UPDATE authz_revision SET revision = revision + 1 WHERE id = 1`);
+    const undeclared = await readAuthzRevision(database.handle.db);
+    expect(undeclared.revokedRevision).toBe(undeclared.revision);
+    await append([entry("Shared")]);
+    await dispatcher.drain(TENANT, { wait: true });
+    const next = await readAuthzRevision(database.handle.db);
+    expect(next.revision).toBe(undeclared.revision + 1);
+    expect(next.revokedRevision).toBe(next.revision);
+  });
+
+  it("counts a batch replayed after a failure as revoking: the failed attempt may have half-applied", async () => {
+    first.failuresLeft = 1;
+    first.failOn = (e) => e.payload["n"] === 2;
+    await append([entry("Shared", TENANT, 1), entry("Shared", TENANT, 2)]);
+    await dispatcher.drain(TENANT, { wait: true });
+    const after = await readAuthzRevision(database.handle.db);
+    expect(after.revokedRevision).toBe(after.revision);
+  });
+
   it("only drains the tenant it is asked for", async () => {
     await append([entry("Shared", TENANT), entry("Shared", OTHER_TENANT)]);
     await dispatcher.drain(TENANT, { wait: true });

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../../src/platform/database/database.js";
 import { AuthzRevisionTracker } from "../../../src/platform/outbox/authz-revision.js";
-import type { NewOutboxEntry, OutboxEntry, OutboxHandler } from "../../../src/platform/outbox/outbox-entry.js";
+import { NOTHING_WRITTEN, type HandledWrite, type NewOutboxEntry, type OutboxEntry, type OutboxHandler } from "../../../src/platform/outbox/outbox-entry.js";
 import { OutboxDispatcher } from "../../../src/platform/outbox/outbox-dispatcher.js";
 import { appendOutboxEntries } from "../../../src/platform/outbox/outbox-store.js";
 import { OutboxWorker } from "../../../src/platform/outbox/outbox-worker.js";
@@ -20,11 +20,11 @@ class CountingHandler implements OutboxHandler {
     readonly name: string,
     private readonly journal: { worker: string; entry: OutboxEntry }[],
   ) {}
-  async handle(entries: readonly OutboxEntry[]): Promise<string | null> {
+  async handle(entries: readonly OutboxEntry[]): Promise<HandledWrite> {
     // Yield so that two workers genuinely interleave.
     await new Promise((resolve) => setImmediate(resolve));
     for (const entry of entries) this.journal.push({ worker: this.name, entry });
-    return null;
+    return NOTHING_WRITTEN;
   }
 }
 
