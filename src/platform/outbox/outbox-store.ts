@@ -103,7 +103,11 @@ export async function lockOutDrains(tx: Queryable): Promise<void> {
   await queryRows(tx, sql`SELECT pg_advisory_xact_lock(${RECONCILE_LOCK})`);
 }
 
-/** Pending entries of a tenant that are due, oldest first, claimed for this transaction. */
+/**
+ * Pending entries of a tenant, oldest first, claimed for this transaction, each with whether it
+ * is due. Due is judged by the clock, not by now(): a drain that waited for the tenant's lock
+ * started before entries committed while it waited, and would find them "not yet due".
+ */
 export async function claimPending(
   tx: Queryable,
   tenantId: string,
@@ -112,7 +116,7 @@ export async function claimPending(
   const rows = await queryRows<OutboxRow & { next_attempt_at: Date | string; due: boolean }>(
     tx,
     sql`SELECT id, sequence, tenant_id, aggregate_type, aggregate_id, event_type, payload, occurred_at, retry_count,
-               next_attempt_at, next_attempt_at <= now() AS due
+               next_attempt_at, next_attempt_at <= clock_timestamp() AS due
         FROM outbox
         WHERE tenant_id = ${tenantId} AND processed_at IS NULL AND failed_at IS NULL
         ORDER BY sequence

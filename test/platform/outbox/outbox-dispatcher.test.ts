@@ -4,7 +4,7 @@ import { queryRows } from "../../../src/platform/database/database.js";
 import { AuthzRevisionTracker, readAuthzRevision } from "../../../src/platform/outbox/authz-revision.js";
 import type { NewOutboxEntry } from "../../../src/platform/outbox/outbox-entry.js";
 import { OutboxDispatcher } from "../../../src/platform/outbox/outbox-dispatcher.js";
-import { appendOutboxEntries, listDeadLetters, redriveDeadLetters } from "../../../src/platform/outbox/outbox-store.js";
+import { appendOutboxEntries, claimPending, listDeadLetters, redriveDeadLetters } from "../../../src/platform/outbox/outbox-store.js";
 import { RecordingHandler, RecordingOutboxProbe } from "../../support/recording-outbox.js";
 import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 
@@ -109,6 +109,17 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     await dispatcher.drain(TENANT, { wait: true });
     const after = await readAuthzRevision(database.handle.db);
     expect(after.revokedRevision).toBe(after.revision);
+  });
+
+  // PGlite has one connection: nothing can commit while a drain's transaction is open.
+  it.skipIf(kind !== "postgres")("finds entries committed while it waited for the tenant's lock due at once", async () => {
+    await database.handle.db.transaction(async (tx) => {
+      await queryRows(tx, sql`SELECT now()`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await append([entry("Shared")]); // another connection: committed after this transaction began
+      const claimed = await claimPending(tx, TENANT, 10);
+      expect(claimed.map((c) => c.due)).toEqual([true]);
+    });
   });
 
   it("only drains the tenant it is asked for", async () => {
