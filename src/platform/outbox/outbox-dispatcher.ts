@@ -8,8 +8,7 @@
  * tenant: a failing entry blocks the entries behind it until it succeeds or is dead-lettered, so a
  * later change is never overtaken by an earlier one.
  */
-import { sql } from "drizzle-orm";
-import { queryRows, type AppDatabase, type AppTransaction } from "../database/database.js";
+import type { AppDatabase, AppTransaction } from "../database/database.js";
 import { bumpAuthzRevision, type AuthzRevisionTracker } from "./authz-revision.js";
 import { NOTHING_WRITTEN, PoisonEntryError, type HandledWrite, type OutboxEntry, type OutboxHandler } from "./outbox-entry.js";
 import type { OutboxProbe } from "./outbox-probe.js";
@@ -77,8 +76,7 @@ export class OutboxDispatcher {
     const started = performance.now();
     const outcome = await this.db.transaction(async (tx) => {
       if (options.wait) {
-        await queryRows(tx, sql.raw(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`));
-        await lockTenant(tx, tenantId);
+        await lockTenant(tx, tenantId, LOCK_WAIT);
       } else if (!(await tryLockTenant(tx, tenantId))) {
         return { applied: 0, lockBusy: true, more: false, highestSequence: null, blockedUntil: null, revision: null };
       }

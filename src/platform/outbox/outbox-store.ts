@@ -90,11 +90,15 @@ export async function tryLockTenant(tx: Queryable, tenantId: string): Promise<bo
   return rows[0]?.locked === true;
 }
 
-/** Waits (bounded by the session's lock_timeout) for the tenant's drain lock. */
-export async function lockTenant(tx: Queryable, tenantId: string): Promise<void> {
+/**
+ * Waits at most `timeout` (a PostgreSQL interval such as '10s') for the tenant's drain lock. The
+ * timeout is set for the transaction in the same statement, which saves a round trip per drain.
+ */
+export async function lockTenant(tx: Queryable, tenantId: string, timeout: string): Promise<void> {
   await queryRows(
     tx,
-    sql`SELECT pg_advisory_xact_lock_shared(${RECONCILE_LOCK}), pg_advisory_xact_lock(${tenantLockKey(tenantId)})`,
+    sql`SELECT set_config('lock_timeout', ${timeout}, true),
+               pg_advisory_xact_lock_shared(${RECONCILE_LOCK}), pg_advisory_xact_lock(${tenantLockKey(tenantId)})`,
   );
 }
 

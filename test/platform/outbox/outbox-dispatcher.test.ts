@@ -1,10 +1,11 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { queryRows } from "../../../src/platform/database/database.js";
+import { postgresErrorOf } from "../../../src/platform/database/database-errors.js";
 import { AuthzRevisionTracker, readAuthzRevision } from "../../../src/platform/outbox/authz-revision.js";
 import type { NewOutboxEntry } from "../../../src/platform/outbox/outbox-entry.js";
 import { OutboxDispatcher } from "../../../src/platform/outbox/outbox-dispatcher.js";
-import { appendOutboxEntries, claimPending, listDeadLetters, redriveDeadLetters } from "../../../src/platform/outbox/outbox-store.js";
+import { appendOutboxEntries, claimPending, listDeadLetters, lockTenant, redriveDeadLetters } from "../../../src/platform/outbox/outbox-store.js";
 import { RecordingHandler, RecordingOutboxProbe } from "../../support/recording-outbox.js";
 import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 
@@ -120,6 +121,28 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
       const claimed = await claimPending(tx, TENANT, 10);
       expect(claimed.map((c) => c.due)).toEqual([true]);
     });
+  });
+
+  it.skipIf(kind !== "postgres")("gives up waiting for a tenant's lock after the timeout instead of hanging", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked = () => {};
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = database.handle.db.transaction(async (tx) => {
+      await lockTenant(tx, TENANT, "10s");
+      locked();
+      await held;
+    });
+    await isLocked;
+    try {
+      const started = Date.now();
+      const failure = await database.handle.db.transaction((tx) => lockTenant(tx, TENANT, "100ms")).catch((error: unknown) => error);
+      expect(postgresErrorOf(failure)?.code).toBe("55P03"); // lock_not_available
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      release();
+      await holder;
+    }
   });
 
   it("only drains the tenant it is asked for", async () => {
