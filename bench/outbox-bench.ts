@@ -32,6 +32,7 @@ class TimingProbe implements OutboxProbe {
   entryFailed(): void {}
   entryDeadLettered(): void {}
   drainFailed(): void {}
+  entriesPurged(): void {}
   workerStarted(): void {}
   workerStopped(): void {}
 }

@@ -55,6 +55,7 @@ export async function createOutboxRuntime(
   const worker = new OutboxWorker(database, dispatcher, probe, {
     pollIntervalMs: options.pollIntervalMs ?? config.outbox.pollIntervalSeconds * 1000,
     listen: options.listen ?? true,
+    retentionHours: config.outbox.retentionHours,
   });
   return {
     tracker,

@@ -46,6 +46,9 @@ export class RecordingOutboxProbe implements OutboxProbe {
   drainFailed(tenantId: string, error: string): void {
     this.add("drainFailed", { tenantId, error });
   }
+  entriesPurged(count: number, olderThanHours: number): void {
+    this.add("entriesPurged", { count, olderThanHours });
+  }
   workerStarted(mode: string): void {
     this.add("workerStarted", { mode });
   }

@@ -60,6 +60,8 @@ export interface OutboxConfig {
   readonly pollIntervalSeconds: number;
   readonly batchSize: number;
   readonly maxRetries: number;
+  /** Applied entries are deleted after this many hours; 0 keeps them forever. */
+  readonly retentionHours: number;
 }
 
 export interface AppConfig {
@@ -284,6 +286,7 @@ function outboxConfig(env: Env): OutboxConfig {
     pollIntervalSeconds: int(env, "KARTOGRAPH_OUTBOX_POLL_INTERVAL_SECONDS", 30, 1, 3600),
     batchSize: int(env, "KARTOGRAPH_OUTBOX_BATCH_SIZE", 100, 1, 1000),
     maxRetries: int(env, "KARTOGRAPH_OUTBOX_MAX_RETRIES", 5, 1, 100),
+    retentionHours: int(env, "KARTOGRAPH_OUTBOX_RETENTION_HOURS", 168, 0, 87_600),
   };
 }
 

@@ -6,6 +6,7 @@ export interface OutboxProbe {
   entryFailed(entryId: string, eventType: string, error: string, retryCount: number, retryInMs: number): void;
   entryDeadLettered(entryId: string, eventType: string, error: string): void;
   drainFailed(tenantId: string, error: string): void;
+  entriesPurged(count: number, olderThanHours: number): void;
   workerStarted(mode: "notify" | "poll-only"): void;
   workerStopped(): void;
 }
@@ -34,6 +35,10 @@ export class LoggingOutboxProbe implements OutboxProbe {
 
   drainFailed(tenantId: string, error: string): void {
     this.log.warn({ tenant_id: tenantId, error }, "outbox_drain_failed");
+  }
+
+  entriesPurged(count: number, olderThanHours: number): void {
+    this.log.info({ count, older_than_hours: olderThanHours }, "outbox_entries_purged");
   }
 
   workerStarted(mode: "notify" | "poll-only"): void {

@@ -130,6 +130,23 @@ export async function claimPending(
   return rows.map((row) => ({ entry: toEntry(row), nextAttemptAt: new Date(row.next_attempt_at), due: row.due }));
 }
 
+/**
+ * Deletes up to `limit` applied entries processed more than `olderThanHours` ago, oldest first;
+ * returns how many. Pending entries and dead letters are never touched.
+ */
+export async function purgeProcessed(db: Queryable, olderThanHours: number, limit: number): Promise<number> {
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`DELETE FROM outbox WHERE id IN (
+          SELECT id FROM outbox
+          WHERE processed_at < now() - make_interval(hours => ${olderThanHours}::int)
+          ORDER BY sequence
+          LIMIT ${limit})
+        RETURNING id`,
+  );
+  return rows.length;
+}
+
 export async function markProcessed(tx: Queryable, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   await queryRows(tx, sql`UPDATE outbox SET processed_at = now() WHERE id = ANY(${sql.param([...ids])}::uuid[])`);

@@ -1,12 +1,13 @@
 /**
  * Applies outbox entries in the background: woken by NOTIFY on `outbox_events` (payload: the
  * tenant id), with polling as the fallback, and timers for entries backing off. Several workers,
- * in one process or many, share the table: a tenant is drained by one of them at a time.
+ * in one process or many, share the table: a tenant is drained by one of them at a time. The poll
+ * also deletes applied entries past their retention, so the table does not grow without end.
  */
 import type { DatabaseHandle } from "../database/database.js";
 import type { OutboxDispatcher } from "./outbox-dispatcher.js";
 import type { OutboxProbe } from "./outbox-probe.js";
-import { tenantsWithPendingEntries } from "./outbox-store.js";
+import { purgeProcessed, tenantsWithPendingEntries } from "./outbox-store.js";
 
 export const OUTBOX_CHANNEL = "outbox_events";
 
@@ -16,7 +17,15 @@ export interface OutboxWorkerOptions {
   readonly listen: boolean;
   /** Tenants drained at the same time. */
   readonly concurrency?: number;
+  /** Applied entries older than this are deleted; 0 keeps them. */
+  readonly retentionHours?: number;
+  /** How often the poll purges (default every 10 minutes). */
+  readonly purgeEveryMs?: number;
 }
+
+const PURGE_EVERY_MS = 10 * 60_000;
+/** Rows deleted per statement: keeps each purge transaction short. */
+const PURGE_BATCH = 5_000;
 
 /** When another drain holds a tenant, look again shortly: it may stop before our entries. */
 const LOCK_BUSY_RETRY_MS = 100;
@@ -29,6 +38,7 @@ export class OutboxWorker {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly queued = new Set<string>();
   private readonly active = new Map<string, Promise<void>>();
+  private lastPurgeAt = 0;
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -113,12 +123,25 @@ export class OutboxWorker {
   private poll(): void {
     if (!this.running) return;
     tenantsWithPendingEntries(this.database.db, SWEEP_TENANT_LIMIT)
-      .then((tenants) => {
+      .then(async (tenants) => {
         for (const { tenantId, dueAt } of tenants) this.schedule(tenantId, Math.max(0, dueAt.getTime() - Date.now()));
+        await this.purgeIfDue();
       })
       .catch((error: unknown) => this.probe.drainFailed("*", error instanceof Error ? error.message : String(error)))
       .finally(() => {
         if (this.running) this.pollTimer = setTimeout(() => this.poll(), this.options.pollIntervalMs);
       });
+  }
+
+  private async purgeIfDue(): Promise<void> {
+    const hours = this.options.retentionHours ?? 0;
+    if (hours <= 0 || Date.now() - this.lastPurgeAt < (this.options.purgeEveryMs ?? PURGE_EVERY_MS)) return;
+    this.lastPurgeAt = Date.now();
+    let purged = 0;
+    for (let deleted = PURGE_BATCH; deleted === PURGE_BATCH && this.running; ) {
+      deleted = await purgeProcessed(this.database.db, hours, PURGE_BATCH);
+      purged += deleted;
+    }
+    if (purged > 0) this.probe.entriesPurged(purged, hours);
   }
 }

@@ -33,7 +33,7 @@ describe("configuration defaults", () => {
         usernameClaim: "preferred_username",
       },
       iam: { singleTenantMode: true, defaultTenantName: "default", defaultWorkspaceName: null, bootstrapAdminUsernames: [] },
-      outbox: { enabled: true, pollIntervalSeconds: 30, batchSize: 100, maxRetries: 5 },
+      outbox: { enabled: true, pollIntervalSeconds: 30, batchSize: 100, maxRetries: 5, retentionHours: 168 },
     });
   });
 
@@ -71,6 +71,7 @@ describe("configuration defaults", () => {
       KARTOGRAPH_OUTBOX_POLL_INTERVAL_SECONDS: "5",
       KARTOGRAPH_OUTBOX_BATCH_SIZE: "10",
       KARTOGRAPH_OUTBOX_MAX_RETRIES: "3",
+      KARTOGRAPH_OUTBOX_RETENTION_HOURS: "0",
       KARTOGRAPH_PGLITE_CACHE_MB: "64",
     });
     expect(config).toEqual({
@@ -97,7 +98,7 @@ describe("configuration defaults", () => {
         usernameClaim: "email",
       },
       iam: { singleTenantMode: false, defaultTenantName: "acme", defaultWorkspaceName: "Root", bootstrapAdminUsernames: ["alice", "bob"] },
-      outbox: { enabled: false, pollIntervalSeconds: 5, batchSize: 10, maxRetries: 3 },
+      outbox: { enabled: false, pollIntervalSeconds: 5, batchSize: 10, maxRetries: 3, retentionHours: 0 },
     });
   });
 
@@ -185,6 +186,8 @@ const BAD_VALUES: readonly [string, Record<string, string>][] = [
   ["KARTOGRAPH_OUTBOX_POLL_INTERVAL_SECONDS", { KARTOGRAPH_OUTBOX_POLL_INTERVAL_SECONDS: "3601" }],
   ["KARTOGRAPH_OUTBOX_BATCH_SIZE", { KARTOGRAPH_OUTBOX_BATCH_SIZE: "0" }],
   ["KARTOGRAPH_OUTBOX_MAX_RETRIES", { KARTOGRAPH_OUTBOX_MAX_RETRIES: "-1" }],
+  ["KARTOGRAPH_OUTBOX_RETENTION_HOURS", { KARTOGRAPH_OUTBOX_RETENTION_HOURS: "-1" }],
+  ["KARTOGRAPH_OUTBOX_RETENTION_HOURS", { KARTOGRAPH_OUTBOX_RETENTION_HOURS: "a week" }],
   ["KARTOGRAPH_PGLITE_CACHE_MB", { KARTOGRAPH_PGLITE_CACHE_MB: "4" }],
   ["KARTOGRAPH_PGLITE_CACHE_MB", { KARTOGRAPH_PGLITE_CACHE_MB: "32MB" }],
 ];

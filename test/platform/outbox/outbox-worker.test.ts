@@ -97,6 +97,54 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
     await waitFor(async () => (await pending(database.handle)) === 0);
     expect(journal).toHaveLength(4);
   });
+
+  it("deletes applied entries past their retention, and keeps recent ones, pending ones and dead letters", async () => {
+    await database.handle.db.transaction((tx) => appendOutboxEntries(tx, entries(8)));
+    // Entries 0-3: applied two days ago; 4: applied now; 5: dead letter from two days ago; 6-7: pending.
+    await queryRows(
+      database.handle.db,
+      sql`UPDATE outbox SET processed_at = now() - interval '2 days' WHERE (payload->>'n')::int < 4`,
+    );
+    await queryRows(database.handle.db, sql`UPDATE outbox SET processed_at = now() WHERE (payload->>'n')::int = 4`);
+    await queryRows(
+      database.handle.db,
+      sql`UPDATE outbox SET failed_at = now() - interval '2 days', next_attempt_at = now() + interval '1 day'
+          WHERE (payload->>'n')::int = 5`,
+    );
+    // Pending entries wait for the future, so the worker leaves them where they are.
+    await queryRows(database.handle.db, sql`UPDATE outbox SET next_attempt_at = now() + interval '1 day' WHERE (payload->>'n')::int > 5`);
+    const probe = new RecordingOutboxProbe();
+    const dispatcher = new OutboxDispatcher(database.handle.db, [new CountingHandler("w", [])], new AuthzRevisionTracker(), probe, {
+      batchSize: 25,
+      maxRetries: 3,
+      backoff: { baseMs: 5, maxMs: 50 },
+    });
+    const worker = new OutboxWorker(database.handle, dispatcher, probe, { pollIntervalMs: 50, listen: false, retentionHours: 24 });
+    workers.push(worker);
+    await worker.start();
+    await waitFor(async () => probe.named("entriesPurged").length > 0);
+    const left = await queryRows<{ n: number }>(database.handle.db, sql`SELECT (payload->>'n')::int AS n FROM outbox ORDER BY sequence`);
+    expect(left.map((row) => Number(row.n))).toEqual([4, 5, 6, 7]);
+    expect(probe.named("entriesPurged")[0]?.fields).toEqual({ count: 4, olderThanHours: 24 });
+  });
+
+  it("keeps applied entries forever when retention is 0", async () => {
+    await database.handle.db.transaction((tx) => appendOutboxEntries(tx, entries(3)));
+    await queryRows(database.handle.db, sql`UPDATE outbox SET processed_at = now() - interval '400 days'`);
+    const probe = new RecordingOutboxProbe();
+    const dispatcher = new OutboxDispatcher(database.handle.db, [new CountingHandler("w", [])], new AuthzRevisionTracker(), probe, {
+      batchSize: 25,
+      maxRetries: 3,
+      backoff: { baseMs: 5, maxMs: 50 },
+    });
+    const worker = new OutboxWorker(database.handle, dispatcher, probe, { pollIntervalMs: 20, listen: false, retentionHours: 0 });
+    workers.push(worker);
+    await worker.start();
+    // Several polls go by.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(probe.named("entriesPurged")).toEqual([]);
+    expect(await queryRows(database.handle.db, sql`SELECT id FROM outbox`)).toHaveLength(3);
+  });
 });
 
 describe.skipIf(!HAS_POSTGRES_SERVER)("two workers over one PostgreSQL outbox", () => {
