@@ -165,6 +165,34 @@ describe.each(TEST_DATABASE_KINDS)("/iam/groups on %s", (kind) => {
       ]);
     });
 
+    it("shows a tenant admin's repeated listing every change on the very next request", async () => {
+      const id = await createGroup("kept");
+      const list = async () => {
+        const response = await call("GET", "/iam/groups", users.admin);
+        expect(response.status).toBe(200);
+        return response.body as { name: string; members: { user_id: string; role: string }[] }[];
+      };
+      const first = await list();
+      expect(await list()).toEqual(first);
+      const changes: [string, () => Promise<unknown>, (groups: Awaited<ReturnType<typeof list>>) => unknown][] = [
+        ["member added", () => call("POST", `/iam/groups/${id}/members`, users.alice, { user_id: users.bob, role: "member" }), (g) => g[0]?.members.length],
+        ["role changed", () => call("PATCH", `/iam/groups/${id}/members/${users.bob}`, users.alice, { role: "admin" }), (g) => g[0]?.members.find((m) => m.user_id === users.bob)?.role],
+        ["renamed", () => call("PATCH", `/iam/groups/${id}`, users.alice, { name: "kept-renamed" }), (g) => g[0]?.name],
+        ["left the tenant", () => call("DELETE", `/iam/tenants/${tenantId}/members/${users.bob}`, users.admin), (g) => g[0]?.members.length],
+        ["group created", () => createGroup("second", users.carol), (g) => g.length],
+      ];
+      const seen: unknown[] = [];
+      for (const [what, change, observe] of changes) {
+        const before = observe(await list());
+        const response = (await change()) as { status?: number } | string;
+        if (typeof response === "object") expect(response.status, what).toBeLessThan(300);
+        const after = observe(await list());
+        expect(after, what).not.toEqual(before);
+        seen.push(after);
+      }
+      expect(seen).toEqual([2, "admin", "kept-renamed", 1, 2]);
+    });
+
     it("gets a group by id in any case, normalised to upper case", async () => {
       const id = await createGroup("cased");
       const response = await call("GET", `/iam/groups/${id.toLowerCase()}`, users.alice);

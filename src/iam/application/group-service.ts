@@ -25,6 +25,15 @@ export interface GroupDetails {
   readonly members: readonly GroupMember[];
 }
 
+/**
+ * A listing of groups. `version` is set when the listing is the tenant's whole group list (the
+ * caller administers the tenant): the same version means the same list, so whoever kept the
+ * answer for that version may serve it again ("unchanged", without reading the groups).
+ */
+export type GroupListing =
+  | { readonly kind: "list"; readonly groups: readonly GroupDetails[]; readonly version: number | null }
+  | { readonly kind: "unchanged"; readonly version: number };
+
 /** Who to add: a user id, or an email matched case-insensitively among the tenant's members. */
 export type MemberReference = { readonly userId: string } | { readonly email: string };
 
@@ -77,17 +86,30 @@ export class GroupService {
   }
 
   /** The groups of the caller's tenant the caller can view (members, admins, tenant admins). */
-  listGroups(caller: Caller, context = ObservationContext.empty): Promise<GroupDetails[]> {
+  async listGroups(caller: Caller, context = ObservationContext.empty): Promise<GroupDetails[]> {
+    const listing = await this.listGroupsSince(caller, null, context);
+    return listing.kind === "list" ? [...listing.groups] : [];
+  }
+
+  /**
+   * The groups the caller can view, or "unchanged" when they administer the tenant and its group
+   * list is still at `knownVersion`. The version is read before the groups, so a list is never
+   * older than the version it is returned with.
+   */
+  listGroupsSince(caller: Caller, knownVersion: number | null, context = ObservationContext.empty): Promise<GroupListing> {
     const probe = this.probeFor(caller, context);
-    return this.observed(probe, "list", null, async () => {
+    return this.observed(probe, "list", null, async (): Promise<GroupListing> => {
       const user = { type: "user", id: caller.userId };
       // The schema gives tenant admins `view` on every group of their tenant (tenant->administrate):
       // one cached check spares them a LookupResources over every group.
       const administers = await this.authorization.check({ resource: { type: "tenant", id: caller.tenantId }, permission: "administrate", subject: user });
-      const groups = administers
-        ? await this.reads.groups.listByTenant(caller.tenantId)
-        : await this.reads.groups.listByIds(caller.tenantId, await this.authorization.lookupResources("group", "view", user));
-      return groups.map(detailsOf);
+      if (!administers) {
+        const ids = await this.authorization.lookupResources("group", "view", user);
+        return { kind: "list", groups: (await this.reads.groups.listByIds(caller.tenantId, ids)).map(detailsOf), version: null };
+      }
+      const version = await this.reads.groups.listVersion(caller.tenantId);
+      if (version === knownVersion) return { kind: "unchanged", version };
+      return { kind: "list", groups: (await this.reads.groups.listByTenant(caller.tenantId)).map(detailsOf), version };
     });
   }
 
@@ -108,8 +130,11 @@ export class GroupService {
       await this.requireManage(caller, groupId, probe);
       const { group, changed } = await this.unitOfWork.run(async (tx) => {
         const group = await this.lockGroup(tx, caller, groupId);
-        group.rename(name);
-        if (group.nameChanged) await tx.repositories.groups.save(group);
+        group.rename(name, this.clock());
+        if (group.nameChanged) {
+          await tx.repositories.groups.save(group);
+          tx.record(...group.pullEvents());
+        }
         return { group, changed: group.nameChanged };
       });
       if (changed) probe.groupRenamed(groupId, group.name);

@@ -47,6 +47,12 @@ export interface GroupCreated extends EventBase {
   readonly type: "GroupCreated";
   readonly groupId: string;
 }
+/** No relationship changes with a name; downstream readers of group data still need to know. */
+export interface GroupRenamed extends EventBase {
+  readonly type: "GroupRenamed";
+  readonly groupId: string;
+  readonly name: string;
+}
 export interface GroupDeleted extends EventBase {
   readonly type: "GroupDeleted";
   readonly groupId: string;
@@ -138,6 +144,7 @@ export type IamEvent =
   | TenantMemberAdded
   | TenantMemberRemoved
   | GroupCreated
+  | GroupRenamed
   | GroupDeleted
   | GroupMemberAdded
   | GroupMemberRemoved
@@ -161,6 +168,7 @@ export const IAM_EVENT_TYPES = [
   "TenantMemberAdded",
   "TenantMemberRemoved",
   "GroupCreated",
+  "GroupRenamed",
   "GroupDeleted",
   "GroupMemberAdded",
   "GroupMemberRemoved",
@@ -187,6 +195,7 @@ export function aggregateOf(event: IamEvent): { type: AggregateType; id: string 
     case "TenantMemberRemoved":
       return { type: "tenant", id: event.tenantId };
     case "GroupCreated":
+    case "GroupRenamed":
     case "GroupDeleted":
     case "GroupMemberAdded":
     case "GroupMemberRemoved":

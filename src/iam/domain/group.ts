@@ -88,8 +88,11 @@ export class Group {
   }
 
   /** Renaming to the current name is a no-op (the reference answers it with success). */
-  rename(rawName: string): void {
-    this.currentName = groupNameOf(rawName);
+  rename(rawName: string, now: Date): void {
+    const name = groupNameOf(rawName);
+    if (name === this.currentName) return;
+    this.currentName = name;
+    this.events.push({ type: "GroupRenamed", tenantId: this.tenantId, occurredAt: now, groupId: this.id, name });
   }
 
   /**

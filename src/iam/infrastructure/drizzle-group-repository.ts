@@ -13,6 +13,7 @@ import { Group, type GroupMember } from "../domain/group.js";
 import type { GroupWorkspaceGrant } from "../domain/group-workspace-grant.js";
 import { isGroupRole, isWorkspaceRole, type GroupRole, type WorkspaceRole } from "../domain/roles.js";
 import type { GroupRepository } from "../ports/group-repository.js";
+import { readGroupListVersion } from "./group-list-version.js";
 
 const UNIQUE_NAME = "uq_groups_tenant_name";
 /** Ids per statement when listing, far below PostgreSQL's 65,535 parameters. */
@@ -55,6 +56,10 @@ export class DrizzleGroupRepository implements GroupRepository {
       found.push(...(await this.listWhere(sql`g.tenant_id = ${tenantId} AND g.id = ANY(${sql.param([...ids])}::varchar[])`)));
     }
     return found.sort(byNameThenId);
+  }
+
+  listVersion(tenantId: string): Promise<number> {
+    return readGroupListVersion(this.db, tenantId);
   }
 
   async listByTenant(tenantId: string): Promise<Group[]> {

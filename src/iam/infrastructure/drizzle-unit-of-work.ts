@@ -11,6 +11,7 @@ import { appendOutboxEntries } from "../../platform/outbox/outbox-store.js";
 import type { IamEvent } from "../domain/events.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
 import { toOutboxEntry } from "./event-serialization.js";
+import { bumpGroupListVersions } from "./group-list-version.js";
 import { createRepositories } from "./repositories.js";
 
 /** Applies a tenant's committed outbox entries up to a sequence (the dispatcher's drainThrough). */
@@ -63,6 +64,8 @@ export class DrizzleUnitOfWork implements UnitOfWork {
             },
           };
           const result = await work(context);
+          // Last, so the version row is locked only for the commit: no lock is awaited after it.
+          await bumpGroupListVersions(tx, events);
           const highestSequences = await appendOutboxEntries(tx, events.map(toOutboxEntry));
           return { result, highestSequences };
         });

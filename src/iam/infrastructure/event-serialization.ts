@@ -25,6 +25,7 @@ const REQUIRED_STRINGS: Record<IamEvent["type"], readonly string[]> = {
   TenantMemberAdded: ["tenantId", "userId", "role"],
   TenantMemberRemoved: ["tenantId", "userId"],
   GroupCreated: ["tenantId", "groupId"],
+  GroupRenamed: ["tenantId", "groupId", "name"],
   GroupDeleted: ["tenantId", "groupId"],
   GroupMemberAdded: ["tenantId", "groupId", "userId", "role"],
   GroupMemberRemoved: ["tenantId", "groupId", "userId", "role"],

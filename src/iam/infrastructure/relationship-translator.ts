@@ -45,6 +45,8 @@ export function translate(event: IamEvent): RelationshipUpdate[] {
       return event.members.map((m) => remove(rel("tenant", event.tenantId, m.role, user(m.userId))));
     case "GroupCreated":
       return [touch(rel("group", event.groupId, "tenant", tenant(event.tenantId)))];
+    case "GroupRenamed":
+      return [];
     case "GroupDeleted":
       return [
         remove(rel("group", event.groupId, "tenant", tenant(event.tenantId))),

@@ -26,6 +26,11 @@ export interface GroupRepository {
   listByIds(tenantId: string, groupIds: readonly string[]): Promise<Group[]>;
   /** Every group of `tenantId`, by name, in one query. */
   listByTenant(tenantId: string): Promise<Group[]>;
+  /**
+   * A number that moves whenever the tenant's groups or members change (in commit order). A list
+   * read after reading version v reflects at least every change up to v.
+   */
+  listVersion(tenantId: string): Promise<number>;
   /** Writes a rename and member changes. ConflictError when the new name is taken in the tenant. */
   save(group: Group): Promise<void>;
   /**

@@ -3,13 +3,15 @@
  * codes) except where DESIGN decides otherwise: invisible groups are 404 on every route, the last
  * admin is 409, same-role re-add is 201, adding by email works, unknown body fields are 422.
  */
+import type { FastifyReply } from "fastify";
 import { Type, type Static } from "typebox";
 import { HttpError, validationError } from "../../platform/http/http-error.js";
 import type { HttpServer } from "../../platform/http/http-server.js";
-import type { GroupDetails, GroupService, MemberReference } from "../application/group-service.js";
+import type { GroupDetails, GroupListing, GroupService, MemberReference } from "../application/group-service.js";
 import type { GroupMember } from "../domain/group.js";
 import { GROUP_NAME_MAX_LENGTH } from "../domain/group-name.js";
 import { answering } from "./error-mapping.js";
+import { GroupListBodies } from "./group-list-bodies.js";
 import { emailOf, requireOneOf } from "./member-body-rules.js";
 import { callerOf } from "./request-context.js";
 import { observationOf, ulidOr400 } from "./route-support.js";
@@ -78,7 +80,15 @@ function memberReferenceOf(body: Static<typeof AddMemberBody>): MemberReference 
 const memberBody = (member: GroupMember) => ({ user_id: member.userId, role: member.role });
 const groupBody = (group: GroupDetails) => ({ id: group.id, name: group.name, members: group.members.map(memberBody) });
 
-export function registerGroupRoutes(server: HttpServer, groups: GroupService): void {
+/**
+ * Sends JSON that is already text. Fastify sends a string with a JSON content type as it is; the
+ * schema's type only knows the object form, hence the cast.
+ */
+function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type("application/json; charset=utf-8").send(text as never);
+}
+
+export function registerGroupRoutes(server: HttpServer, groups: GroupService, listBodies = new GroupListBodies()): void {
   server.get(
     "/iam/groups",
     {
@@ -89,9 +99,22 @@ export function registerGroupRoutes(server: HttpServer, groups: GroupService): v
         response: { 200: Type.Array(GroupSchema) },
       },
     },
-    async (request) => {
-      const list = await answering(() => groups.listGroups(callerOf(request), observationOf(request)));
-      return list.map(groupBody);
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const since = (known: number | null) => answering(() => groups.listGroupsSince(caller, known, observationOf(request)));
+      let listing: GroupListing = await since(listBodies.versionOf(caller.tenantId));
+      if (listing.kind === "unchanged") {
+        const kept = listBodies.get(caller.tenantId, listing.version);
+        if (kept !== undefined) return sendJsonText(reply, kept);
+        listing = await since(null); // evicted meanwhile
+      }
+      if (listing.kind === "unchanged") throw new Error("an unconditional group listing answered 'unchanged'");
+      const body = listing.groups.map(groupBody);
+      if (listing.version === null) return body;
+      // A whole-tenant list: keep its bytes for the next listing at the same version.
+      const text = JSON.stringify(body);
+      listBodies.put(caller.tenantId, listing.version, text);
+      return sendJsonText(reply, text);
     },
   );
 

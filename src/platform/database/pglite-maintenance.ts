@@ -17,6 +17,7 @@ export const SERVICE_TABLES = [
   "tenant_members",
   "workspace_members",
   "group_members",
+  "group_list_versions",
   "outbox",
   "authz_revision",
 ] as const;

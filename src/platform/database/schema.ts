@@ -198,6 +198,18 @@ export const groupMembers = pgTable(
 );
 
 /**
+ * A counter per tenant, moved by the last statement of every transaction that changes the tenant's
+ * groups or group members (the unit of work does it). Listing every group of a large tenant is
+ * costly; a reader that holds the list of a version serves it again while the version stands.
+ * The row lock serialises the increments in commit order, so a version never hides a change that
+ * committed before it. No foreign key: a deleted tenant's row is harmless and spares a lock order.
+ */
+export const groupListVersions = pgTable("group_list_versions", {
+  tenantId: ulid("tenant_id").primaryKey(),
+  version: bigint("version", { mode: "number" }).notNull().default(0),
+});
+
+/**
  * Transactional outbox. `sequence` orders entries (all rows of one transaction share created_at);
  * `tenant_id` scopes ordering: the relationships of one tenant are applied in sequence order by one
  * applier at a time, while tenants proceed in parallel.
@@ -257,6 +269,7 @@ export const schema = {
   tenantMembers,
   workspaceMembers,
   groupMembers,
+  groupListVersions,
   outbox,
   authzRevision,
 };

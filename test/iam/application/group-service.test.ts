@@ -192,6 +192,48 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
     });
   });
 
+  describe("listGroupsSince", () => {
+    const listedVersion = async (caller: Caller, known: number | null) => {
+      const listing = await service.listGroupsSince(caller, known);
+      return listing.version;
+    };
+
+    it("tells a tenant admin 'unchanged' until any group or membership of the tenant changes", async () => {
+      const group = await service.createGroup(alice, "tracked");
+      let version = await listedVersion(admin, null);
+      expect(version).not.toBeNull();
+      expect(await service.listGroupsSince(admin, version)).toEqual({ kind: "unchanged", version });
+      const changes: (() => Promise<unknown>)[] = [
+        () => service.renameGroup(alice, group.id, "tracked-renamed"),
+        () => service.addMember(alice, group.id, { userId: bob.userId }, "member"),
+        () => service.changeMemberRole(alice, group.id, bob.userId, "admin"),
+        () => service.removeMember(alice, group.id, bob.userId),
+        () => service.createGroup(carol, "another"),
+        () => service.deleteGroup(alice, group.id),
+      ];
+      for (const change of changes) {
+        await change();
+        const listing = await service.listGroupsSince(admin, version);
+        expect(listing.kind).toBe("list");
+        expect(listing.version).toBeGreaterThan(version ?? 0);
+        version = listing.version;
+      }
+      const final = await service.listGroupsSince(admin, null);
+      expect(final.kind === "list" && final.groups.map((g) => g.name)).toEqual(["another"]);
+    });
+
+    it("keeps the version through changes that do not touch groups, and never says 'unchanged' to others", async () => {
+      await service.createGroup(alice, "steady");
+      const version = await listedVersion(admin, null);
+      await service.renameGroup(alice, (await service.listGroups(alice))[0]!.id, "steady"); // the same name: no change
+      expect((await service.listGroupsSince(admin, version)).kind).toBe("unchanged");
+      // Plain members see what they can view, recomputed every time.
+      const own = await service.listGroupsSince(alice, version);
+      expect(own.kind === "list" && own.version === null && own.groups.map((g) => g.name)).toEqual(["steady"]);
+      expect((await service.listGroupsSince(bob, 0)).kind).toBe("list");
+    });
+  });
+
   describe("renameGroup", () => {
     it("renames, and renaming to the current name succeeds without a change", async () => {
       const group = await service.createGroup(alice, "before");

@@ -89,22 +89,25 @@ describe("Group.restore", () => {
 });
 
 describe("Group.rename", () => {
-  it("changes the name, trimmed", () => {
-    const group = created();
-    group.rename("  platform ");
+  it("changes the name, trimmed, and records GroupRenamed", () => {
+    const group = stored([{ userId: "alice", role: "admin" }]);
+    const at = new Date("2026-03-04T05:06:07Z");
+    group.rename("  platform ", at);
     expect(group.name).toBe("platform");
     expect(group.nameChanged).toBe(true);
+    expect(group.pullEvents()).toEqual([{ type: "GroupRenamed", tenantId: group.tenantId, occurredAt: at, groupId: group.id, name: "platform" }]);
   });
 
-  it("to the current name changes nothing", () => {
+  it("to the current name changes nothing and records nothing", () => {
     const group = stored([{ userId: "alice", role: "admin" }]);
-    group.rename(" ops ");
+    group.rename(" ops ", new Date());
     expect(group.nameChanged).toBe(false);
+    expect(group.pullEvents()).toEqual([]);
   });
 
   it("refuses an invalid name and keeps the old one", () => {
     const group = created();
-    expect(() => group.rename("x".repeat(256))).toThrow(InvalidInputError);
+    expect(() => group.rename("x".repeat(256), new Date())).toThrow(InvalidInputError);
     expect(group.name).toBe("ops");
   });
 });

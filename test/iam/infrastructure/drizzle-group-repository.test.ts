@@ -93,12 +93,12 @@ describe.each(TEST_DATABASE_KINDS)("DrizzleGroupRepository on %s", (kind) => {
     const first = await addGroup("alpha");
     await addGroup("beta");
     const group = (await repository.findById(first.id))!;
-    group.rename("gamma");
+    group.rename("gamma", new Date());
     await repository.save(group);
     expect((await repository.findById(first.id))!.name).toBe("gamma");
 
     const again = (await repository.findById(first.id))!;
-    again.rename("beta");
+    again.rename("beta", new Date());
     await expect(repository.save(again)).rejects.toThrow("Group 'beta' already exists in tenant");
     expect((await repository.findById(first.id))!.name).toBe("gamma");
   });
@@ -222,7 +222,7 @@ describe.each(TEST_DATABASE_KINDS)("DrizzleGroupRepository on %s", (kind) => {
         database.handle.db.transaction(async (tx) => {
           const repo = new DrizzleGroupRepository(tx);
           const group = (await repo.lockById(id))!;
-          group.rename("contested");
+          group.rename("contested", new Date());
           await repo.save(group);
           // Hold the transaction open a moment so that both renames overlap.
           await tx.execute(sql`SELECT pg_sleep(0.1)`);
