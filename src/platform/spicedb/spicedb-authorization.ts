@@ -134,9 +134,23 @@ function lastUpdatePerRelationship(updates: readonly RelationshipUpdate[]): Rela
   return updates.filter((update, index) => last.get(formatRelationship(update.relationship)) === index);
 }
 
+/** The calls the adapter makes: a remote client has them, and so does the embedded engine. */
+export interface SpiceDbClient {
+  readonly promises: Pick<
+    v1.ZedPromiseClientInterface,
+    | "checkPermission"
+    | "checkBulkPermissions"
+    | "lookupResources"
+    | "lookupSubjects"
+    | "readRelationships"
+    | "writeRelationships"
+    | "deleteRelationships"
+  >;
+}
+
 export class SpiceDbAuthorization implements AuthorizationPort {
   constructor(
-    private readonly client: v1.ZedClientInterface,
+    private readonly client: SpiceDbClient,
     private readonly defaultConsistency: Consistency = { kind: "full" },
   ) {}
 

