@@ -98,6 +98,18 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
     expect(journal).toHaveLength(4);
   });
 
+  /** A polling worker (every 20 ms) with the given retention, purging at every poll. */
+  async function startRetainingWorker(probe: RecordingOutboxProbe, retentionHours: number): Promise<void> {
+    const dispatcher = new OutboxDispatcher(database.handle.db, [new CountingHandler("w", [])], new AuthzRevisionTracker(), probe, {
+      batchSize: 25,
+      maxRetries: 3,
+      backoff: { baseMs: 5, maxMs: 50 },
+    });
+    const worker = new OutboxWorker(database.handle, dispatcher, probe, { pollIntervalMs: 20, listen: false, retentionHours, purgeEveryMs: 0 });
+    workers.push(worker);
+    await worker.start();
+  }
+
   it("deletes applied entries past their retention, and keeps recent ones, pending ones and dead letters", async () => {
     await database.handle.db.transaction((tx) => appendOutboxEntries(tx, entries(8)));
     // Entries 0-3: applied two days ago; 4: applied now; 5: dead letter from two days ago; 6-7: pending.
@@ -114,14 +126,7 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
     // Pending entries wait for the future, so the worker leaves them where they are.
     await queryRows(database.handle.db, sql`UPDATE outbox SET next_attempt_at = now() + interval '1 day' WHERE (payload->>'n')::int > 5`);
     const probe = new RecordingOutboxProbe();
-    const dispatcher = new OutboxDispatcher(database.handle.db, [new CountingHandler("w", [])], new AuthzRevisionTracker(), probe, {
-      batchSize: 25,
-      maxRetries: 3,
-      backoff: { baseMs: 5, maxMs: 50 },
-    });
-    const worker = new OutboxWorker(database.handle, dispatcher, probe, { pollIntervalMs: 50, listen: false, retentionHours: 24 });
-    workers.push(worker);
-    await worker.start();
+    await startRetainingWorker(probe, 24);
     await waitFor(async () => probe.named("entriesPurged").length > 0);
     const left = await queryRows<{ n: number }>(database.handle.db, sql`SELECT (payload->>'n')::int AS n FROM outbox ORDER BY sequence`);
     expect(left.map((row) => Number(row.n))).toEqual([4, 5, 6, 7]);
@@ -132,14 +137,7 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
     await database.handle.db.transaction((tx) => appendOutboxEntries(tx, entries(3)));
     await queryRows(database.handle.db, sql`UPDATE outbox SET processed_at = now() - interval '400 days'`);
     const probe = new RecordingOutboxProbe();
-    const dispatcher = new OutboxDispatcher(database.handle.db, [new CountingHandler("w", [])], new AuthzRevisionTracker(), probe, {
-      batchSize: 25,
-      maxRetries: 3,
-      backoff: { baseMs: 5, maxMs: 50 },
-    });
-    const worker = new OutboxWorker(database.handle, dispatcher, probe, { pollIntervalMs: 20, listen: false, retentionHours: 0 });
-    workers.push(worker);
-    await worker.start();
+    await startRetainingWorker(probe, 0);
     // Several polls go by.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(probe.named("entriesPurged")).toEqual([]);
