@@ -42,7 +42,7 @@ export const PACKAGE_ROOT = (() => {
   return dir;
 })();
 
-export const CLI_PATH = join(PACKAGE_ROOT, "dist", "src", "cli.js");
+export const CLI_PATH = join(PACKAGE_ROOT, "dist", "kartograph-iam.mjs");
 
 /** The p-th percentile (0-100) by nearest rank; NaN for no values. */
 export function percentile(values: readonly number[], p: number): number {

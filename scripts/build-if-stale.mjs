@@ -4,8 +4,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-const marker = "dist/src/cli.js";
-const sourceRoots = ["src", "bench", "tsconfig.json", "tsconfig.build.json", "package-lock.json"];
+const marker = "dist/kartograph-iam.mjs";
+const sourceRoots = ["src", "bench", "scripts/bundle.mjs", "tsconfig.json", "tsconfig.build.json", "package-lock.json"];
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0;
@@ -21,4 +21,5 @@ const sourcesAt = Math.max(...sourceRoots.map(newestMtime));
 if (builtAt < sourcesAt) {
   process.stderr.write("kartograph-iam: building (sources changed since the last build)...\n");
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  execFileSync(process.execPath, ["scripts/bundle.mjs"], { stdio: "inherit" });
 }

@@ -1,12 +1,12 @@
 /**
- * The CLI as users run it: `node dist/src/cli.js`, built first when the sources are newer than the
+ * The CLI as users run it: the bundle `node dist/kartograph-iam.mjs`, built first when the sources are newer than the
  * build. Start-up failures and signals can only be tested on a real process.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
 export const PACKAGE_ROOT = join(import.meta.dirname, "..", "..");
-export const CLI_PATH = join(PACKAGE_ROOT, "dist", "src", "cli.js");
+export const CLI_PATH = join(PACKAGE_ROOT, "dist", "kartograph-iam.mjs");
 
 export function ensureBuilt(): void {
   execFileSync(process.execPath, [join(PACKAGE_ROOT, "scripts", "build-if-stale.mjs")], { cwd: PACKAGE_ROOT, stdio: "pipe" });
