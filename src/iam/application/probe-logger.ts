@@ -5,4 +5,6 @@
 export interface ProbeLogger {
   info(record: Record<string, unknown>, message: string): void;
   warn(record: Record<string, unknown>, message: string): void;
+  /** When present and false for "info", probes skip building records nobody will write. */
+  isLevelEnabled?(level: "info"): boolean;
 }

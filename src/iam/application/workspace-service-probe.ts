@@ -48,6 +48,8 @@ export class LoggingWorkspaceServiceProbe implements WorkspaceServiceProbe {
   }
 
   private info(event: string, fact: object, message: string): void {
+    // Info events fire on every read; at LOG_LEVEL=warn their records would be built for nothing.
+    if (this.logger.isLevelEnabled?.("info") === false) return;
     this.logger.info(this.context.mergeInto({ event, ...snakeCaseFields(fact) }), message);
   }
 

@@ -41,14 +41,23 @@ function memberOf(row: Pick<MemberRow, "memberId" | "memberType" | "role">): Wor
   return { memberId: row.memberId, memberType: row.memberType as MemberType, role: row.role as WorkspaceRole };
 }
 
+function prepareFindById(db: Queryable) {
+  return db
+    .select(columns)
+    .from(workspaces)
+    .where(and(eq(workspaces.id, sql.placeholder("id")), eq(workspaces.tenantId, sql.placeholder("tenantId"))))
+    .prepare("workspace_by_id");
+}
+
 export class DrizzleWorkspaceRepository implements WorkspaceRepository {
+  /** Built on first use: GET by id is the hottest read, and building its SQL each time cost more than running it. */
+  private findByIdQuery: ReturnType<typeof prepareFindById> | null = null;
+
   constructor(private readonly db: Queryable) {}
 
   async findById(tenantId: string, id: string): Promise<WorkspaceRecord | null> {
-    const rows = await this.db
-      .select(columns)
-      .from(workspaces)
-      .where(and(eq(workspaces.id, id), eq(workspaces.tenantId, tenantId)));
+    this.findByIdQuery ??= prepareFindById(this.db);
+    const rows = await this.findByIdQuery.execute({ id, tenantId });
     return rows[0] ? recordOf(rows[0]) : null;
   }
 

@@ -1,3 +1,4 @@
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { ProbeLogger } from "../../../src/iam/application/probe-logger.js";
 import { LoggingTenantServiceProbe } from "../../../src/iam/application/tenant-service-probe.js";
@@ -56,5 +57,14 @@ describe("logging probes", () => {
       ["info", "tenant_deleted"],
     ]);
     expect(logger.lines[1]?.record).toMatchObject({ api_keys: 2, workspaces: 3 });
+  });
+
+  it("at LOG_LEVEL=warn write warnings and drop info events", () => {
+    const written: { event: string; workspace_id: string }[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => written.push(JSON.parse(line) as { event: string; workspace_id: string }) });
+    const probe = new LoggingWorkspaceServiceProbe(logger).withContext(ObservationContext.of({ requestId: "r1" }));
+    probe.workspaceRetrieved({ workspaceId: "W1" });
+    probe.workspaceAccessDenied({ workspaceId: "W2", permission: "manage" });
+    expect(written.map((line) => [line.event, line.workspace_id])).toEqual([["workspace_access_denied", "W2"]]);
   });
 });
