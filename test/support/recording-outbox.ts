@@ -9,6 +9,8 @@ export class RecordingHandler implements OutboxHandler {
   failOn: (entry: OutboxEntry) => boolean = () => true;
   /** What each successful call reports having written downstream. */
   written: HandledWrite = NOTHING_WRITTEN;
+  /** Awaited at the start of each call while set: holds a drain mid-way, with its entries claimed. */
+  beforeHandle: (() => Promise<void>) | null = null;
 
   constructor(
     readonly name: string,
@@ -17,6 +19,7 @@ export class RecordingHandler implements OutboxHandler {
   ) {}
 
   async handle(entries: readonly OutboxEntry[]): Promise<HandledWrite> {
+    if (this.beforeHandle !== null) await this.beforeHandle();
     for (const entry of entries) {
       if (this.failuresLeft > 0 && this.failOn(entry)) {
         this.failuresLeft--;

@@ -10,6 +10,7 @@
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Queryable } from "../database/database.js";
+import { FreshSharedRun } from "../runtime/fresh-shared-run.js";
 
 export interface AuthzRevisionSnapshot {
   readonly revision: number;
@@ -32,40 +33,17 @@ export class AuthzRevisionTracker {
 
   /**
    * Adopts the database's revision as of a read that starts after this call. Concurrent callers
-   * share reads: while one is on the wire (it may have started before a caller arrived, so it
-   * cannot vouch for writes that returned just before), later callers wait for the next read,
-   * which starts when it ends and serves all of them. Under load that is one read per round trip
-   * instead of one per request; alone, a caller still costs exactly one read.
+   * share reads (see FreshSharedRun): under load that is one read per round trip instead of one per
+   * request; alone, a caller still costs exactly one read.
    */
   refresh(db: Queryable): Promise<AuthzRevisionSnapshot> {
-    if (this.reading === null) return this.read(db);
-    this.queued ??= this.reading.then(() => {
-      this.queued = null;
-      return this.read(db);
-    });
-    return this.queued;
+    return this.reads.run(db);
   }
 
-  /** The read on the wire, settled either way; null when none is. */
-  private reading: Promise<void> | null = null;
-  /** The read that starts once `reading` ends, shared by everyone who arrived meanwhile. */
-  private queued: Promise<AuthzRevisionSnapshot> | null = null;
-
-  private read(db: Queryable): Promise<AuthzRevisionSnapshot> {
-    const result = readAuthzRevision(db).then((snapshot) => {
-      this.observe(snapshot);
-      return this.snapshot;
-    });
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.reading = settled;
-    void settled.then(() => {
-      if (this.reading === settled) this.reading = null;
-    });
-    return result;
-  }
+  private readonly reads = new FreshSharedRun<Queryable, AuthzRevisionSnapshot>(async (db) => {
+    this.observe(await readAuthzRevision(db));
+    return this.snapshot;
+  });
 }
 
 interface RevisionRow {

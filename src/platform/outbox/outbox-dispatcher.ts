@@ -9,6 +9,7 @@
  * later change is never overtaken by an earlier one.
  */
 import type { AppDatabase, AppTransaction } from "../database/database.js";
+import { FreshSharedRun } from "../runtime/fresh-shared-run.js";
 import { bumpAuthzRevision, type AuthzRevisionTracker } from "./authz-revision.js";
 import { NOTHING_WRITTEN, PoisonEntryError, type HandledWrite, type OutboxEntry, type OutboxHandler } from "./outbox-entry.js";
 import type { OutboxProbe } from "./outbox-probe.js";
@@ -51,6 +52,8 @@ function errorText(error: unknown): string {
 
 export class OutboxDispatcher {
   private readonly handlersByType = new Map<string, OutboxHandler[]>();
+  /** Read-your-writes drains under way in this process, per tenant (see drainThrough). */
+  private readonly tenantDrains = new Map<string, FreshSharedRun<number, boolean>>();
 
   constructor(
     private readonly db: AppDatabase,
@@ -105,13 +108,31 @@ export class OutboxDispatcher {
   /**
    * Drains the tenant until every entry up to `sequence` is applied, dead-lettered or blocked.
    * Used after a commit so that the request's own relationship changes are visible when it answers.
-   * It also takes the entries committed behind its own (up to a batch): concurrent writers of one
-   * tenant then share one SpiceDB request, and those that wait for the lock find their work done.
    * Resolves to false when some of them could not be applied now (SpiceDB unavailable): the revision
    * is then moved anyway, so that no cached decision from before the commit is served again.
+   *
+   * Concurrent writers of a tenant in this process share drains: a drain under way may have claimed
+   * before a writer committed, so the writer waits for the next drain, which starts when it ends,
+   * aims at the highest sequence among its waiters and applies all their entries in one SpiceDB
+   * request. Alone, a writer runs its own drain at once.
    */
-  async drainThrough(tenantId: string, sequence: number): Promise<boolean> {
+  drainThrough(tenantId: string, sequence: number): Promise<boolean> {
+    let drains = this.tenantDrains.get(tenantId);
+    if (drains === undefined) {
+      drains = new FreshSharedRun<number, boolean>(
+        (target) => this.drainThroughNow(tenantId, target),
+        Math.max,
+        () => this.tenantDrains.delete(tenantId),
+      );
+      this.tenantDrains.set(tenantId, drains);
+    }
+    return drains.run(sequence);
+  }
+
+  private async drainThroughNow(tenantId: string, sequence: number): Promise<boolean> {
     try {
+      // Each drain also takes entries committed behind the target (up to a batch): writers of this
+      // tenant in other processes then find their work done when they get the lock.
       for (let round = 0; round < 100; round++) {
         const result = await this.drain(tenantId, { wait: true });
         if (result.blockedUntil !== null) break;

@@ -21,12 +21,21 @@ export interface OutboxWorkerOptions {
   readonly retentionHours?: number;
   /** How often the poll purges (default every 10 minutes). */
   readonly purgeEveryMs?: number;
+  /** How long a NOTIFY waits before the worker drains its tenant (default NOTIFY_GRACE_MS). */
+  readonly notifyGraceMs?: number;
 }
 
 const PURGE_EVERY_MS = 10 * 60_000;
 /** Rows deleted per statement: keeps each purge transaction short. */
 const PURGE_BATCH = 5_000;
 
+/**
+ * A writer drains its own entries right after its commit (read-your-writes), so a NOTIFY normally
+ * announces work that is already being done. The worker looks a little later, for what a writer
+ * left behind (it crashed, or SpiceDB failed): one look per tenant per grace period, however many
+ * commits, instead of a lock attempt racing every writer.
+ */
+export const NOTIFY_GRACE_MS = 200;
 /** When another drain holds a tenant, look again shortly: it may stop before our entries. */
 const LOCK_BUSY_RETRY_MS = 100;
 const SWEEP_TENANT_LIMIT = 1000;
@@ -52,7 +61,7 @@ export class OutboxWorker {
     this.running = true;
     if (this.options.listen) {
       this.unlisten = await this.database.listen(OUTBOX_CHANNEL, (tenantId) => {
-        if (tenantId !== "") this.schedule(tenantId);
+        if (tenantId !== "") this.schedule(tenantId, this.options.notifyGraceMs ?? NOTIFY_GRACE_MS);
       });
     }
     this.probe.workerStarted(this.options.listen ? "notify" : "poll-only");

@@ -228,4 +228,62 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     expect(await small.drainThrough(TENANT, highest.get(TENANT) ?? 0)).toBe(true);
     expect(first.seen.map((e) => e.payload["n"])).toEqual([1, 2, 3, 4, 5]);
   });
+
+  it("answers concurrent writers only once each one's own entries are applied", async () => {
+    const writers = await Promise.all(
+      [1, 2, 3, 4, 5, 6, 7, 8].map(async (n) => {
+        const highest = await append([entry("OnlyFirst", TENANT, n)]);
+        const done = await dispatcher.drainThrough(TENANT, highest.get(TENANT) ?? 0);
+        // Checked the moment this writer is answered, before the others may finish the job.
+        const [own] = await queryRows<{ processed: boolean }>(
+          database.handle.db,
+          sql`SELECT processed_at IS NOT NULL AS processed FROM outbox WHERE aggregate_id = ${`a${n}`}`,
+        );
+        return { done, processed: own?.processed };
+      }),
+    );
+    expect(writers).toEqual(Array.from({ length: 8 }, () => ({ done: true, processed: true })));
+    expect(first.seen.map((e) => e.payload["n"]).sort()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  // PGlite runs one transaction at a time: a writer cannot commit while a drain is held open.
+  it.skipIf(kind === "pglite")("makes a writer who commits during a drain wait for the next one, shared with the others", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    first.beforeHandle = () => {
+      entered();
+      return gate;
+    };
+    let transactions = 0;
+    const db = new Proxy(database.handle.db, {
+      get(target, property, receiver) {
+        if (property === "transaction") transactions++;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const counted = new OutboxDispatcher(db, [first, second], tracker, probe, { batchSize: 50, maxRetries: 3, backoff: { baseMs: 1, maxMs: 4 } });
+
+    const early = counted.drainThrough(TENANT, (await append([entry("OnlyFirst", TENANT, 1)])).get(TENANT) ?? 0);
+    await inHandler; // the first drain has claimed entry 1 and is applying it
+    const late = await Promise.all([2, 3, 4].map((n) => append([entry("OnlyFirst", TENANT, n)])));
+    const answered: number[] = [];
+    const waiting = late.map((highest) =>
+      counted.drainThrough(TENANT, highest.get(TENANT) ?? 0).then(async (done) => {
+        answered.push(await pendingCount());
+        return done;
+      }),
+    );
+    first.beforeHandle = null;
+    release();
+
+    expect(await early).toBe(true);
+    expect(await Promise.all(waiting)).toEqual([true, true, true]);
+    // Nobody who committed after the first drain claimed was answered while its entry was pending.
+    expect(answered).toEqual([0, 0, 0]);
+    expect(first.seen.map((e) => Number(e.payload["n"])).sort()).toEqual([1, 2, 3, 4]);
+    // One drain for the early writer, one shared by the three late ones.
+    expect(transactions).toBe(2);
+  });
 });

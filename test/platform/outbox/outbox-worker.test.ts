@@ -59,7 +59,8 @@ function workerOver(database: DatabaseHandle, name: string, journal: { worker: s
     maxRetries: 3,
     backoff: { baseMs: 5, maxMs: 50 },
   });
-  return new OutboxWorker(database, dispatcher, probe, { pollIntervalMs: listen ? 60_000 : 50, listen });
+  // No grace after a NOTIFY: nothing here drains its own entries, and two workers must race.
+  return new OutboxWorker(database, dispatcher, probe, { pollIntervalMs: listen ? 60_000 : 50, listen, notifyGraceMs: 0 });
 }
 
 describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
@@ -86,6 +87,26 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
     // The poll interval is a minute: only the notification can explain a drain within seconds.
     await waitFor(async () => (await pending(database.handle)) === 0, 10_000);
     expect(journal).toHaveLength(6);
+  });
+
+  it("answers a burst of notifications with one look at the tenant once the grace period is over", async () => {
+    const journal: { worker: string; entry: OutboxEntry }[] = [];
+    const probe = new RecordingOutboxProbe();
+    const dispatcher = new OutboxDispatcher(database.handle.db, [new CountingHandler("w", journal)], new AuthzRevisionTracker(), probe, {
+      batchSize: 25,
+      maxRetries: 3,
+      backoff: { baseMs: 5, maxMs: 50 },
+    });
+    const worker = new OutboxWorker(database.handle, dispatcher, probe, { pollIntervalMs: 60_000, listen: true, notifyGraceMs: 1_000 });
+    workers.push(worker);
+    await worker.start();
+    // Ten writers of one tenant commit one after another, each notifying; none drains itself.
+    for (let n = 0; n < 10; n++) {
+      await database.handle.db.transaction((tx) => appendOutboxEntries(tx, [{ ...entries(1)[0]!, payload: { n } }]));
+    }
+    await waitFor(async () => (await pending(database.handle)) === 0, 10_000);
+    expect(journal).toHaveLength(10);
+    expect(probe.named("entriesApplied")).toEqual([{ name: "entriesApplied", fields: { tenantId: TENANTS[0], count: 10 } }]);
   });
 
   it("falls back to polling when notifications are off", async () => {
