@@ -95,7 +95,7 @@ async function run(): Promise<BenchResult[]> {
         metric: "idle RSS after a cold start (first run only)",
         value: median(coldRss),
         unit: "MiB",
-        note: "PGlite's initdb leaves memory behind until the process restarts",
+        note: "initdb runs on a worker thread that exits; what stays is the first run's migrations and the thread's freed heap",
       },
       {
         metric: "idle RSS of PGlite alone (default settings)",

@@ -36,14 +36,22 @@ export interface ServiceOptions {
 }
 
 export async function createService(config: AppConfig, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
-  const database = options.database ?? (await openDatabase(config.database, { migrate: options.migrate ?? true }));
-  let spicedb: SpiceDbEngine;
-  try {
-    spicedb = await startSpiceDb(config.spicedb);
-  } catch (error) {
-    if (!options.database) await database.close();
-    throw error;
+  // Open both engines at once: a new embedded database is created on a worker thread, and PGlite
+  // compiles its WebAssembly in the background, while SpiceDB starts on this one.
+  const [opened, started] = await Promise.allSettled([
+    options.database ? Promise.resolve(options.database) : openDatabase(config.database, { migrate: options.migrate ?? true }),
+    startSpiceDb(config.spicedb),
+  ]);
+  if (opened.status === "rejected") {
+    if (started.status === "fulfilled") started.value.close();
+    throw opened.reason;
   }
+  const database = opened.value;
+  if (started.status === "rejected") {
+    if (!options.database) await database.close();
+    throw started.reason;
+  }
+  const spicedb = started.value;
   if (spicedb.mode === "embedded") {
     const loaded = await loadEmbeddedSpiceDb(database, spicedb);
     logger.info({ relationships: loaded, off_event_loop: spicedb.offEventLoop }, "embedded SpiceDB loaded from the database");
