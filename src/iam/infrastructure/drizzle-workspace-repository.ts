@@ -175,6 +175,11 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
     const changes = workspace.changes();
     const state = workspace.snapshot();
     try {
+      if (changes.isNew && changes.deletes.length === 0 && changes.upserts.length > 0) {
+        await this.insertWithMembers(workspace);
+        workspace.markPersisted();
+        return;
+      }
       if (changes.isNew) {
         await this.db.insert(workspaces).values({ ...state });
       } else if (changes.renamed) {
@@ -188,6 +193,25 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
       throw translateWriteError(error, state.name, state.parentWorkspaceId);
     }
     workspace.markPersisted();
+  }
+
+  /**
+   * A new workspace and its first members in one statement: creating a workspace is the commonest
+   * write, and each statement is a round trip. The members' foreign key is checked at the end of
+   * the statement, when the workspace row exists.
+   */
+  private async insertWithMembers(workspace: Workspace): Promise<void> {
+    const state = workspace.snapshot();
+    const members = workspace.changes().upserts.map((m) => sql`(${m.memberType}, ${m.memberId}, ${m.role})`);
+    await this.db.execute(sql`
+      WITH created AS (
+        INSERT INTO ${workspaces} (id, tenant_id, name, parent_workspace_id, is_root, created_at, updated_at)
+        VALUES (${state.id}, ${state.tenantId}, ${state.name}, ${state.parentWorkspaceId}, ${state.isRoot},
+                ${state.createdAt.toISOString()}, ${state.updatedAt.toISOString()})
+        RETURNING id)
+      INSERT INTO ${workspaceMembers} (workspace_id, member_type, member_id, role)
+      SELECT created.id, m.member_type, m.member_id, m.role
+      FROM created, (VALUES ${sql.join(members, sql`, `)}) AS m (member_type, member_id, role)`);
   }
 
   private async writeMembers(workspace: Workspace): Promise<void> {
