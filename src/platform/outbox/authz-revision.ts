@@ -76,11 +76,21 @@ export async function readAuthzRevision(db: Queryable): Promise<AuthzRevisionSna
  * Bumps the revision inside the drain's transaction; returns the new snapshot. `revokes` says
  * whether the SpiceDB change behind it deleted relationships (when unsure, say true). A bump
  * after an undeclared one counts as revoking too, so an older process's deletions are never missed.
+ * `processedIds` are outbox entries to mark applied in the same statement (one round trip less
+ * inside the tenant's lock, where drains queue).
  */
-export async function bumpAuthzRevision(tx: Queryable, zedToken: string | null, revokes: boolean): Promise<AuthzRevisionSnapshot> {
+export async function bumpAuthzRevision(
+  tx: Queryable,
+  zedToken: string | null,
+  revokes: boolean,
+  processedIds: readonly string[] = [],
+): Promise<AuthzRevisionSnapshot> {
   const rows = await queryRows<RevisionRow>(
     tx,
-    sql`UPDATE authz_revision
+    sql`WITH processed AS (
+          UPDATE outbox SET processed_at = now() WHERE id = ANY(${sql.param([...processedIds])}::uuid[])
+        )
+        UPDATE authz_revision
         SET revision = revision + 1,
             zed_token = COALESCE(${zedToken}, zed_token),
             revoked_revision = CASE WHEN ${revokes} OR declared_revision <> revision THEN revision + 1 ELSE revoked_revision END,

@@ -93,11 +93,11 @@ export class OutboxDispatcher {
       if (!head.due) {
         return { applied: 0, lockBusy: false, more: false, highestSequence, blockedUntil: head.nextAttemptAt, revision: null };
       }
-      const { applied, blockedUntil, written } = await this.apply(
+      const { applied, blockedUntil, written, toMark } = await this.apply(
         tx,
         claimed.map((c) => c.entry),
       );
-      const revision = applied > 0 ? await bumpAuthzRevision(tx, written.token, written.revokes) : null;
+      const revision = applied > 0 ? await bumpAuthzRevision(tx, written.token, written.revokes, toMark) : null;
       return { applied, lockBusy: false, more: claimed.length >= this.options.batchSize, highestSequence, blockedUntil, revision };
     });
     if (outcome.revision !== null) this.tracker.observe(outcome.revision);
@@ -159,7 +159,7 @@ export class OutboxDispatcher {
   private async apply(
     tx: AppTransaction,
     entries: readonly OutboxEntry[],
-  ): Promise<{ applied: number; blockedUntil: Date | null; written: HandledWrite }> {
+  ): Promise<{ applied: number; blockedUntil: Date | null; written: HandledWrite; toMark: string[] }> {
     const known: OutboxEntry[] = [];
     for (const entry of entries) {
       if (this.handlersOf(entry).length === 0) {
@@ -171,16 +171,13 @@ export class OutboxDispatcher {
         known.push(entry);
       }
     }
-    if (known.length === 0) return { applied: 0, blockedUntil: null, written: NOTHING_WRITTEN };
+    if (known.length === 0) return { applied: 0, blockedUntil: null, written: NOTHING_WRITTEN, toMark: [] };
 
-    // Fast path: each handler takes all its entries at once (one SpiceDB request per batch).
+    // Fast path: each handler takes all its entries at once (one SpiceDB request per batch); the
+    // caller marks them applied together with the revision bump.
     try {
       const written = await this.runHandlers(known);
-      await markProcessed(
-        tx,
-        known.map((e) => e.id),
-      );
-      return { applied: known.length, blockedUntil: null, written };
+      return { applied: known.length, blockedUntil: null, written, toMark: known.map((e) => e.id) };
     } catch {
       // Find the entry at fault: replay one by one (handlers are idempotent).
     }
@@ -203,12 +200,12 @@ export class OutboxDispatcher {
         this.probe.entryFailed(entry.id, entry.eventType, text, entry.retryCount + 1, delay);
         await markProcessed(tx, done);
         // The failed attempt may have half-applied a deletion downstream: count it as revoking.
-        return { applied: done.length, blockedUntil: new Date(Date.now() + delay), written: { ...written, revokes: true } };
+        return { applied: done.length, blockedUntil: new Date(Date.now() + delay), written: { ...written, revokes: true }, toMark: [] };
       }
     }
     await markProcessed(tx, done);
     // Replays after a failed batch: the batch may have half-applied a deletion downstream.
-    return { applied: done.length, blockedUntil: null, written: { ...written, revokes: true } };
+    return { applied: done.length, blockedUntil: null, written: { ...written, revokes: true }, toMark: [] };
   }
 
   /** Fan-out in registration order; the last downstream token wins. */
