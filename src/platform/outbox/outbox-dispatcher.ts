@@ -13,7 +13,7 @@ import { FreshSharedRun } from "../runtime/fresh-shared-run.js";
 import { bumpAuthzRevision, type AuthzRevisionTracker } from "./authz-revision.js";
 import { NOTHING_WRITTEN, PoisonEntryError, type HandledWrite, type OutboxEntry, type OutboxHandler } from "./outbox-entry.js";
 import type { OutboxProbe } from "./outbox-probe.js";
-import { claimPending, lockTenant, markFailed, markProcessed, markRetry, tryLockTenant } from "./outbox-store.js";
+import { claimPending, lockTenant, markFailed, markRetry, tryLockTenant } from "./outbox-store.js";
 
 export interface BackoffPolicy {
   readonly baseMs: number;
@@ -155,7 +155,10 @@ export class OutboxDispatcher {
     return this.handlersByType.get(entry.eventType) ?? [];
   }
 
-  /** Runs the handlers over the claimed entries; returns how many were applied. */
+  /**
+   * Runs the handlers over the claimed entries; returns how many were applied and their ids,
+   * which the caller marks applied in the statement that bumps the revision.
+   */
   private async apply(
     tx: AppTransaction,
     entries: readonly OutboxEntry[],
@@ -173,8 +176,7 @@ export class OutboxDispatcher {
     }
     if (known.length === 0) return { applied: 0, blockedUntil: null, written: NOTHING_WRITTEN, toMark: [] };
 
-    // Fast path: each handler takes all its entries at once (one SpiceDB request per batch); the
-    // caller marks them applied together with the revision bump.
+    // Fast path: each handler takes all its entries at once (one SpiceDB request per batch).
     try {
       const written = await this.runHandlers(known);
       return { applied: known.length, blockedUntil: null, written, toMark: known.map((e) => e.id) };
@@ -198,14 +200,12 @@ export class OutboxDispatcher {
         const delay = this.backoffDelay(entry.retryCount);
         await markRetry(tx, entry.id, text, delay);
         this.probe.entryFailed(entry.id, entry.eventType, text, entry.retryCount + 1, delay);
-        await markProcessed(tx, done);
         // The failed attempt may have half-applied a deletion downstream: count it as revoking.
-        return { applied: done.length, blockedUntil: new Date(Date.now() + delay), written: { ...written, revokes: true }, toMark: [] };
+        return { applied: done.length, blockedUntil: new Date(Date.now() + delay), written: { ...written, revokes: true }, toMark: done };
       }
     }
-    await markProcessed(tx, done);
     // Replays after a failed batch: the batch may have half-applied a deletion downstream.
-    return { applied: done.length, blockedUntil: null, written: { ...written, revokes: true }, toMark: [] };
+    return { applied: done.length, blockedUntil: null, written: { ...written, revokes: true }, toMark: done };
   }
 
   /** Fan-out in registration order; the last downstream token wins. */

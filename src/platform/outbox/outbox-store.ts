@@ -147,11 +147,6 @@ export async function purgeProcessed(db: Queryable, olderThanHours: number, limi
   return rows.length;
 }
 
-export async function markProcessed(tx: Queryable, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await queryRows(tx, sql`UPDATE outbox SET processed_at = now() WHERE id = ANY(${sql.param([...ids])}::uuid[])`);
-}
-
 export async function markRetry(tx: Queryable, id: string, error: string, delayMs: number): Promise<void> {
   await queryRows(
     tx,
