@@ -83,12 +83,11 @@ export class WorkspaceService {
     }
     try {
       const workspace = await this.deps.unitOfWork.run(async (tx) => {
-        const parent = await tx.repositories.workspaces.findById(caller.tenantId, parentId);
-        if (parent === null) throw new NotFoundError(`Parent workspace ${parentId} not found`);
+        // No read of the parent first: saving checks that it exists in the caller's tenant.
         const created = Workspace.create({
           name: input.name,
           tenantId: caller.tenantId,
-          parentWorkspaceId: parent.id,
+          parentWorkspaceId: parentId,
           creatorId: caller.userId,
           now: this.clock(),
         });

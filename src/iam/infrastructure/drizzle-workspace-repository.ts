@@ -4,7 +4,7 @@
  * still answers 409 or 400, never 500.
  */
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Queryable } from "../../platform/database/database.js";
+import { queryRows, type Queryable } from "../../platform/database/database.js";
 import { FOREIGN_KEY_VIOLATION, postgresErrorOf, violates } from "../../platform/database/database-errors.js";
 import { groups, tenantMembers, workspaceMembers, workspaces } from "../../platform/database/schema.js";
 import { ConflictError, InvalidInputError, NotFoundError } from "../domain/errors.js";
@@ -197,21 +197,29 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
 
   /**
    * A new workspace and its first members in one statement: creating a workspace is the commonest
-   * write, and each statement is a round trip. The members' foreign key is checked at the end of
-   * the statement, when the workspace row exists.
+   * write, and each statement is a round trip. The row is only inserted when its parent is a
+   * workspace of the same tenant (the foreign key alone would accept another tenant's); the
+   * members' foreign key is checked at the end of the statement, when the workspace row exists.
    */
   private async insertWithMembers(workspace: Workspace): Promise<void> {
     const state = workspace.snapshot();
     const members = workspace.changes().upserts.map((m) => sql`(${m.memberType}, ${m.memberId}, ${m.role})`);
-    await this.db.execute(sql`
+    const inserted = await queryRows<{ workspace_id: string }>(
+      this.db,
+      sql`
       WITH created AS (
         INSERT INTO ${workspaces} (id, tenant_id, name, parent_workspace_id, is_root, created_at, updated_at)
-        VALUES (${state.id}, ${state.tenantId}, ${state.name}, ${state.parentWorkspaceId}, ${state.isRoot},
-                ${state.createdAt.toISOString()}, ${state.updatedAt.toISOString()})
+        SELECT ${state.id}::varchar, ${state.tenantId}::varchar, ${state.name}::varchar, ${state.parentWorkspaceId}::varchar,
+               ${state.isRoot}::boolean, ${state.createdAt.toISOString()}::timestamptz, ${state.updatedAt.toISOString()}::timestamptz
+        WHERE ${state.parentWorkspaceId}::varchar IS NULL
+           OR EXISTS (SELECT 1 FROM ${workspaces} parent WHERE parent.id = ${state.parentWorkspaceId} AND parent.tenant_id = ${state.tenantId})
         RETURNING id)
       INSERT INTO ${workspaceMembers} (workspace_id, member_type, member_id, role)
       SELECT created.id, m.member_type, m.member_id, m.role
-      FROM created, (VALUES ${sql.join(members, sql`, `)}) AS m (member_type, member_id, role)`);
+      FROM created, (VALUES ${sql.join(members, sql`, `)}) AS m (member_type, member_id, role)
+      RETURNING workspace_id`,
+    );
+    if (inserted.length === 0) throw new NotFoundError(`Parent workspace ${state.parentWorkspaceId ?? ""} not found`);
   }
 
   private async writeMembers(workspace: Workspace): Promise<void> {

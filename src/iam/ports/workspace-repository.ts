@@ -20,7 +20,8 @@ export interface WorkspaceRepository {
   loadWhereUserIsMemberForUpdate(tenantId: string, userId: string): Promise<Workspace[]>;
   /**
    * Writes a new or changed workspace and its member rows. A duplicate name is a ConflictError; a
-   * parent or member that no longer exists is a NotFoundError / InvalidInputError.
+   * parent that does not exist in the workspace's tenant is a NotFoundError, a member that does not
+   * exist an InvalidInputError.
    */
   save(workspace: Workspace): Promise<void>;
   /** Inserts a new workspace unless a unique constraint says it exists already; true when inserted. */

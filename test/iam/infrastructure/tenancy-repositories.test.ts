@@ -146,6 +146,19 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
     ).rejects.toThrow(InvalidInputError);
   });
 
+  it("refuses a parent from another tenant, leaving no row behind", async () => {
+    const other = Tenant.create({ name: "other-tenant", creatorId: "bob", now });
+    const otherRoot = Workspace.createRoot({ name: "other", tenantId: other.id, adminId: "bob", now });
+    await inTransaction(async (r) => {
+      await r.tenants.save(other);
+      await r.workspaces.save(otherRoot);
+    });
+    const smuggled = Workspace.create({ name: "smuggled", tenantId: tenant.id, parentWorkspaceId: otherRoot.id, creatorId: "alice", now });
+    await expect(inTransaction((r) => r.workspaces.save(smuggled))).rejects.toThrow(`Parent workspace ${otherRoot.id} not found`);
+    expect(await run(sql`SELECT id FROM workspaces WHERE name = 'smuggled'`)).toEqual([]);
+    expect(await run(sql`SELECT workspace_id FROM workspace_members WHERE workspace_id = ${smuggled.id}`)).toEqual([]);
+  });
+
   it("renames and changes members of a loaded workspace", async () => {
     const ws = Workspace.create({ name: "before", tenantId: tenant.id, parentWorkspaceId: root.id, creatorId: "alice", now });
     await inTransaction((r) => r.workspaces.save(ws));
