@@ -129,6 +129,11 @@ export class OutboxDispatcher {
     return drains.run(sequence);
   }
 
+  /** A writer of this process is applying, or about to apply, the tenant's entries. */
+  isDraining(tenantId: string): boolean {
+    return this.tenantDrains.has(tenantId);
+  }
+
   private async drainThroughNow(tenantId: string, sequence: number): Promise<boolean> {
     try {
       // Each drain also takes entries committed behind the target (up to a batch): writers of this

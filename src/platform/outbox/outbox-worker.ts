@@ -21,7 +21,7 @@ export interface OutboxWorkerOptions {
   readonly retentionHours?: number;
   /** How often the poll purges (default every 10 minutes). */
   readonly purgeEveryMs?: number;
-  /** How long a NOTIFY waits before the worker drains its tenant (default NOTIFY_GRACE_MS). */
+  /** How long a NOTIFY for a tenant this process is draining waits (default NOTIFY_GRACE_MS). */
   readonly notifyGraceMs?: number;
 }
 
@@ -30,10 +30,10 @@ const PURGE_EVERY_MS = 10 * 60_000;
 const PURGE_BATCH = 5_000;
 
 /**
- * A writer drains its own entries right after its commit (read-your-writes), so a NOTIFY normally
- * announces work that is already being done. The worker looks a little later, for what a writer
- * left behind (it crashed, or SpiceDB failed): one look per tenant per grace period, however many
- * commits, instead of a lock attempt racing every writer.
+ * A writer drains its own entries right after its commit (read-your-writes). When a writer of this
+ * process is draining the notified tenant, the worker looks only this much later, for what the
+ * writer may leave behind (SpiceDB failed): one look per tenant per grace period, however many
+ * commits, instead of a lock attempt racing every writer. Other tenants are drained at once.
  */
 export const NOTIFY_GRACE_MS = 200;
 /** When another drain holds a tenant, look again shortly: it may stop before our entries. */
@@ -61,7 +61,8 @@ export class OutboxWorker {
     this.running = true;
     if (this.options.listen) {
       this.unlisten = await this.database.listen(OUTBOX_CHANNEL, (tenantId) => {
-        if (tenantId !== "") this.schedule(tenantId, this.options.notifyGraceMs ?? NOTIFY_GRACE_MS);
+        if (tenantId === "") return;
+        this.schedule(tenantId, this.dispatcher.isDraining(tenantId) ? (this.options.notifyGraceMs ?? NOTIFY_GRACE_MS) : 0);
       });
     }
     this.probe.workerStarted(this.options.listen ? "notify" : "poll-only");
