@@ -21,7 +21,7 @@ export interface OutboxWorkerOptions {
   readonly retentionHours?: number;
   /** How often the poll purges (default every 10 minutes). */
   readonly purgeEveryMs?: number;
-  /** How long a NOTIFY for a tenant this process is draining waits (default NOTIFY_GRACE_MS). */
+  /** How long the worker leaves a tenant this process is draining (default NOTIFY_GRACE_MS). */
   readonly notifyGraceMs?: number;
 }
 
@@ -31,9 +31,10 @@ const PURGE_BATCH = 5_000;
 
 /**
  * A writer drains its own entries right after its commit (read-your-writes). When a writer of this
- * process is draining the notified tenant, the worker looks only this much later, for what the
- * writer may leave behind (SpiceDB failed): one look per tenant per grace period, however many
- * commits, instead of a lock attempt racing every writer. Other tenants are drained at once.
+ * process is draining a tenant that a NOTIFY or the poll points at, the worker looks only this much
+ * later, for what the writer may leave behind (SpiceDB failed): one look per tenant per grace
+ * period, however many commits, instead of a lock attempt racing every writer. Other tenants are
+ * drained at once.
  */
 export const NOTIFY_GRACE_MS = 200;
 /** When another drain holds a tenant, look again shortly: it may stop before our entries. */
@@ -61,8 +62,7 @@ export class OutboxWorker {
     this.running = true;
     if (this.options.listen) {
       this.unlisten = await this.database.listen(OUTBOX_CHANNEL, (tenantId) => {
-        if (tenantId === "") return;
-        this.schedule(tenantId, this.dispatcher.isDraining(tenantId) ? (this.options.notifyGraceMs ?? NOTIFY_GRACE_MS) : 0);
+        if (tenantId !== "") this.schedule(tenantId, this.graceFor(tenantId));
       });
     }
     this.probe.workerStarted(this.options.listen ? "notify" : "poll-only");
@@ -80,6 +80,11 @@ export class OutboxWorker {
     await this.unlisten?.().catch(() => undefined);
     await Promise.allSettled(this.active.values());
     this.probe.workerStopped();
+  }
+
+  /** How long to leave a tenant alone: a writer of this process that is draining it goes first. */
+  private graceFor(tenantId: string): number {
+    return this.dispatcher.isDraining(tenantId) ? (this.options.notifyGraceMs ?? NOTIFY_GRACE_MS) : 0;
   }
 
   /** Drains a tenant soon (coalesces repeated wake-ups). */
@@ -134,7 +139,7 @@ export class OutboxWorker {
     if (!this.running) return;
     tenantsWithPendingEntries(this.database.db, SWEEP_TENANT_LIMIT)
       .then(async (tenants) => {
-        for (const { tenantId, dueAt } of tenants) this.schedule(tenantId, Math.max(0, dueAt.getTime() - Date.now()));
+        for (const { tenantId, dueAt } of tenants) this.schedule(tenantId, Math.max(this.graceFor(tenantId), dueAt.getTime() - Date.now()));
         await this.purgeIfDue();
       })
       .catch((error: unknown) => this.probe.drainFailed("*", error instanceof Error ? error.message : String(error)))

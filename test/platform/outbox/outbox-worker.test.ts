@@ -126,15 +126,16 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
       maxRetries: 3,
       backoff: { baseMs: 5, maxMs: 50 },
     });
-    const worker = slowGraceWorker(dispatcher, probe);
-    workers.push(worker);
-    await worker.start();
     const tenant = TENANTS[0] ?? "";
     const one = (n: number) => [{ ...entries(1)[0]!, tenantId: tenant, payload: { n } }];
 
     const own = await database.handle.db.transaction((tx) => appendOutboxEntries(tx, one(0)));
     const writer = dispatcher.drainThrough(tenant, own.get(tenant) ?? 0);
     await inHandler;
+    // Listening only now: the writer's own NOTIFY must not reach the worker before it drains.
+    const worker = slowGraceWorker(dispatcher, probe);
+    workers.push(worker);
+    await worker.start();
     // Commits of other writers notify while this process is draining the tenant.
     for (let n = 1; n <= 3; n++) await database.handle.db.transaction((tx) => appendOutboxEntries(tx, one(n)));
     await new Promise((resolve) => setTimeout(resolve, 300));
