@@ -13,10 +13,10 @@ import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
 import type { Logger } from "../logging/logger.js";
 import { installErrorHandling } from "./error-handler.js";
 import { registerHealthRoutes, type HealthChecks } from "./health-routes.js";
-import { installMetrics } from "./metrics.js";
+import { installMetricsRoute, RequestMetrics } from "./metrics.js";
 import { installNotFoundHandling } from "./method-not-allowed.js";
 import { installParameterCoercion } from "./parameter-coercion.js";
-import { installRoutePattern } from "./route-pattern.js";
+import { installRoutePattern, recordRoutePattern } from "./route-pattern.js";
 
 /** The server as routes see it: TypeBox schemas give request and reply types. */
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -71,14 +71,17 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     closing = true;
   });
   installRoutePattern(server);
-  // Hooks in callback style: an async hook costs a promise per request on every route.
+  const metrics = new RequestMetrics();
+  // One hook per phase, in callback style: each hook run and each promise costs on every request.
   server.addHook("onRequest", (request, reply, done) => {
+    recordRoutePattern(request);
     reply.header("X-Request-ID", request.id);
     if (!closing) return done();
     reply.code(503).header("Connection", "close").header("Retry-After", "1").send({ detail: "Service Unavailable: shutting down" });
   });
 
   server.addHook("onResponse", (request, reply, done) => {
+    metrics.observe(request, reply);
     // Probes (health, metrics) are polled every few seconds by every load balancer and scraper;
     // their access lines would drown the log, so they are written at debug level only.
     const route = request.routePattern;
@@ -129,7 +132,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   });
   await server.register(swaggerUi, { routePrefix: "/docs" });
 
-  installMetrics(server);
+  installMetricsRoute(server, metrics);
   registerHealthRoutes(server, options.health);
   for (const register of options.routes ?? []) await register(server);
 

@@ -3,7 +3,7 @@
  * the request arrives. Fastify's `request.routeOptions` builds a fresh object on every read, and
  * the access log, the metrics and other hooks all want the pattern.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -16,8 +16,9 @@ export const UNMATCHED_ROUTE = "unmatched";
 
 export function installRoutePattern(server: FastifyInstance): void {
   server.decorateRequest("routePattern", UNMATCHED_ROUTE);
-  server.addHook("onRequest", (request, _reply, done) => {
-    request.routePattern = request.routeOptions.url ?? UNMATCHED_ROUTE;
-    done();
-  });
+}
+
+/** Called by the server's one onRequest hook, before anything reads the pattern. */
+export function recordRoutePattern(request: FastifyRequest): void {
+  request.routePattern = request.routeOptions.url ?? UNMATCHED_ROUTE;
 }
