@@ -43,7 +43,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     startSpiceDb(config.spicedb),
   ]);
   if (opened.status === "rejected") {
-    if (started.status === "fulfilled") started.value.close();
+    if (started.status === "fulfilled") await started.value.close();
     throw opened.reason;
   }
   const database = opened.value;
@@ -108,7 +108,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
         await maintenance?.stop();
         await outbox.worker.stop();
         if (!options.database) await database.close();
-        spicedb.close();
+        await spicedb.close();
       })();
       return closing;
     },

@@ -54,7 +54,7 @@ export const workerCommand: Command = {
     logger.info("stopping: finishing the batch in hand");
     await runtime.worker.stop();
     await database.close();
-    spicedb.close();
+    await spicedb.close();
   },
 };
 
@@ -80,7 +80,7 @@ export const reconcileCommand: Command = {
         `${report.expected} relationships expected, ${report.found} found in SpiceDB: ${verb} ${report.missing.length}, ${verb2} ${report.orphaned.length}\n`,
       );
     } finally {
-      spicedb.close();
+      await spicedb.close();
     }
   },
 };

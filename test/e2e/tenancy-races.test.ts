@@ -28,7 +28,7 @@ describe.runIf(HAS_POSTGRES_SERVER)("tenancy races over HTTP on postgres", () =>
   afterAll(async () => {
     await app?.close();
     await identity?.close();
-    spicedb?.close();
+    await spicedb?.close();
     await database?.dispose();
   });
 

@@ -68,7 +68,7 @@ export async function createTenancyFixture(
     },
     rows: (query) => queryRows(database.handle.db, query),
     async dispose() {
-      spicedb.close();
+      await spicedb.close();
       await database.dispose();
     },
   };

@@ -31,7 +31,7 @@ export async function startTestStack(kind: TestDatabaseKind, options: TestStackO
     async close() {
       await app.close();
       await identity.close();
-      spicedb.close();
+      await spicedb.close();
       await database.dispose();
     },
   };

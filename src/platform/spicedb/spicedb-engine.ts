@@ -24,7 +24,7 @@ export interface SpiceDbEngine {
   readonly authorization: SpiceDbAuthorization;
   /** Resolves when SpiceDB answers; rejects otherwise. */
   ping(): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function permissionSchema(): string {
@@ -102,7 +102,14 @@ export async function startSpiceDb(config: SpiceDbConfig): Promise<SpiceDbEngine
       async ping() {
         await schemaClient.promises.readSchema(v1.ReadSchemaRequest.create({}));
       },
-      close: () => embedded.close(),
+      async close() {
+        // The package closes its gRPC channel and disposes SpiceDB in one synchronous step; SpiceDB
+        // then waits ~6 s (blocking the event loop) for a connection that the channel can only
+        // close once the event loop runs. Close the channel first, and let it run.
+        embedded.watch().close();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        embedded.close();
+      },
     };
   }
   const endpoint = config.endpoint;
@@ -119,6 +126,6 @@ export async function startSpiceDb(config: SpiceDbConfig): Promise<SpiceDbEngine
         `SpiceDB at ${endpoint}`,
       );
     },
-    close: () => client.close(),
+    close: async () => client.close(),
   };
 }

@@ -35,7 +35,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
     spicedb = await startTestSpiceDb();
   });
   afterAll(async () => {
-    spicedb?.close();
+    await spicedb?.close();
     await database?.dispose();
   });
 

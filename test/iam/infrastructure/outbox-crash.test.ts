@@ -25,7 +25,7 @@ describe.skipIf(!HAS_POSTGRES_SERVER)("a worker killed in the middle of a batch"
     spicedb = await startTestSpiceDb();
   });
   afterAll(async () => {
-    spicedb?.close();
+    await spicedb?.close();
     await database?.dispose();
   });
 

@@ -51,7 +51,7 @@ describe.each(TEST_DATABASE_KINDS)("relationship sync on %s", (kind) => {
     spicedb = await startTestSpiceDb();
   });
   afterAll(async () => {
-    spicedb?.close();
+    await spicedb?.close();
     await database?.dispose();
   });
   beforeEach(async () => {

@@ -52,7 +52,7 @@ describe.skipIf(!HAS_POSTGRES_SERVER)("a PostgreSQL server that goes away while 
     await server?.close();
     await handle?.close();
     await proxy?.close();
-    spicedb?.close();
+    await spicedb?.close();
     await database?.dispose();
   });
 

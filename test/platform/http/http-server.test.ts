@@ -80,7 +80,7 @@ describe("HTTP server", () => {
   });
   afterAll(async () => {
     await server?.close();
-    spicedb?.close();
+    await spicedb?.close();
     await database?.dispose();
   });
 
@@ -435,7 +435,7 @@ describe("health when parts fail (embedded)", () => {
       expect((await server.inject("/health")).statusCode).toBe(200);
     } finally {
       await server.close();
-      spicedb.close();
+      await spicedb.close();
     }
   });
 
@@ -444,7 +444,7 @@ describe("health when parts fail (embedded)", () => {
     const log = captureLog();
     const server = await buildHttpServer({ logger: log.logger, corsOrigins: [], health: serviceHealthChecks(database.handle, spicedb, "kartograph_graph") });
     try {
-      spicedb.close();
+      await spicedb.close();
       const ready = await server.inject("/health/ready");
       expect(ready.statusCode).toBe(503);
       expect(ready.json().checks).toEqual({ database: "ok", migrations: "ok", spicedb: "unreachable" });

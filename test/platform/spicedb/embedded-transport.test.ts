@@ -93,7 +93,7 @@ describe("asynchronous calls into the embedded SpiceDB", () => {
     try {
       expect(engine.offEventLoop).toBe(true);
     } finally {
-      engine.close();
+      await engine.close();
     }
   });
 

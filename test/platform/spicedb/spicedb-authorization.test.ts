@@ -153,7 +153,7 @@ describe("SpiceDbAuthorization on the embedded engine", () => {
 
   it("reports an engine that is gone as unavailable (a 503, not a 500)", async () => {
     const closed = await startTestSpiceDb();
-    closed.close();
+    await closed.close();
     const failure = await closed.authorization
       .check({ resource: { type: "tenant", id: "t1" }, permission: "view", subject: { type: "user", id: "u1" } })
       .catch((error: unknown) => error);

@@ -60,7 +60,7 @@ describe.each(TEST_DATABASE_KINDS)("authentication and tenant context on %s", (k
     await singleTenant?.close();
     await multiTenant?.close();
     await identity?.close();
-    spicedb?.close();
+    await spicedb?.close();
     await database?.dispose();
   });
 
