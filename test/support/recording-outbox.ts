@@ -18,6 +18,28 @@ export class RecordingHandler implements OutboxHandler {
     private readonly journal: string[] = [],
   ) {}
 
+  /**
+   * Holds calls at their start (their drain has claimed its entries) until `release`; `entered`
+   * resolves when the first held call arrives. Calls after the release run straight through.
+   */
+  hold(): { entered: Promise<void>; release: () => void } {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const arrived = new Promise<void>((resolve) => (entered = resolve));
+    this.beforeHandle = () => {
+      entered();
+      return gate;
+    };
+    return {
+      entered: arrived,
+      release: () => {
+        this.beforeHandle = null;
+        release();
+      },
+    };
+  }
+
   async handle(entries: readonly OutboxEntry[]): Promise<HandledWrite> {
     if (this.beforeHandle !== null) await this.beforeHandle();
     for (const entry of entries) {

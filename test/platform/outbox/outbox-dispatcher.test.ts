@@ -248,14 +248,7 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
 
   // PGlite runs one transaction at a time: a writer cannot commit while a drain is held open.
   it.skipIf(kind === "pglite")("makes a writer who commits during a drain wait for the next one, shared with the others", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let entered!: () => void;
-    const inHandler = new Promise<void>((resolve) => (entered = resolve));
-    first.beforeHandle = () => {
-      entered();
-      return gate;
-    };
+    const held = first.hold();
     let transactions = 0;
     const db = new Proxy(database.handle.db, {
       get(target, property, receiver) {
@@ -266,7 +259,7 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     const counted = new OutboxDispatcher(db, [first, second], tracker, probe, { batchSize: 50, maxRetries: 3, backoff: { baseMs: 1, maxMs: 4 } });
 
     const early = counted.drainThrough(TENANT, (await append([entry("OnlyFirst", TENANT, 1)])).get(TENANT) ?? 0);
-    await inHandler; // the first drain has claimed entry 1 and is applying it
+    await held.entered; // the first drain has claimed entry 1 and is applying it
     const late = await Promise.all([2, 3, 4].map((n) => append([entry("OnlyFirst", TENANT, n)])));
     const answered: number[] = [];
     const waiting = late.map((highest) =>
@@ -275,8 +268,7 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
         return done;
       }),
     );
-    first.beforeHandle = null;
-    release();
+    held.release();
 
     expect(await early).toBe(true);
     expect(await Promise.all(waiting)).toEqual([true, true, true]);

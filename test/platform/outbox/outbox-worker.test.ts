@@ -112,14 +112,7 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
   // PGlite runs one transaction at a time: nothing else can commit while a drain is held open.
   it.skipIf(kind === "pglite")("leaves a tenant that a writer of this process is draining to that writer, looking again after the grace period", async () => {
     const handler = new RecordingHandler("writer", ["Counted"]);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let entered!: () => void;
-    const inHandler = new Promise<void>((resolve) => (entered = resolve));
-    handler.beforeHandle = () => {
-      entered();
-      return gate;
-    };
+    const held = handler.hold();
     const probe = new RecordingOutboxProbe();
     const dispatcher = new OutboxDispatcher(database.handle.db, [handler], new AuthzRevisionTracker(), probe, {
       batchSize: 25,
@@ -131,7 +124,7 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
 
     const own = await database.handle.db.transaction((tx) => appendOutboxEntries(tx, one(0)));
     const writer = dispatcher.drainThrough(tenant, own.get(tenant) ?? 0);
-    await inHandler;
+    await held.entered;
     // Listening only now: the writer's own NOTIFY must not reach the worker before it drains.
     const worker = slowGraceWorker(dispatcher, probe);
     workers.push(worker);
@@ -139,8 +132,7 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
     // Commits of other writers notify while this process is draining the tenant.
     for (let n = 1; n <= 3; n++) await database.handle.db.transaction((tx) => appendOutboxEntries(tx, one(n)));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    handler.beforeHandle = null;
-    release();
+    held.release();
     expect(await writer).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 500));
     // The held drain had claimed only its own entry; the worker has not raced for the others.
