@@ -28,18 +28,18 @@ function ensureWritableDirectory(dir: string): void {
 /**
  * Runs initdb for a new data directory in a worker thread. An instance that ran initdb keeps
  * ~400 MB of WebAssembly memory it can never give back; when the thread ends, its memory goes with
- * it, and the service then opens the directory as on any later start (about 0.3 s more, once).
+ * it, and the service then opens the directory as on any later start (about half a second more, once).
  */
 async function initialiseInWorker(pgdata: string, settings: PGliteOptions): Promise<void> {
   const entry = createRequire(import.meta.url).resolve("@electric-sql/pglite");
-  const code = `
+  const script = `
     const { parentPort, workerData } = require("node:worker_threads");
     const { PGlite } = require(workerData.entry);
     PGlite.create(workerData.pgdata, workerData.settings)
       .then((client) => client.close())
       .then(() => parentPort.postMessage({ ok: true }), (error) => parentPort.postMessage({ ok: false, message: String(error && error.message || error) }));
   `;
-  const worker = new Worker(code, { eval: true, workerData: { entry, pgdata, settings } });
+  const worker = new Worker(script, { eval: true, workerData: { entry, pgdata, settings } });
   try {
     const outcome = await new Promise<{ ok: boolean; message?: string }>((resolve, reject) => {
       worker.once("message", resolve);

@@ -21,8 +21,8 @@ export interface OutboxWorkerOptions {
   readonly retentionHours?: number;
   /** How often the poll purges (default every 10 minutes). */
   readonly purgeEveryMs?: number;
-  /** How long the worker leaves a tenant this process is draining (default NOTIFY_GRACE_MS). */
-  readonly notifyGraceMs?: number;
+  /** How long the worker leaves a tenant this process is draining (default WRITER_GRACE_MS). */
+  readonly writerGraceMs?: number;
 }
 
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -36,7 +36,7 @@ const PURGE_BATCH = 5_000;
  * period, however many commits, instead of a lock attempt racing every writer. Other tenants are
  * drained at once.
  */
-export const NOTIFY_GRACE_MS = 200;
+export const WRITER_GRACE_MS = 200;
 /** When another drain holds a tenant, look again shortly: it may stop before our entries. */
 const LOCK_BUSY_RETRY_MS = 100;
 const SWEEP_TENANT_LIMIT = 1000;
@@ -84,7 +84,7 @@ export class OutboxWorker {
 
   /** How long to leave a tenant alone: a writer of this process that is draining it goes first. */
   private graceFor(tenantId: string): number {
-    return this.dispatcher.isDraining(tenantId) ? (this.options.notifyGraceMs ?? NOTIFY_GRACE_MS) : 0;
+    return this.dispatcher.isDraining(tenantId) ? (this.options.writerGraceMs ?? WRITER_GRACE_MS) : 0;
   }
 
   /** Drains a tenant soon (coalesces repeated wake-ups). */

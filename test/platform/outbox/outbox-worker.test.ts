@@ -60,7 +60,7 @@ function workerOver(database: DatabaseHandle, name: string, journal: { worker: s
     backoff: { baseMs: 5, maxMs: 50 },
   });
   // No grace after a NOTIFY: nothing here drains its own entries, and two workers must race.
-  return new OutboxWorker(database, dispatcher, probe, { pollIntervalMs: listen ? 60_000 : 50, listen, notifyGraceMs: 0 });
+  return new OutboxWorker(database, dispatcher, probe, { pollIntervalMs: listen ? 60_000 : 50, listen, writerGraceMs: 0 });
 }
 
 describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
@@ -90,7 +90,7 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
   });
 
   const slowGraceWorker = (dispatcher: OutboxDispatcher, probe: RecordingOutboxProbe) =>
-    new OutboxWorker(database.handle, dispatcher, probe, { pollIntervalMs: 60_000, listen: true, notifyGraceMs: 60_000 });
+    new OutboxWorker(database.handle, dispatcher, probe, { pollIntervalMs: 60_000, listen: true, writerGraceMs: 60_000 });
 
   it("drains a notified tenant at once when no writer of this process is draining it", async () => {
     const journal: { worker: string; entry: OutboxEntry }[] = [];
