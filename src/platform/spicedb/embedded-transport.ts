@@ -148,9 +148,16 @@ export function asyncUnaryCalls(embedded: EmbeddedSpiceDB): UnaryCalls | null {
   if (typeof handle !== "number") return null;
   const lib = library();
   if (lib === null) return null;
-  const gate = new Gate(MAX_IN_FLIGHT);
+  const reads = new Gate(MAX_IN_FLIGHT);
+  // Writes and deletes one at a time. With several in flight and the CPU busy, a write was now and
+  // then answered as applied while SpiceDB kept none of its relationships (40 concurrent batches of
+  // 1,000: one or two lost within 25 rounds, twice; one at a time: none in 200 s of the same load).
+  // The cause is not found. The service's writes are ordered per tenant anyway; this orders them
+  // across tenants too.
+  const writes = new Gate(1);
   const unary =
     <Req extends object, Res extends object>(
+      gate: Gate,
       name: string,
       type: { toBinary(message: Req): Uint8Array },
       responseType: { fromBinary(bytes: Uint8Array): Res },
@@ -158,10 +165,10 @@ export function asyncUnaryCalls(embedded: EmbeddedSpiceDB): UnaryCalls | null {
     (request: Req): Promise<Res> =>
       gate.run(async () => responseType.fromBinary(await callAsync(lib, name, handle, type.toBinary(request))));
   return {
-    checkPermission: unary("spicedb_permissions_check_permission", v1.CheckPermissionRequest, v1.CheckPermissionResponse),
-    checkBulkPermissions: unary("spicedb_permissions_check_bulk_permissions", v1.CheckBulkPermissionsRequest, v1.CheckBulkPermissionsResponse),
-    writeRelationships: unary("spicedb_permissions_write_relationships", v1.WriteRelationshipsRequest, v1.WriteRelationshipsResponse),
-    deleteRelationships: unary("spicedb_permissions_delete_relationships", v1.DeleteRelationshipsRequest, v1.DeleteRelationshipsResponse),
+    checkPermission: unary(reads, "spicedb_permissions_check_permission", v1.CheckPermissionRequest, v1.CheckPermissionResponse),
+    checkBulkPermissions: unary(reads, "spicedb_permissions_check_bulk_permissions", v1.CheckBulkPermissionsRequest, v1.CheckBulkPermissionsResponse),
+    writeRelationships: unary(writes, "spicedb_permissions_write_relationships", v1.WriteRelationshipsRequest, v1.WriteRelationshipsResponse),
+    deleteRelationships: unary(writes, "spicedb_permissions_delete_relationships", v1.DeleteRelationshipsRequest, v1.DeleteRelationshipsResponse),
   };
 }
 
