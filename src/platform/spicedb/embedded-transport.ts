@@ -107,13 +107,16 @@ class Gate {
   constructor(private readonly limit: number) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
+    // A finishing call hands its slot straight to the next waiter, so the count never dips below
+    // the limit while someone waits: with a limit of 1 (writes) this is a strict one-at-a-time.
     if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
+    else this.running++;
     try {
       return await work();
     } finally {
-      this.running--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.running--;
     }
   }
 }
