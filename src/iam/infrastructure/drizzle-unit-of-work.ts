@@ -7,6 +7,7 @@
  */
 import type { AppDatabase } from "../../platform/database/database.js";
 import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, postgresErrorOf } from "../../platform/database/database-errors.js";
+import { transactionEndingWith } from "../../platform/database/transaction-ending-with.js";
 import { appendOutboxEntries } from "../../platform/outbox/outbox-store.js";
 import type { IamEvent } from "../domain/events.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
@@ -55,7 +56,7 @@ export class DrizzleUnitOfWork implements UnitOfWork {
   private async commit<T>(work: (tx: TransactionContext) => Promise<T>) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction(async (tx) => {
+        const { value, last } = await transactionEndingWith(this.db, async (tx) => {
           const events: IamEvent[] = [];
           const context: TransactionContext = {
             repositories: createRepositories(tx),
@@ -64,11 +65,12 @@ export class DrizzleUnitOfWork implements UnitOfWork {
             },
           };
           const result = await work(context);
-          // Last, so the version row is locked only for the commit: no lock is awaited after it.
+          // Late, so the version row is locked only for the commit: no lock is awaited after it.
           await bumpGroupListVersions(tx, events);
-          const highestSequences = await appendOutboxEntries(tx, events.map(toOutboxEntry));
-          return { result, highestSequences };
+          // Not awaited: the outbox rows travel with the COMMIT.
+          return { value: result, last: appendOutboxEntries(tx, events.map(toOutboxEntry)) };
         });
+        return { result: value, highestSequences: last };
       } catch (error) {
         // A deadlock or serialization failure says nothing about the request: run it again.
         if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;

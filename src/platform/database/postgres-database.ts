@@ -4,6 +4,7 @@ import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { join } from "node:path";
 import type { DatabaseConfig, SslMode } from "../config/config.js";
 import type { AppDatabase, DatabaseHandle } from "./database.js";
+import { PipelinedClient } from "./pipelined-client.js";
 import { schema } from "./schema.js";
 import { packageRoot } from "../runtime/package-root.js";
 
@@ -30,6 +31,8 @@ function sslOption(mode: SslMode): pg.PoolConfig["ssl"] {
 
 function pool(connectionString: string, config: DatabaseConfig, role: string): pg.Pool {
   const created = new pg.Pool({
+    // Pipelining: statements issued together share a round trip (see pipelined-client.ts).
+    Client: PipelinedClient as unknown as pg.PoolConfig["Client"],
     connectionString,
     max: config.poolMax,
     ssl: sslOption(config.sslMode),

@@ -9,11 +9,12 @@
  * later change is never overtaken by an earlier one.
  */
 import type { AppDatabase, AppTransaction } from "../database/database.js";
+import { transactionEndingWith } from "../database/transaction-ending-with.js";
 import { FreshSharedRun } from "../runtime/fresh-shared-run.js";
 import { bumpAuthzRevision, type AuthzRevisionTracker } from "./authz-revision.js";
 import { NOTHING_WRITTEN, PoisonEntryError, type HandledWrite, type OutboxEntry, type OutboxHandler } from "./outbox-entry.js";
 import type { OutboxProbe } from "./outbox-probe.js";
-import { claimPending, lockTenant, markFailed, markRetry, tryLockTenant } from "./outbox-store.js";
+import { claimPending, lockTenant, markFailed, markRetry, tryLockTenant, type ClaimedEntry } from "./outbox-store.js";
 
 export interface BackoffPolicy {
   readonly baseMs: number;
@@ -77,30 +78,38 @@ export class OutboxDispatcher {
 
   async drain(tenantId: string, options: DrainOptions): Promise<DrainResult> {
     const started = performance.now();
-    const outcome = await this.db.transaction(async (tx) => {
+    const { value: outcome, last: revision } = await transactionEndingWith(this.db, async (tx) => {
+      const nothing = Promise.resolve(null);
+      let claimed: ClaimedEntry[];
       if (options.wait) {
-        await lockTenant(tx, tenantId, LOCK_WAIT);
+        // Sent together: the claim runs once the lock is held, and sees what committed before.
+        [, claimed] = await Promise.all([lockTenant(tx, tenantId, LOCK_WAIT), claimPending(tx, tenantId, this.options.batchSize)]);
       } else if (!(await tryLockTenant(tx, tenantId))) {
-        return { applied: 0, lockBusy: true, more: false, highestSequence: null, blockedUntil: null, revision: null };
+        return { value: { applied: 0, lockBusy: true, more: false, highestSequence: null, blockedUntil: null }, last: nothing };
+      } else {
+        claimed = await claimPending(tx, tenantId, this.options.batchSize);
       }
-      const claimed = await claimPending(tx, tenantId, this.options.batchSize);
       const head = claimed[0];
       const highestSequence = claimed.at(-1)?.entry.sequence ?? null;
       if (head === undefined) {
-        return { applied: 0, lockBusy: false, more: false, highestSequence, blockedUntil: null, revision: null };
+        return { value: { applied: 0, lockBusy: false, more: false, highestSequence, blockedUntil: null }, last: nothing };
       }
       // Only a failed head entry backs off; everything behind it waits for it.
       if (!head.due) {
-        return { applied: 0, lockBusy: false, more: false, highestSequence, blockedUntil: head.nextAttemptAt, revision: null };
+        return { value: { applied: 0, lockBusy: false, more: false, highestSequence, blockedUntil: head.nextAttemptAt }, last: nothing };
       }
       const { applied, blockedUntil, written, toMark } = await this.apply(
         tx,
         claimed.map((c) => c.entry),
       );
-      const revision = applied > 0 ? await bumpAuthzRevision(tx, written.token, written.revokes, toMark) : null;
-      return { applied, lockBusy: false, more: claimed.length >= this.options.batchSize, highestSequence, blockedUntil, revision };
+      const more = claimed.length >= this.options.batchSize;
+      return {
+        value: { applied, lockBusy: false, more, highestSequence, blockedUntil },
+        // Not awaited: marking the entries and moving the revision travel with the COMMIT.
+        last: applied > 0 ? bumpAuthzRevision(tx, written.token, written.revokes, toMark) : nothing,
+      };
     });
-    if (outcome.revision !== null) this.tracker.observe(outcome.revision);
+    if (revision !== null) this.tracker.observe(revision);
     if (outcome.applied > 0) this.probe.entriesApplied(tenantId, outcome.applied, performance.now() - started);
     return outcome;
   }

@@ -1,0 +1,31 @@
+/**
+ * A transaction whose last statement is sent with its COMMIT: on a pipelining connection (see
+ * pipelined-client.ts) that is one round trip instead of two, on every unit of work and outbox drain.
+ *
+ * `work` issues its last statement without awaiting it and hands back the promise, as `last`. The
+ * statement must be issued before `work` returns, so that it is written ahead of the COMMIT.
+ * If it fails, PostgreSQL ends the transaction with a ROLLBACK in place of the COMMIT and this
+ * rejects with the statement's own error: nothing of the transaction is kept.
+ */
+import type { AppDatabase, AppTransaction } from "./database.js";
+
+export async function transactionEndingWith<T, L>(
+  db: AppDatabase,
+  work: (tx: AppTransaction) => Promise<{ value: T; last: Promise<L> }>,
+): Promise<{ value: T; last: L }> {
+  let last: Promise<L> | null = null;
+  try {
+    const value = await db.transaction(async (tx) => {
+      const done = await work(tx);
+      last = done.last;
+      // Awaited below, once the transaction has ended; until then its failure is nobody's.
+      last.catch(() => undefined);
+      return done.value;
+    });
+    return { value, last: await (last as unknown as Promise<L>) };
+  } catch (error) {
+    // When the last statement failed, its error is the cause and the one worth reporting.
+    if (last !== null) await last;
+    throw error;
+  }
+}
