@@ -193,11 +193,18 @@ async function list(kind: DatabaseKind): Promise<BenchResult[]> {
 const CREATE_CONNECTIONS = 8;
 const CREATE_SECONDS = 5;
 
-async function postLoad(baseUrl: string, token: string, tag: string, seconds: number): Promise<autocannon.Result> {
+/** POST /iam/workspaces under the root, each with a new name, from `connections` connections. */
+export async function postLoad(
+  baseUrl: string,
+  token: string,
+  tag: string,
+  seconds: number,
+  connections = CREATE_CONNECTIONS,
+): Promise<autocannon.Result> {
   let next = 0;
   return autocannon({
     url: `${baseUrl}/iam/workspaces`,
-    connections: CREATE_CONNECTIONS,
+    connections,
     duration: seconds,
     requests: [
       {
