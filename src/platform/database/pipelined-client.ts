@@ -46,6 +46,11 @@ const isBareCommit = (config: unknown, values: unknown, callback: unknown) => is
 export class PipelinedClient extends pg.Client {
   constructor(config: pg.ClientConfig) {
     super({ ...config, pipeline: true } as pg.ClientConfig);
+    // A connection that dies while the client is checked out but between statements (a terminated
+    // session, a failover, a transaction waiting on SpiceDB) emits 'error' on the client. pg-pool
+    // listens only while the client is idle, and an unheard 'error' ends the process. The failure
+    // still reaches every statement issued on it, and the pool discards the client on release.
+    this.on("error", () => undefined);
   }
 
   // The overloads of pg's `query` cannot be restated one by one; every call is passed through.

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../../src/platform/database/database.js";
 import { postgresErrorOf } from "../../../src/platform/database/database-errors.js";
@@ -80,6 +81,32 @@ describe.runIf(TEST_DATABASE_KINDS.includes("postgres"))("a transaction on the P
   });
   afterAll(async () => {
     await database?.dispose();
+  });
+
+  it("keeps nothing when its session is terminated between statements; nothing crashes and the pool serves the next one", async () => {
+    // The connection dies while its client is checked out and idle: an unheard error event there
+    // would end the process (vitest reports it as an unhandled error).
+    await queryRows(database.handle.db, sql`CREATE TABLE IF NOT EXISTS cut_scratch (id int PRIMARY KEY)`);
+    const admin = new pg.Client({ connectionString: database.url ?? "" });
+    await admin.connect();
+    try {
+      const failure = await transactionEndingWith(database.handle.db, async (tx) => {
+        const [own] = await queryRows<{ pid: number }>(tx, sql`INSERT INTO cut_scratch VALUES (1) RETURNING pg_backend_pid() AS pid`);
+        await admin.query("SELECT pg_terminate_backend($1)", [own?.pid]);
+        return { value: null, last: queryRows(tx, sql`INSERT INTO cut_scratch VALUES (2)`) };
+      }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(Error);
+    } finally {
+      await admin.end();
+    }
+    await transactionEndingWith(database.handle.db, async (tx) => ({
+      value: null,
+      last: queryRows(tx, sql`INSERT INTO cut_scratch VALUES (3)`),
+    }));
+    expect(await queryRows(database.handle.db, sql`SELECT id FROM cut_scratch ORDER BY id`)).toEqual([{ id: 3 }]);
   });
 
   it("fails when PostgreSQL answers its COMMIT with a ROLLBACK, instead of looking committed", async () => {
