@@ -8,7 +8,7 @@
 import type { AppDatabase } from "../../platform/database/database.js";
 import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, postgresErrorOf } from "../../platform/database/database-errors.js";
 import { transactionEndingWith } from "../../platform/database/transaction-ending-with.js";
-import { appendOutboxEntries } from "../../platform/outbox/outbox-store.js";
+import { appendOutboxEntries, declareWriterApplies, wakeOutboxWorkers } from "../../platform/outbox/outbox-store.js";
 import type { IamEvent } from "../domain/events.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
 import { toOutboxEntry } from "./event-serialization.js";
@@ -43,14 +43,24 @@ export class DrizzleUnitOfWork implements UnitOfWork {
     if (this.applier !== null) {
       for (const [tenantId, sequence] of highestSequences) {
         try {
-          await this.applier.drainThrough(tenantId, sequence);
+          // False: some entries wait (SpiceDB unavailable, a failed entry backing off).
+          if (!(await this.applier.drainThrough(tenantId, sequence))) await this.handOver(tenantId);
         } catch (error) {
           // Committed is committed: the worker retries; the caller still gets its success.
           this.onApplyFailure(tenantId, error);
+          await this.handOver(tenantId);
         }
       }
     }
     return result;
+  }
+
+  /**
+   * Wakes the workers for entries this writer could not apply: its commit sent no NOTIFY (it said
+   * it would apply them). Best effort: without it they wait for the next poll.
+   */
+  private async handOver(tenantId: string): Promise<void> {
+    await wakeOutboxWorkers(this.db, tenantId).catch(() => undefined);
   }
 
   private async commit<T>(work: (tx: TransactionContext) => Promise<T>) {
@@ -67,8 +77,11 @@ export class DrizzleUnitOfWork implements UnitOfWork {
           const result = await work(context);
           // Late, so the version row is locked only for the commit: no lock is awaited after it.
           await bumpGroupListVersions(tx, events);
-          // Not awaited: the outbox rows travel with the COMMIT.
-          return { value: result, last: appendOutboxEntries(tx, events.map(toOutboxEntry)) };
+          // Not awaited: the outbox rows travel with the COMMIT. A writer that applies its own
+          // entries after the commit says so first, and its commit then wakes no worker.
+          const declared = this.applier !== null && events.length > 0 ? declareWriterApplies(tx) : Promise.resolve();
+          const appended = appendOutboxEntries(tx, events.map(toOutboxEntry));
+          return { value: result, last: Promise.all([declared, appended]).then(([, highest]) => highest) };
         });
         return { result: value, highestSequences: last };
       } catch (error) {

@@ -69,6 +69,22 @@ export async function appendOutboxEntries(
   return highest;
 }
 
+/** The NOTIFY channel of outbox inserts; the payload is the tenant id. */
+export const OUTBOX_CHANNEL = "outbox_events";
+
+/**
+ * Says, for the transaction, that its writer applies its entries itself once committed: the
+ * outbox trigger then sends no NOTIFY (migration 0004). Issue it before the entries are appended.
+ */
+export async function declareWriterApplies(tx: Queryable): Promise<void> {
+  await queryRows(tx, sql`SELECT set_config('kartograph.writer_applies', 'on', true)`);
+}
+
+/** Wakes the outbox workers for a tenant, as the trigger does for writers that do not apply. */
+export async function wakeOutboxWorkers(db: Queryable, tenantId: string): Promise<void> {
+  await queryRows(db, sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${tenantId})`);
+}
+
 /** A stable 64-bit lock key per tenant, in a namespace of its own. */
 function tenantLockKey(tenantId: string) {
   return sql`hashtextextended(${`kartograph-outbox:${tenantId}`}, 0)`;

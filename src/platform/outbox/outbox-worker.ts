@@ -7,9 +7,8 @@
 import type { DatabaseHandle } from "../database/database.js";
 import type { OutboxDispatcher } from "./outbox-dispatcher.js";
 import type { OutboxProbe } from "./outbox-probe.js";
-import { purgeProcessed, tenantsWithPendingEntries } from "./outbox-store.js";
+import { OUTBOX_CHANNEL, purgeProcessed, tenantsWithPendingEntries } from "./outbox-store.js";
 
-export const OUTBOX_CHANNEL = "outbox_events";
 
 export interface OutboxWorkerOptions {
   readonly pollIntervalMs: number;

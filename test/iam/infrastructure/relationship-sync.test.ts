@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { queryRows } from "../../../src/platform/database/database.js";
 import { AuthzRevisionTracker } from "../../../src/platform/outbox/authz-revision.js";
 import { OutboxDispatcher } from "../../../src/platform/outbox/outbox-dispatcher.js";
+import { OUTBOX_CHANNEL } from "../../../src/platform/outbox/outbox-store.js";
 import { CachedAuthorization } from "../../../src/platform/spicedb/cached-authorization.js";
 import { permissionSchemaIsMonotonic, type SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
 import { DrizzleUnitOfWork } from "../../../src/iam/infrastructure/drizzle-unit-of-work.js";
@@ -137,6 +138,36 @@ describe.each(TEST_DATABASE_KINDS)("relationship sync on %s", (kind) => {
     ).rejects.toThrow("boom after recording");
     expect(await outboxRows()).toEqual([]);
     expect(await canEdit("carol")).toBe(false);
+  });
+
+  /** Tenants named by NOTIFY on the outbox channel while `during` runs (and a moment after). */
+  const notifiedDuring = async (during: () => Promise<unknown>) => {
+    const notified: string[] = [];
+    const unlisten = await database.handle.listen(OUTBOX_CHANNEL, (tenantId) => notified.push(tenantId));
+    try {
+      await during();
+      // A notification is delivered after its commit; give it time to arrive.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      await unlisten();
+    }
+    return notified;
+  };
+
+  it("wakes no worker for a change the writer applied itself", async () => {
+    const notified = await notifiedDuring(() => unitOfWork.run(async (tx) => tx.record(memberAdded("fay"))));
+    expect(notified).toEqual([]);
+    expect(await canEdit("fay")).toBe(true);
+    // The same insert without a writer that applies it does wake the workers.
+    const raw = await notifiedDuring(() => new DrizzleUnitOfWork(database.handle.db, null).run(async (tx) => tx.record(memberAdded("gus"))));
+    expect(raw).toEqual([T]);
+  });
+
+  it("wakes the workers for the tenant when the writer could not apply its change", async () => {
+    sink.down = true;
+    const notified = await notifiedDuring(() => unitOfWork.run(async (tx) => tx.record(memberAdded("hugo"))));
+    expect(notified).toEqual([T]);
+    expect((await outboxRows()).map((row) => row.processed_at)).toEqual([null]);
   });
 
   it("keeps the commit when SpiceDB is down, and applies it in order once SpiceDB is back", async () => {
