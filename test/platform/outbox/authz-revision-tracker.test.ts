@@ -42,8 +42,14 @@ function heldAnswers(db: Queryable) {
     failNextRead: () => {
       failNext = true;
     },
-    /** Lets the oldest held answer through, then lets the event loop run. */
+    /**
+     * Lets the oldest held answer through, then lets the event loop run. A read queued behind one
+     * that just ended starts a few ticks later (later still on a busy machine): wait for it.
+     */
     async releaseOldest(): Promise<void> {
+      for (let waited = 0; held.length === 0 && waited < 2_000; waited += 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       const next = held.shift();
       if (next === undefined) throw new Error("no read is on the wire");
       next.release();
