@@ -74,9 +74,9 @@ export class PipelinedClient extends pg.Client {
   private corked = false;
 
   /**
-   * process.nextTick runs once the promise callbacks queued now have all run, so statements
-   * issued along one chain of awaits (a transaction's last statement, then Drizzle's COMMIT) share
-   * the write.
+   * Statements of a transaction are issued from promise callbacks; a nextTick queued from one runs
+   * once all promise callbacks queued so far have run, so statements issued along one chain of
+   * awaits (a transaction's last statement, then Drizzle's COMMIT) share the write.
    */
   private corkUntilNextTick(): void {
     const stream = this.connection?.stream;
