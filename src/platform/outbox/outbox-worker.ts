@@ -9,7 +9,6 @@ import type { OutboxDispatcher } from "./outbox-dispatcher.js";
 import type { OutboxProbe } from "./outbox-probe.js";
 import { OUTBOX_CHANNEL, purgeProcessed, tenantsWithPendingEntries } from "./outbox-store.js";
 
-
 export interface OutboxWorkerOptions {
   readonly pollIntervalMs: number;
   /** Listen for NOTIFY (true) or rely on polling alone (false; for measurements). */
