@@ -14,6 +14,21 @@ const PART_OF_CONTEXT: Record<string, Part> = {
   headers: "header",
 };
 
+/**
+ * Containers nested deeper than this are not echoed: JSON accepts any depth, but serializing a
+ * body nested 10,000 levels deep overflows the stack, which would turn a 422 into a 500.
+ */
+const MAX_ECHO_DEPTH = 32;
+const TOO_DEEP = "<nested too deeply to echo>";
+
+/** `value` as it is echoed in an issue's `input`: whole, except levels beyond MAX_ECHO_DEPTH. */
+function echoOf(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_ECHO_DEPTH) return TOO_DEEP;
+  if (Array.isArray(value)) return value.map((item) => echoOf(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, echoOf(item, depth + 1)]));
+}
+
 function valueAt(root: unknown, pointer: string): unknown {
   if (pointer === "") return root;
   let current: unknown = root;
@@ -190,7 +205,7 @@ export function toValidationIssues(
     seen.add(key);
     return true;
   });
-  return inFieldOrder(unique, schema);
+  return inFieldOrder(unique, schema).map((issue) => ({ ...issue, input: echoOf(issue.input) }));
 }
 
 /** Stable sort by the position of each issue's top-level field among the schema's properties. */

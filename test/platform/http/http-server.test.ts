@@ -318,6 +318,43 @@ describe("HTTP server", () => {
       expect(typeof (issue?.["loc"] as unknown[])[1]).toBe("number");
     });
 
+    it("a deeply nested body is a 422 that echoes only its first levels, not a 500", async () => {
+      const depthOf = (value: unknown): number => {
+        let depth = 0;
+        for (let current = value; Array.isArray(current); current = current[0]) depth++;
+        return depth;
+      };
+      const nested = (levels: number) => "[".repeat(levels) + "]".repeat(levels);
+      const asBody = await server.inject({ method: "POST", url: "/test/items", payload: nested(10_000), headers: { "content-type": "application/json" } });
+      expect(asBody.statusCode).toBe(422);
+      const [bodyIssue] = asBody.json().detail as Record<string, unknown>[];
+      expect(bodyIssue).toMatchObject({ type: "model_attributes_type", loc: ["body"] });
+      expect(depthOf(bodyIssue?.["input"])).toBeLessThanOrEqual(32);
+
+      const inField = await server.inject({
+        method: "POST",
+        url: "/test/items",
+        payload: `{"name": ${nested(10_000)}, "role": "admin", "count": 1}`,
+        headers: { "content-type": "application/json" },
+      });
+      expect(inField.statusCode).toBe(422);
+      const [fieldIssue] = inField.json().detail as Record<string, unknown>[];
+      expect(fieldIssue).toMatchObject({ type: "string_type", loc: ["body", "name"] });
+      expect(depthOf(fieldIssue?.["input"])).toBeLessThanOrEqual(32);
+
+      const objects = await server.inject({
+        method: "POST",
+        url: "/test/items",
+        payload: `${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`,
+        headers: { "content-type": "application/json" },
+      });
+      expect(objects.statusCode).toBe(422);
+      expect(objects.json().detail[0]).toMatchObject({ type: "missing", loc: ["body", "name"] });
+
+      // A shallow input is still echoed whole, as FastAPI does.
+      expect((await post("/test/items", [[[1]]])).json().detail[0].input).toEqual([[[1]]]);
+    });
+
     it("a body that is not JSON is a 422 naming the content type", async () => {
       const response = await server.inject({ method: "POST", url: "/test/items", payload: "name=a", headers: { "content-type": "text/plain" } });
       expect(response.statusCode).toBe(422);
