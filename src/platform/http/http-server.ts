@@ -11,6 +11,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDe
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
 import type { Logger } from "../logging/logger.js";
+import { answerClientError, answerFrameworkError } from "./framework-errors.js";
 import { installErrorHandling } from "./error-handler.js";
 import { registerHealthRoutes, type HealthChecks } from "./health-routes.js";
 import { installMetricsRoute, RequestMetrics } from "./metrics.js";
@@ -42,6 +43,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     loggerInstance: options.logger as FastifyBaseLogger,
     // Headers above this are refused before any work (and before any database look-up).
     routerOptions: { maxParamLength: 600 },
+    // Refusals before routing (bad URL encoding, over-long parameters, unparsable HTTP) keep our
+    // JSON shape instead of Fastify's and Node's own.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: (request) => {

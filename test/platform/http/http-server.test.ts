@@ -210,6 +210,42 @@ describe("HTTP server", () => {
       expect(response.statusCode).toBe(413);
       expect(response.json()).toEqual({ detail: "Request body is too large" });
     });
+
+    it("a URL that is not valid percent-encoding is a JSON 400 that does not echo it", async () => {
+      const response = await server.inject("/test/items/%zz");
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({ detail: "The URL is not valid: a part of it is not correctly percent-encoded" });
+      expect(response.headers["x-request-id"]).toBeTruthy();
+    });
+
+    it("a path parameter over the router's limit is a JSON 414", async () => {
+      const response = await server.inject(`/test/items/${"A".repeat(5_000)}`);
+      expect(response.statusCode).toBe(414);
+      expect(response.json()).toEqual({ detail: "URI Too Long: a path parameter exceeds the allowed length" });
+    });
+
+    it("requests the HTTP parser refuses get a JSON answer, then the connection closes", async () => {
+      await server.listen({ host: "127.0.0.1", port: 0 });
+      const { port } = server.server.address() as { port: number };
+      const exchange = (request: string) =>
+        new Promise<string>((resolve) => {
+          const socket = createConnection({ host: "127.0.0.1", port });
+          let received = "";
+          socket.on("data", (chunk: Buffer) => (received += chunk.toString()));
+          socket.on("close", () => resolve(received));
+          socket.write(request);
+        });
+      const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as unknown;
+
+      const tooLarge = await exchange(`GET /health HTTP/1.1\r\nHost: test\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+      expect(tooLarge).toMatch(/^HTTP\/1\.1 431 /);
+      expect(bodyOf(tooLarge)).toEqual({ detail: "Request header fields are too large" });
+
+      const garbage = await exchange("NOT HTTP AT ALL\r\n\r\n");
+      expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+      expect(garbage).toContain("Content-Type: application/json");
+      expect(bodyOf(garbage)).toEqual({ detail: "Bad Request: the request is not valid HTTP" });
+    });
   });
 
   describe("validation errors in FastAPI's shape", () => {

@@ -1,0 +1,51 @@
+/**
+ * Answers for requests refused before any route runs, in the service's `{"detail": ...}` shape.
+ * Fastify and Node's HTTP parser otherwise answer these with bodies of their own making
+ * (`{"error", "code", "message", "statusCode"}`), which echo the raw URL and break clients that
+ * read `detail`.
+ */
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+
+/** Fastify's `frameworkErrors` option: a malformed URL, an over-long path parameter. */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header("X-Request-ID", request.id);
+  switch (error.code) {
+    case "FST_ERR_BAD_URL":
+      reply.code(400).send({ detail: "The URL is not valid: a part of it is not correctly percent-encoded" });
+      return;
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      reply.code(414).send({ detail: "URI Too Long: a path parameter exceeds the allowed length" });
+      return;
+    default:
+      request.log.error({ err: error }, "request refused by the framework");
+      reply.code(500).send({ detail: "Internal Server Error" });
+  }
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; detail: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, detail: "Request header fields are too large" },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, detail: "Request Timeout" },
+};
+
+/**
+ * Node's `clientError`: a request the HTTP parser refused (headers too large, malformed request
+ * line, timeout). The socket gets one JSON answer, then closes, as Node's own handler does.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy(error);
+    return;
+  }
+  const { status, detail } = CLIENT_ERRORS[error.code ?? ""] ?? { status: 400, detail: "Bad Request: the request is not valid HTTP" };
+  const body = JSON.stringify({ detail });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n` +
+      "Content-Type: application/json; charset=utf-8\r\n" +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      "Connection: close\r\n\r\n" +
+      body,
+  );
+}
