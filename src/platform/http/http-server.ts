@@ -55,7 +55,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     },
     childLoggerFactory: lazyChildLoggerFactory,
     // One access-log line per request (below) instead of Fastify's two.
-    logController: new LogController({ disableRequestLogging: true }),
+    // The request id goes under the key the service's own records use: one key finds all of a
+    // request's lines.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "request_id" }),
     // Fastify's own 503 while closing has a body of its own making; ours below says {"detail": ...}.
     return503OnClosing: false,
     forceCloseConnections: "idle",

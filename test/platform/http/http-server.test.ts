@@ -124,7 +124,7 @@ describe("HTTP server", () => {
   describe("access log", () => {
     it("writes one line per request at info, with the route pattern and status, never the raw URL", async () => {
       await server.inject({ url: "/test/items/SECRET-LOOKING-ID", headers: { "x-request-id": "access-1" } });
-      const lines = log.records().filter((r) => r["reqId"] === "access-1");
+      const lines = log.records().filter((r) => r["request_id"] === "access-1");
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({ level: 30, msg: "request completed", method: "GET", route: "/test/items/:itemId", status: 200 });
       expect(JSON.stringify(lines[0])).not.toContain("SECRET-LOOKING-ID");
@@ -134,11 +134,11 @@ describe("HTTP server", () => {
       await server.inject({ url: "/health", headers: { "x-request-id": "probe-1" } });
       await server.inject({ url: "/metrics", headers: { "x-request-id": "probe-2" } });
       await server.inject({ url: "/nowhere", headers: { "x-request-id": "probe-3" } });
-      const ids = log.records().map((r) => r["reqId"]);
+      const ids = log.records().map((r) => r["request_id"]);
       expect(ids).not.toContain("probe-1");
       expect(ids).not.toContain("probe-2");
       // An unknown path is not a probe: it is logged.
-      expect(log.records().find((r) => r["reqId"] === "probe-3")).toMatchObject({ status: 404, route: "unmatched" });
+      expect(log.records().find((r) => r["request_id"] === "probe-3")).toMatchObject({ status: 404, route: "unmatched" });
     });
   });
 
@@ -186,7 +186,7 @@ describe("HTTP server", () => {
       expect(response.statusCode).toBe(500);
       expect(response.json()).toEqual({ detail: "Internal Server Error" });
       expect(response.body).not.toContain("exploded");
-      const record = log.records().find((r) => r["reqId"] === "boom-1" && r["msg"] === "unhandled error");
+      const record = log.records().find((r) => r["request_id"] === "boom-1" && r["msg"] === "unhandled error");
       expect(record).toBeDefined();
       const err = record?.["err"] as { message: string; stack: string };
       expect(err.message).toContain("exploded");
@@ -212,10 +212,13 @@ describe("HTTP server", () => {
     });
 
     it("a URL that is not valid percent-encoding is a JSON 400 that does not echo it", async () => {
-      const response = await server.inject("/test/items/%zz");
+      const response = await server.inject({ url: "/test/items/%zz", headers: { "x-request-id": "bad-url-1" } });
       expect(response.statusCode).toBe(400);
       expect(response.json()).toEqual({ detail: "The URL is not valid: a part of it is not correctly percent-encoded" });
-      expect(response.headers["x-request-id"]).toBeTruthy();
+      expect(response.headers["x-request-id"]).toBe("bad-url-1");
+      const lines = log.records().filter((r) => r["request_id"] === "bad-url-1");
+      expect(lines).toEqual([expect.objectContaining({ level: 30, msg: "request completed", method: "GET", route: "unmatched", status: 400 })]);
+      expect(JSON.stringify(lines)).not.toContain("%zz");
     });
 
     it("a path parameter over the router's limit is a JSON 414", async () => {
