@@ -262,6 +262,13 @@ describe.each(TEST_DATABASE_KINDS)("tenants and workspaces over HTTP on %s", (ki
         ["PATCH", `/iam/workspaces/${rootId}/members/bob`, { role: "member" }, 422],
         ["PATCH", `/iam/workspaces/${rootId}/members/bob?member_type=robot`, { role: "member" }, 422],
         ["DELETE", `/iam/workspaces/${rootId}/members/%20?member_type=user`, undefined, 400],
+        // Text PostgreSQL cannot store (NUL, half a surrogate pair): refused before the database.
+        ["POST", "/iam/workspaces", { name: "a\u0000b", parent_workspace_id: rootId }, 422],
+        ["PATCH", `/iam/workspaces/${rootId}`, { name: "\u0000" }, 422],
+        ["POST", `/iam/workspaces/${rootId}/members`, { member_id: "a\u0000b", member_type: "user", role: "member" }, 422],
+        ["POST", `/iam/workspaces/${rootId}/members`, { email: "a\u0000@example.com", member_type: "user", role: "member" }, 422],
+        ["DELETE", `/iam/workspaces/${rootId}/members/a%00b?member_type=user`, undefined, 400],
+        ["POST", "/iam/workspaces", { name: "a\ud800", parent_workspace_id: rootId }, 422],
       ];
       for (const [method, url, body, status] of cases) {
         const response = await call("ada", method, url, body);

@@ -14,6 +14,7 @@ import type { Logger } from "../logging/logger.js";
 import { answerClientError, answerFrameworkError } from "./framework-errors.js";
 import { installErrorHandling } from "./error-handler.js";
 import { registerHealthRoutes, type HealthChecks } from "./health-routes.js";
+import { installStorableTextCheck, NUL_IN_URL_DETAIL, urlHasNul } from "./storable-text.js";
 import { installMetricsRoute, RequestMetrics } from "./metrics.js";
 import { installNotFoundHandling } from "./method-not-allowed.js";
 import { installParameterCoercion } from "./parameter-coercion.js";
@@ -83,6 +84,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   server.addHook("onRequest", (request, reply, done) => {
     recordRoutePattern(request);
     reply.header("X-Request-ID", request.id);
+    if (urlHasNul(request.url)) return void reply.code(400).send({ detail: NUL_IN_URL_DETAIL });
     if (!closing) return done();
     reply.code(503).header("Connection", "close").header("Retry-After", "1").send({ detail: "Service Unavailable: shutting down" });
   });
@@ -104,6 +106,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   });
 
   installErrorHandling(server);
+  installStorableTextCheck(server);
   installNotFoundHandling(server);
   installParameterCoercion(server);
 

@@ -394,6 +394,50 @@ describe("HTTP server", () => {
       expect((await post("/test/items", [[[1]]])).json().detail[0].input).toEqual([[[1]]]);
     });
 
+    it("text PostgreSQL cannot store (NUL, half a surrogate pair) is a 422 naming the field", async () => {
+      const send = (payload: string) =>
+        server.inject({ method: "POST", url: "/test/items", payload, headers: { "content-type": "application/json" } });
+      const nul = { type: "string_nul", msg: "Text must not contain the NUL character (\\u0000)" };
+
+      const inField = await send('{"name": "a\\u0000b", "role": "admin", "count": 1}');
+      expect(inField.statusCode).toBe(422);
+      expect(inField.json()).toEqual({ detail: [{ ...nul, loc: ["body", "name"], input: "a\u0000b" }] });
+
+      const inKey = await send('{"name": "a", "role": "admin", "count": 1, "x\\u0000": 1}');
+      expect(inKey.json()).toEqual({ detail: [{ ...nul, loc: ["body", "x\u0000"], input: "x\u0000" }] });
+
+      const nested = await send(`{"name": [1, {"deep": "\\u0000"}], "role": "admin", "count": 1}`);
+      expect(nested.json().detail[0].loc).toEqual(["body", "name", 1, "deep"]);
+
+      const halfPair = await send('{"name": "a\\ud800", "role": "admin", "count": 1}');
+      expect(halfPair.json()).toEqual({
+        detail: [
+          {
+            type: "string_unicode",
+            loc: ["body", "name"],
+            msg: "Text must be valid Unicode: it holds half of a surrogate pair (\\ud800-\\udfff)",
+            input: "a\ud800",
+          },
+        ],
+      });
+      // A whole pair spelt as escapes is an ordinary character.
+      expect((await send('{"name": "\\ud83d\\ude00", "role": "admin", "count": 1}')).statusCode).toBe(201);
+
+      // A backslash followed by "u0000" is ordinary text, and still reaches validation.
+      const literal = await send('{"name": "\\\\u0000", "role": "admin", "count": 1}');
+      expect(literal.json().detail[0]).toMatchObject({ type: "string_too_long", input: "\\u0000" });
+      // Prototype poisoning is still refused by Fastify's own parser underneath.
+      expect((await send('{"__proto__": {"x": 1}}')).json().detail[0]).toMatchObject({ type: "json_invalid" });
+    });
+
+    it("a URL holding the NUL character is a 400", async () => {
+      for (const url of ["/test/items/a%00b", "/test/query?member_type=%00"]) {
+        const response = await server.inject(url);
+        expect(response.statusCode).toBe(400);
+        expect(response.json()).toEqual({ detail: "The URL must not contain the NUL character (%00)" });
+      }
+    });
+
     it("a body that is not JSON is a 422 naming the content type", async () => {
       const response = await server.inject({ method: "POST", url: "/test/items", payload: "name=a", headers: { "content-type": "text/plain" } });
       expect(response.statusCode).toBe(422);
