@@ -44,19 +44,33 @@ const isBareBegin = (config: unknown, values: unknown, callback: unknown) => isB
 const isBareCommit = (config: unknown, values: unknown, callback: unknown) => isBare(COMMIT, config, values, callback);
 
 export class PipelinedClient extends pg.Client {
+  /** What broke the connection: statements issued afterwards fail with it as their cause. */
+  private brokenBy: Error | null = null;
+
   constructor(config: pg.ClientConfig) {
     super({ ...config, pipeline: true } as pg.ClientConfig);
     // A connection that dies while the client is checked out but between statements (a terminated
     // session, a failover, a transaction waiting on SpiceDB) emits 'error' on the client. pg-pool
     // listens only while the client is idle, and an unheard 'error' ends the process. The failure
     // still reaches every statement issued on it, and the pool discards the client on release.
-    this.on("error", () => undefined);
+    this.on("error", (error: Error) => {
+      this.brokenBy ??= error;
+    });
   }
 
   // The overloads of pg's `query` cannot be restated one by one; every call is passed through.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override query(config: any, values?: any, callback?: any): any {
     this.corkUntilNextTick();
+    const brokenBy = this.brokenBy;
+    if (brokenBy !== null && callback === undefined && typeof values !== "function") {
+      // pg only says the client "is not queryable"; the log should say why (the session was
+      // terminated, the server shut down...).
+      return (super.query(config, values) as Promise<pg.QueryResult>).catch((error: Error) => {
+        if (error.cause === undefined) error.cause = brokenBy;
+        throw error;
+      });
+    }
     if (isBareCommit(config, values, callback)) {
       // A statement of the transaction failed (and its failure was not awaited, or was caught):
       // PostgreSQL answers COMMIT with ROLLBACK and no error. Say so instead of looking committed.

@@ -14,9 +14,13 @@ export async function transactionEndingWith<T, L>(
   work: (tx: AppTransaction) => Promise<{ value: T; last: Promise<L> }>,
 ): Promise<{ value: T; last: L }> {
   let last: Promise<L> | null = null;
+  const first: { error?: unknown } = {};
   try {
     const value = await db.transaction(async (tx) => {
-      const done = await work(tx);
+      const done = await work(tx).catch((error: unknown) => {
+        first.error = error;
+        throw error;
+      });
       last = done.last;
       // Awaited below, once the transaction has ended; until then its failure is nobody's.
       last.catch(() => undefined);
@@ -26,6 +30,8 @@ export async function transactionEndingWith<T, L>(
   } catch (error) {
     // When the last statement failed, its error is the cause and the one worth reporting.
     if (last !== null) await last;
-    throw error;
+    // When the connection died, the ROLLBACK fails too, and Drizzle reports that failure instead
+    // of the one that began it ("Failed query: rollback"): report the first.
+    throw "error" in first ? first.error : error;
   }
 }

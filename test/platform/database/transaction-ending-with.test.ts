@@ -5,6 +5,7 @@ import { queryRows } from "../../../src/platform/database/database.js";
 import { postgresErrorOf } from "../../../src/platform/database/database-errors.js";
 import { TransactionRolledBackError } from "../../../src/platform/database/pipelined-client.js";
 import { transactionEndingWith } from "../../../src/platform/database/transaction-ending-with.js";
+import { isUnavailableError } from "../../../src/platform/http/unavailable.js";
 import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 
 describe.each(TEST_DATABASE_KINDS)("a transaction whose last statement travels with its COMMIT, on %s", (kind) => {
@@ -107,6 +108,34 @@ describe.runIf(TEST_DATABASE_KINDS.includes("postgres"))("a transaction on the P
       last: queryRows(tx, sql`INSERT INTO cut_scratch VALUES (3)`),
     }));
     expect(await queryRows(database.handle.db, sql`SELECT id FROM cut_scratch ORDER BY id`)).toEqual([{ id: 3 }]);
+  });
+
+  it("reports the statement that met a dead connection, not the ROLLBACK that could not follow it", async () => {
+    await queryRows(database.handle.db, sql`CREATE TABLE IF NOT EXISTS cut_scratch (id int PRIMARY KEY)`);
+    const admin = new pg.Client({ connectionString: database.url ?? "" });
+    await admin.connect();
+    try {
+      const failure = await transactionEndingWith(database.handle.db, async (tx) => {
+        const [own] = await queryRows<{ pid: number }>(tx, sql`SELECT pg_backend_pid() AS pid`);
+        await admin.query("SELECT pg_terminate_backend($1)", [own?.pid]);
+        // Let the server's goodbye arrive first: the statement then meets a client that knows it is
+        // broken ("not queryable"), the case whose error used to say nothing of the reason.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await queryRows(tx, sql`INSERT INTO cut_scratch VALUES (20)`);
+        return { value: null, last: Promise.resolve(null) };
+      }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect((failure as Error).message).toMatch(/^Failed query: INSERT INTO cut_scratch VALUES \(20\)/);
+      // Down the chain of causes, what killed the connection.
+      const causes: string[] = [];
+      for (let error: unknown = failure; error instanceof Error; error = error.cause) causes.push(error.message);
+      expect(causes.at(-1)).toMatch(/terminating connection due to administrator command/);
+      expect(isUnavailableError(failure)).toBe(true);
+    } finally {
+      await admin.end();
+    }
   });
 
   it("fails when PostgreSQL answers its COMMIT with a ROLLBACK, instead of looking committed", async () => {
