@@ -78,7 +78,7 @@ async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<Toke
 export async function createIamModule(deps: IamModuleDependencies): Promise<IamModule> {
   const { config, database, authorization, logger } = deps;
   // Reads go to the primary: a replica could lag behind the caller's own last write.
-  const repositories = createRepositories(database.db);
+  const repositories = createRepositories(database.db, database.kind);
   const workspaceService = new WorkspaceService({
     unitOfWork: deps.unitOfWork,
     repositories,

@@ -49,11 +49,27 @@ function prepareFindById(db: Queryable) {
     .prepare("workspace_by_id");
 }
 
+/** A workspace as `listByIds` has PostgreSQL write it into JSON: the columns of `columns`, in order. */
+type WorkspaceTuple = [string, string, string, string | null, boolean, string, string];
+
+export interface WorkspaceRepositoryOptions {
+  /**
+   * Have PostgreSQL answer a list as one JSON text value instead of one row per workspace. PGlite
+   * decodes every field of every row in JavaScript (a buffer copy and a text decode each): for
+   * 1,000 workspaces that took 18-25 ms, against 6-7 ms for one JSON value parsed natively. A server's
+   * rows arrive cheaper than its JSON is built (4.2 against 6.1 ms), so only the embedded mode uses it.
+   */
+  readonly listsAsJson?: boolean;
+}
+
 export class DrizzleWorkspaceRepository implements WorkspaceRepository {
   /** Built on first use: GET by id is the hottest read, and building its SQL each time cost more than running it. */
   private findByIdQuery: ReturnType<typeof prepareFindById> | null = null;
 
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly options: WorkspaceRepositoryOptions = {},
+  ) {}
 
   async findById(tenantId: string, id: string): Promise<WorkspaceRecord | null> {
     this.findByIdQuery ??= prepareFindById(this.db);
@@ -71,12 +87,33 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
 
   async listByIds(tenantId: string, ids: readonly string[]): Promise<WorkspaceRecord[]> {
     if (ids.length === 0) return [];
+    if (this.options.listsAsJson) return this.listByIdsAsJson(tenantId, ids);
     // One statement whatever the number of ids: `= ANY($1)` binds a single array parameter.
     const rows = await this.db
       .select(columns)
       .from(workspaces)
       .where(and(sql`${workspaces.id} = ANY(${sql.param([...ids])}::varchar[])`, eq(workspaces.tenantId, tenantId)));
     return rows.map(recordOf);
+  }
+
+  private async listByIdsAsJson(tenantId: string, ids: readonly string[]): Promise<WorkspaceRecord[]> {
+    const [row] = await queryRows<{ list: string }>(
+      this.db,
+      sql`SELECT coalesce(json_agg(json_build_array(id, tenant_id, name, parent_workspace_id, is_root, created_at, updated_at)), '[]')::text AS list
+          FROM ${workspaces}
+          WHERE id = ANY(${sql.param([...ids])}::varchar[]) AND tenant_id = ${tenantId}`,
+    );
+    const tuples = JSON.parse(row?.list ?? "[]") as WorkspaceTuple[];
+    return tuples.map(([id, rowTenantId, name, parentWorkspaceId, isRoot, createdAt, updatedAt]) => ({
+      id,
+      tenantId: rowTenantId,
+      name,
+      parentWorkspaceId,
+      isRoot,
+      // Parsed as Drizzle parses a timestamptz column: the same instant, to the millisecond.
+      createdAt: new Date(createdAt),
+      updatedAt: new Date(updatedAt),
+    }));
   }
 
   async listMembers(tenantId: string, id: string): Promise<WorkspaceMember[] | null> {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../../src/iam/domain/errors.js";
 import { Tenant } from "../../../src/iam/domain/tenant.js";
 import { Workspace } from "../../../src/iam/domain/workspace.js";
+import { DrizzleWorkspaceRepository } from "../../../src/iam/infrastructure/drizzle-workspace-repository.js";
 import { createRepositories } from "../../../src/iam/infrastructure/repositories.js";
 import type { Repositories } from "../../../src/iam/ports/repositories.js";
 import { queryRows } from "../../../src/platform/database/database.js";
@@ -17,7 +18,7 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
 
   const inTransaction = <T>(work: (repositories: Repositories) => Promise<T>): Promise<T> =>
     database.handle.db.transaction((tx) => work(createRepositories(tx)));
-  const plain = () => createRepositories(database.handle.db);
+  const plain = () => createRepositories(database.handle.db, kind);
   const run = (query: ReturnType<typeof sql>) => queryRows<Record<string, unknown>>(database.handle.db, query);
 
   beforeAll(async () => {
@@ -90,6 +91,24 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
         if (loaded) await r.tenants.save(loaded);
       }),
     ).rejects.toThrow(InvalidInputError);
+  });
+
+  it("lists workspaces alike as rows and as one JSON value, timestamps to the millisecond", async () => {
+    // Written by the database itself: microseconds, which both readings must cut the same way.
+    const [row] = await run(sql`INSERT INTO workspaces (id, tenant_id, name, parent_workspace_id, is_root, created_at, updated_at)
+      VALUES ('01JZZZZZZZZZZZZZZZZZZZZZZ1', ${tenant.id}, 'quoted "name" \\ é', ${root.id}, false,
+              '2025-06-07 08:09:10.987654+00', '2025-06-07 08:09:11+00') RETURNING id`);
+    const ids = [root.id, String(row?.["id"]), "01J00000000000000000000000"];
+    const byId = (records: { id: string }[]) => [...records].sort((a, b) => a.id.localeCompare(b.id));
+    const asRows = await new DrizzleWorkspaceRepository(database.handle.db).listByIds(tenant.id, ids);
+    const asJson = await new DrizzleWorkspaceRepository(database.handle.db, { listsAsJson: true }).listByIds(tenant.id, ids);
+    expect(byId(asJson)).toEqual(byId(asRows));
+    expect(asJson.map((w) => w.name)).toContain('quoted "name" \\ é');
+    const inserted = asJson.find((w) => w.id === row?.["id"]);
+    expect(inserted?.createdAt.toISOString()).toBe("2025-06-07T08:09:10.987Z");
+    expect(asJson.find((w) => w.id === root.id)).toMatchObject({ parentWorkspaceId: null, isRoot: true });
+    expect(await new DrizzleWorkspaceRepository(database.handle.db, { listsAsJson: true }).listByIds(tenant.id, ["01J00000000000000000000000"])).toEqual([]);
+    await run(sql`DELETE FROM workspaces WHERE id = ${row?.["id"]}`);
   });
 
   it("finds users by email whatever its case", async () => {
