@@ -11,14 +11,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDe
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
 import type { Logger } from "../logging/logger.js";
-import { answerClientError, answerFrameworkError } from "./framework-errors.js";
 import { installErrorHandling } from "./error-handler.js";
+import { answerClientError, answerFrameworkError } from "./framework-errors.js";
 import { registerHealthRoutes, type HealthChecks } from "./health-routes.js";
-import { installStorableTextCheck, NUL_IN_URL_DETAIL, urlHasNul } from "./storable-text.js";
 import { installMetricsRoute, RequestMetrics } from "./metrics.js";
 import { installNotFoundHandling } from "./method-not-allowed.js";
 import { installParameterCoercion } from "./parameter-coercion.js";
 import { installRoutePattern, recordRoutePattern } from "./route-pattern.js";
+import { installStorableTextCheck, NUL_IN_URL_DETAIL, urlHasNul } from "./storable-text.js";
 
 /** The server as routes see it: TypeBox schemas give request and reply types. */
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
