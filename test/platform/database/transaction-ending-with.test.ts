@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows } from "../../../src/platform/database/database.js";
+import { queryRows, type AppTransaction } from "../../../src/platform/database/database.js";
 import { postgresErrorOf } from "../../../src/platform/database/database-errors.js";
 import { TransactionRolledBackError } from "../../../src/platform/database/pipelined-client.js";
 import { transactionEndingWith } from "../../../src/platform/database/transaction-ending-with.js";
@@ -84,25 +84,41 @@ describe.runIf(TEST_DATABASE_KINDS.includes("postgres"))("a transaction on the P
     await database?.dispose();
   });
 
-  it("keeps nothing when its session is terminated between statements; nothing crashes and the pool serves the next one", async () => {
-    // The connection dies while its client is checked out and idle: an unheard error event there
-    // would end the process (vitest reports it as an unhandled error).
+  /**
+   * What `transactionEndingWith` rejects with when `work` has its own session terminated by an
+   * administrator's connection (as a failover or `pg_terminate_backend` would), in a table
+   * `cut_scratch`.
+   */
+  async function failureOf(
+    work: (tx: AppTransaction, terminateOwnSession: () => Promise<void>) => Promise<{ value: null; last: Promise<unknown> }>,
+  ): Promise<unknown> {
     await queryRows(database.handle.db, sql`CREATE TABLE IF NOT EXISTS cut_scratch (id int PRIMARY KEY)`);
     const admin = new pg.Client({ connectionString: database.url ?? "" });
     await admin.connect();
     try {
-      const failure = await transactionEndingWith(database.handle.db, async (tx) => {
-        const [own] = await queryRows<{ pid: number }>(tx, sql`INSERT INTO cut_scratch VALUES (1) RETURNING pg_backend_pid() AS pid`);
-        await admin.query("SELECT pg_terminate_backend($1)", [own?.pid]);
-        return { value: null, last: queryRows(tx, sql`INSERT INTO cut_scratch VALUES (2)`) };
-      }).then(
+      return await transactionEndingWith(database.handle.db, (tx) =>
+        work(tx, async () => {
+          const [own] = await queryRows<{ pid: number }>(tx, sql`SELECT pg_backend_pid() AS pid`);
+          await admin.query("SELECT pg_terminate_backend($1)", [own?.pid]);
+        }),
+      ).then(
         () => null,
         (error: unknown) => error,
       );
-      expect(failure).toBeInstanceOf(Error);
     } finally {
       await admin.end();
     }
+  }
+
+  it("keeps nothing when its session is terminated between statements; nothing crashes and the pool serves the next one", async () => {
+    // The connection dies while its client is checked out and idle: an unheard error event there
+    // would end the process (vitest reports it as an unhandled error).
+    const failure = await failureOf(async (tx, terminateOwnSession) => {
+      await queryRows(tx, sql`INSERT INTO cut_scratch VALUES (1)`);
+      await terminateOwnSession();
+      return { value: null, last: queryRows(tx, sql`INSERT INTO cut_scratch VALUES (2)`) };
+    });
+    expect(failure).toBeInstanceOf(Error);
     await transactionEndingWith(database.handle.db, async (tx) => ({
       value: null,
       last: queryRows(tx, sql`INSERT INTO cut_scratch VALUES (3)`),
@@ -111,31 +127,20 @@ describe.runIf(TEST_DATABASE_KINDS.includes("postgres"))("a transaction on the P
   });
 
   it("reports the statement that met a dead connection, not the ROLLBACK that could not follow it", async () => {
-    await queryRows(database.handle.db, sql`CREATE TABLE IF NOT EXISTS cut_scratch (id int PRIMARY KEY)`);
-    const admin = new pg.Client({ connectionString: database.url ?? "" });
-    await admin.connect();
-    try {
-      const failure = await transactionEndingWith(database.handle.db, async (tx) => {
-        const [own] = await queryRows<{ pid: number }>(tx, sql`SELECT pg_backend_pid() AS pid`);
-        await admin.query("SELECT pg_terminate_backend($1)", [own?.pid]);
-        // Let the server's goodbye arrive first: the statement then meets a client that knows it is
-        // broken ("not queryable"), the case whose error used to say nothing of the reason.
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        await queryRows(tx, sql`INSERT INTO cut_scratch VALUES (20)`);
-        return { value: null, last: Promise.resolve(null) };
-      }).then(
-        () => null,
-        (error: unknown) => error,
-      );
-      expect((failure as Error).message).toMatch(/^Failed query: INSERT INTO cut_scratch VALUES \(20\)/);
-      // Down the chain of causes, what killed the connection.
-      const causes: string[] = [];
-      for (let error: unknown = failure; error instanceof Error; error = error.cause) causes.push(error.message);
-      expect(causes.at(-1)).toMatch(/terminating connection due to administrator command/);
-      expect(isUnavailableError(failure)).toBe(true);
-    } finally {
-      await admin.end();
-    }
+    const failure = await failureOf(async (tx, terminateOwnSession) => {
+      await terminateOwnSession();
+      // Let the server's goodbye arrive first: the statement then meets a client that knows it is
+      // broken ("not queryable"), the case whose error used to say nothing of the reason.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await queryRows(tx, sql`INSERT INTO cut_scratch VALUES (20)`);
+      return { value: null, last: Promise.resolve(null) };
+    });
+    expect((failure as Error).message).toMatch(/^Failed query: INSERT INTO cut_scratch VALUES \(20\)/);
+    // Down the chain of causes, what killed the connection.
+    const causes: string[] = [];
+    for (let error: unknown = failure; error instanceof Error; error = error.cause) causes.push(error.message);
+    expect(causes.at(-1)).toMatch(/terminating connection due to administrator command/);
+    expect(isUnavailableError(failure)).toBe(true);
   });
 
   it("fails when PostgreSQL answers its COMMIT with a ROLLBACK, instead of looking committed", async () => {
