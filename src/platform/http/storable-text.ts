@@ -24,12 +24,17 @@ export const NUL_IN_URL_DETAIL = "The URL must not contain the NUL character (%0
 const SUSPECT_ESCAPE = /\\u(0000|[dD][89a-fA-F])/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function problemOf(text: string): Omit<ValidationIssue, "loc" | "input"> | null {
+function problemOf(text: string): Pick<ValidationIssue, "type" | "msg"> | null {
   if (text.includes("\u0000")) return { type: "string_nul", msg: "Text must not contain the NUL character (\\u0000)" };
   if (LONE_SURROGATE.test(text)) {
     return { type: "string_unicode", msg: "Text must be valid Unicode: it holds half of a surrogate pair (\\ud800-\\udfff)" };
   }
   return null;
+}
+
+/** Fields in FastAPI's order: type, loc, msg, input. */
+function issueAt(problem: Pick<ValidationIssue, "type" | "msg">, loc: (string | number)[], input: string): ValidationIssue {
+  return { type: problem.type, loc, msg: problem.msg, input };
 }
 
 /** The first string or key in `value` that cannot be stored, as an issue below "body"; null if none. */
@@ -40,7 +45,7 @@ function unstorableText(value: unknown): ValidationIssue | null {
     const { value: current, loc } = stack.pop() as { value: unknown; loc: (string | number)[] };
     if (typeof current === "string") {
       const problem = problemOf(current);
-      if (problem) return { ...problem, loc, input: current };
+      if (problem) return issueAt(problem, loc, current);
     } else if (Array.isArray(current)) {
       for (let i = current.length - 1; i >= 0; i--) stack.push({ value: current[i], loc: [...loc, i] });
     } else if (current !== null && typeof current === "object") {
@@ -48,7 +53,7 @@ function unstorableText(value: unknown): ValidationIssue | null {
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, item] = entries[i] as [string, unknown];
         const problem = problemOf(key);
-        if (problem) return { ...problem, loc: [...loc, key], input: key };
+        if (problem) return issueAt(problem, [...loc, key], key);
         stack.push({ value: item, loc: [...loc, key] });
       }
     }
