@@ -4,8 +4,9 @@
  * query, and that merge cost more than the query: a primary-key SELECT took 490 µs with them and
  * 256 µs without, a fifth of an embedded GET by id.
  *
- * So the client is created with the same parsers as its defaults, and the per-query copies are
- * dropped on the way in. Results are the same; only Drizzle passes parsers.
+ * So the client is created with the same parsers as its defaults, and per-query parsers for those
+ * types only are dropped on the way in. Results are the same. A query passing any other type's
+ * parser (a newer Drizzle, say) keeps its parsers and pays for the merge.
  */
 import { types, type PGlite, type Transaction } from "@electric-sql/pglite";
 
@@ -24,11 +25,14 @@ export const DRIZZLE_TEXT_PARSERS = {
   1182: asText, // date[]
 };
 
+const DEFAULT_TYPES = new Set(Object.keys(DRIZZLE_TEXT_PARSERS));
+
 type QueryOptions = Parameters<PGlite["query"]>[2];
 
 function withoutParsers(options: QueryOptions): QueryOptions {
   if (options?.parsers === undefined) return options;
-  const { parsers: _dropped, ...rest } = options;
+  for (const type in options.parsers) if (!DEFAULT_TYPES.has(type)) return options;
+  const { parsers: _sameAsDefaults, ...rest } = options;
   return rest;
 }
 

@@ -16,17 +16,24 @@ describe("PGlite with Drizzle's parsers as its defaults", () => {
   });
 
   const query = `SELECT 7 AS n, '2025-06-07 08:09:10.987654+00'::timestamptz AS at, '1 day'::interval AS span`;
-  const shouting = { parsers: { 23: () => "parsed per query" } };
+  const sameTypes = { parsers: { 1184: () => "parsed per query" } };
+  const otherTypes = { parsers: { 23: () => "parsed per query" } };
 
   it("answers dates and intervals as text, as Drizzle's own parsers would", async () => {
     const [row] = (await client.query<Record<string, unknown>>(query)).rows;
     expect(row).toEqual({ n: 7, at: "2025-06-07 08:09:10.987654+00", span: "1 day" });
   });
 
-  it("ignores parsers passed with a query, in and out of transactions", async () => {
-    expect((await client.query<Record<string, unknown>>(query, [], shouting)).rows[0]?.["n"]).toBe(7);
-    const inTransaction = await client.transaction(async (tx) => (await tx.query<Record<string, unknown>>(query, [], shouting)).rows[0]);
-    expect(inTransaction?.["n"]).toBe(7);
+  it("drops a query's parsers for the default types, in and out of transactions", async () => {
+    expect((await client.query<Record<string, unknown>>(query, [], sameTypes)).rows[0]?.["at"]).toBe("2025-06-07 08:09:10.987654+00");
+    const inTransaction = await client.transaction(async (tx) => (await tx.query<Record<string, unknown>>(query, [], sameTypes)).rows[0]);
+    expect(inTransaction?.["at"]).toBe("2025-06-07 08:09:10.987654+00");
+  });
+
+  it("keeps a query's parsers when they cover another type", async () => {
+    expect((await client.query<Record<string, unknown>>(query, [], otherTypes)).rows[0]?.["n"]).toBe("parsed per query");
+    const inTransaction = await client.transaction(async (tx) => (await tx.query<Record<string, unknown>>(query, [], otherTypes)).rows[0]);
+    expect(inTransaction?.["n"]).toBe("parsed per query");
   });
 });
 
