@@ -13,25 +13,25 @@ export async function transactionEndingWith<T, L>(
   db: AppDatabase,
   work: (tx: AppTransaction) => Promise<{ value: T; last: Promise<L> }>,
 ): Promise<{ value: T; last: L }> {
-  let last: Promise<L> | null = null;
-  const first: { error?: unknown } = {};
+  // Filled in from inside the transaction's callback (TypeScript cannot follow plain variables there).
+  const seen: { last?: Promise<L>; error?: unknown } = {};
   try {
     const value = await db.transaction(async (tx) => {
       const done = await work(tx).catch((error: unknown) => {
-        first.error = error;
+        seen.error = error;
         throw error;
       });
-      last = done.last;
+      seen.last = done.last;
       // Awaited below, once the transaction has ended; until then its failure is nobody's.
-      last.catch(() => undefined);
+      done.last.catch(() => undefined);
       return done.value;
     });
-    return { value, last: await (last as unknown as Promise<L>) };
+    return { value, last: await (seen.last as Promise<L>) };
   } catch (error) {
     // When the last statement failed, its error is the cause and the one worth reporting.
-    if (last !== null) await last;
+    if (seen.last !== undefined) await seen.last;
     // When the connection died, the ROLLBACK fails too, and Drizzle reports that failure instead
     // of the one that began it ("Failed query: rollback"): report the first.
-    throw "error" in first ? first.error : error;
+    throw "error" in seen ? seen.error : error;
   }
 }
