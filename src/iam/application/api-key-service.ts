@@ -7,6 +7,7 @@ import type { AuthorizationPort } from "../../shared-kernel/authorization/author
 import { newUlid } from "../../shared-kernel/ids.js";
 import type { ApiKey } from "../domain/api-key.js";
 import { ConflictError, ForbiddenError, NotFoundError } from "../domain/errors.js";
+import { nameOf } from "../domain/names.js";
 import type { ApiKeySecrets } from "../ports/api-key-secrets.js";
 import type { ApiKeyRepository } from "../ports/api-key-repository.js";
 import type { UnitOfWork } from "../ports/unit-of-work.js";
@@ -42,7 +43,8 @@ export class ApiKeyService {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async create(caller: Caller, name: string, expiresInDays: number): Promise<CreatedApiKey> {
+  async create(caller: Caller, rawName: string, expiresInDays: number): Promise<CreatedApiKey> {
+    const name = nameOf("API key", rawName);
     const allowed = await this.deps.authorization.check({
       resource: { type: "tenant", id: caller.tenantId },
       permission: "create_api_key",

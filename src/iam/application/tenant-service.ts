@@ -6,6 +6,7 @@ import type { AuthorizationPort } from "../../shared-kernel/authorization/author
 import { ObservationContext } from "../../shared-kernel/observation-context.js";
 import { ForbiddenError, LastAdminError, NotFoundError } from "../domain/errors.js";
 import type { IamEvent } from "../domain/events.js";
+import { nameOf } from "../domain/names.js";
 import type { TenantRole } from "../domain/roles.js";
 import { Tenant } from "../domain/tenant.js";
 import { Workspace, deepestFirst } from "../domain/workspace.js";
@@ -95,7 +96,7 @@ export class TenantService implements DefaultTenantAccess {
         tx.record(...created.pullEvents());
         const rootWorkspace = await WorkspaceService.createRoot(tx, {
           tenantId: created.id,
-          name: this.rootWorkspaceName(name),
+          name: this.rootWorkspaceName(created.name),
           adminId: user.userId,
           now,
         });
@@ -287,7 +288,8 @@ export class TenantService implements DefaultTenantAccess {
   }
 
   private async createDefaultTenant(): Promise<string> {
-    const name = this.deps.settings.defaultTenantName;
+    // As stored: the configured spelling may differ from the normalised name (NFC).
+    const name = nameOf("Tenant", this.deps.settings.defaultTenantName);
     const result = await this.deps.unitOfWork.run(async (tx) => {
       const now = this.clock();
       let created = false;

@@ -24,7 +24,6 @@ export interface ApiKeyCredential {
 export const MIN_API_KEY_EXPIRY_DAYS = 1;
 export const MAX_API_KEY_EXPIRY_DAYS = 3650;
 export const DEFAULT_API_KEY_EXPIRY_DAYS = 30;
-export const MAX_API_KEY_NAME_LENGTH = 255;
 
 /** `last_used_at` is kept to the minute: a key used again within a minute costs no write. */
 export const API_KEY_USAGE_RESOLUTION_MS = 60_000;

@@ -8,7 +8,7 @@
  */
 import { InvalidInputError, LastAdminError } from "./errors.js";
 import type { IamEvent, MemberSnapshot } from "./events.js";
-import { groupNameOf } from "./group-name.js";
+import { nameOf } from "./names.js";
 import type { GroupWorkspaceGrant } from "./group-workspace-grant.js";
 import type { GroupRole } from "./roles.js";
 
@@ -57,7 +57,7 @@ export class Group {
 
   /** A new group whose creator is its first admin. */
   static create(input: { id: string; tenantId: string; name: string; creatorId: string; now: Date }): Group {
-    const group = new Group(input.id, input.tenantId, groupNameOf(input.name), [], false);
+    const group = new Group(input.id, input.tenantId, nameOf("Group", input.name), [], false);
     group.events.push({ type: "GroupCreated", tenantId: input.tenantId, occurredAt: input.now, groupId: input.id });
     group.insertMember(input.creatorId, "admin", input.now);
     return group;
@@ -89,7 +89,7 @@ export class Group {
 
   /** Renaming to the current name is a no-op (the reference answers it with success). */
   rename(rawName: string, now: Date): void {
-    const name = groupNameOf(rawName);
+    const name = nameOf("Group", rawName);
     if (name === this.currentName) return;
     this.currentName = name;
     this.events.push({ type: "GroupRenamed", tenantId: this.tenantId, occurredAt: now, groupId: this.id, name });

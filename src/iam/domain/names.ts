@@ -1,18 +1,105 @@
+/**
+ * The one rule for the names of tenants, workspaces, groups and API keys. A name is what people
+ * read to tell resources apart, so it must look like what it is:
+ *
+ * 1. normalised to Unicode NFC (so that "é" typed two ways is one name);
+ * 2. surrounding white space trimmed;
+ * 3. 1 to the kind's maximum of characters (code points, as PostgreSQL counts them);
+ * 4. no control characters (tab and newline included), no bidirectional controls, no zero-width
+ *    or other invisible formatting characters, no noncharacters: text that renders as something
+ *    else, or as nothing, makes look-alike names. A zero-width joiner inside an emoji sequence
+ *    (👨‍👩‍👧) is part of the emoji and stays.
+ *
+ * Every script, combining marks, right-to-left letters and emoji are names like any other.
+ */
 import { InvalidInputError } from "./errors.js";
 
-/** Workspace names are 1-512 characters, kept exactly as given (DESIGN §3.5). */
-export const WORKSPACE_NAME_MAX = 512;
-/** Tenant names are 1-255 characters, kept exactly as given. */
-export const TENANT_NAME_MAX = 255;
+export type NamedKind = "Tenant" | "Workspace" | "Group" | "API key";
 
-/** Names are counted in characters (code points), not UTF-16 units, to match the database. */
-function lengthOf(value: string): number {
-  return [...value].length;
+/** Workspace names are 1-512 characters; tenants, groups and API keys 1-255 (DESIGN §3.5). */
+export const NAME_MAX_LENGTH: Readonly<Record<NamedKind, number>> = {
+  Tenant: 255,
+  Workspace: 512,
+  Group: 255,
+  "API key": 255,
+};
+
+export type NameProblem =
+  | { readonly kind: "blank" }
+  | { readonly kind: "too_long"; readonly max: number; readonly length: number }
+  | { readonly kind: "character"; readonly characterClass: string; readonly codePoint: number };
+
+export class InvalidNameError extends InvalidInputError {
+  constructor(
+    readonly subject: NamedKind,
+    readonly problem: NameProblem,
+  ) {
+    super(messageOf(subject, problem));
+  }
 }
 
-export function assertName(kind: "Workspace" | "Tenant", name: string, max: number): void {
-  const length = lengthOf(name);
-  if (length < 1 || length > max) {
-    throw new InvalidInputError(`${kind} name must be between 1 and ${max} characters (got ${length})`);
+function messageOf(subject: NamedKind, problem: NameProblem): string {
+  switch (problem.kind) {
+    case "blank":
+      return `${subject} name cannot be empty or whitespace-only`;
+    case "too_long":
+      return `${subject} name must be between 1 and ${problem.max} characters (got ${problem.length})`;
+    case "character": {
+      const code = problem.codePoint.toString(16).toUpperCase().padStart(4, "0");
+      return `${subject} name must not contain ${problem.characterClass} (found U+${code})`;
+    }
   }
+}
+
+const SURROUNDING_WHITE_SPACE = /^\p{White_Space}+|\p{White_Space}+$/gu;
+const CONTROL = /^\p{Cc}$/u;
+const PICTOGRAPHIC = /^\p{Extended_Pictographic}$/u;
+const BIDI_CONTROLS = new Set([0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]);
+const INVISIBLE = new Set([0x00ad, 0x200b, 0x200c, 0x200d, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff]);
+const ZERO_WIDTH_JOINER = 0x200d;
+/** What may stand between an emoji and a joiner: a variation selector or a skin tone. */
+function isEmojiModifier(character: string): boolean {
+  const codePoint = character.codePointAt(0) ?? 0;
+  return codePoint === 0xfe0f || (codePoint >= 0x1f3fb && codePoint <= 0x1f3ff);
+}
+
+function classOf(codePoint: number): string | null {
+  const character = String.fromCodePoint(codePoint);
+  if (CONTROL.test(character)) return "control characters (such as tab or newline)";
+  if (BIDI_CONTROLS.has(codePoint)) return "bidirectional control characters";
+  if (INVISIBLE.has(codePoint)) return "zero-width or invisible formatting characters";
+  if ((codePoint >= 0xfdd0 && codePoint <= 0xfdef) || (codePoint & 0xfffe) === 0xfffe) return "noncharacters";
+  if (codePoint >= 0xd800 && codePoint <= 0xdfff) return "unpaired surrogates";
+  return null;
+}
+
+/** A joiner between two pictographs (modifiers allowed before it) belongs to an emoji sequence. */
+function joinsEmoji(characters: readonly string[], index: number): boolean {
+  let before = index - 1;
+  while (before >= 0 && isEmojiModifier(characters[before] ?? "")) before--;
+  return PICTOGRAPHIC.test(characters[before] ?? "") && PICTOGRAPHIC.test(characters[index + 1] ?? "");
+}
+
+/** The name as stored, or the first problem with it. */
+function checkName(subject: NamedKind, raw: string): { name: string } | { problem: NameProblem } {
+  const name = raw.normalize("NFC").replace(SURROUNDING_WHITE_SPACE, "");
+  const characters = [...name];
+  if (characters.length === 0) return { problem: { kind: "blank" } };
+  const max = NAME_MAX_LENGTH[subject];
+  if (characters.length > max) return { problem: { kind: "too_long", max, length: characters.length } };
+  for (const [index, character] of characters.entries()) {
+    const codePoint = character.codePointAt(0) as number;
+    const characterClass = classOf(codePoint);
+    if (characterClass === null) continue;
+    if (codePoint === ZERO_WIDTH_JOINER && joinsEmoji(characters, index)) continue;
+    return { problem: { kind: "character", characterClass, codePoint } };
+  }
+  return { name };
+}
+
+/** The name as stored; InvalidNameError when it breaks the rule. */
+export function nameOf(subject: NamedKind, raw: string): string {
+  const checked = checkName(subject, raw);
+  if ("problem" in checked) throw new InvalidNameError(subject, checked.problem);
+  return checked.name;
 }

@@ -1,11 +1,11 @@
 /**
- * The Tenant aggregate: an isolated organisation and its members. Invariants: a name of 1-255
- * characters; one role per member; never zero admins once the tenant has one.
+ * The Tenant aggregate: an isolated organisation and its members. Invariants: a name that keeps
+ * the name rule (names.ts); one role per member; never zero admins once the tenant has one.
  */
 import { newUlid } from "../../shared-kernel/ids.js";
 import { AggregateRoot } from "./aggregate-root.js";
 import { LastAdminError } from "./errors.js";
-import { TENANT_NAME_MAX, assertName } from "./names.js";
+import { nameOf } from "./names.js";
 import type { TenantRole } from "./roles.js";
 
 export interface TenantState {
@@ -33,9 +33,9 @@ export class Tenant extends AggregateRoot {
 
   /** A new tenant; when `creatorId` is given the creator becomes its first admin. */
   static create(input: { name: string; creatorId: string | null; now: Date }): Tenant {
-    assertName("Tenant", input.name, TENANT_NAME_MAX);
-    const tenant = new Tenant(newUlid(), input.name, new Map(), false);
-    tenant.record({ type: "TenantCreated", tenantId: tenant.id, name: input.name, occurredAt: input.now });
+    const name = nameOf("Tenant", input.name);
+    const tenant = new Tenant(newUlid(), name, new Map(), false);
+    tenant.record({ type: "TenantCreated", tenantId: tenant.id, name, occurredAt: input.now });
     if (input.creatorId !== null) tenant.addMember(input.creatorId, "admin", null, input.now);
     return tenant;
   }

@@ -1,13 +1,14 @@
 /**
  * The Workspace aggregate: one node of a tenant's workspace tree and its members (users or groups,
- * one role each). Invariants: a name of 1-512 characters; a root has no parent and a child has
- * one; never zero admins once the workspace has one. "Exactly one root per tenant" and "no
- * deletion with children" span several aggregates: the database and the service enforce them.
+ * one role each). Invariants: a name that keeps the name rule (names.ts); a root has no parent
+ * and a child has one; never zero admins once the workspace has one. "Exactly one root per
+ * tenant" and "no deletion with children" span several aggregates: the database and the service
+ * enforce them.
  */
 import { newUlid } from "../../shared-kernel/ids.js";
 import { AggregateRoot } from "./aggregate-root.js";
 import { InvalidInputError, LastAdminError } from "./errors.js";
-import { WORKSPACE_NAME_MAX, assertName } from "./names.js";
+import { nameOf } from "./names.js";
 import type { MemberType, WorkspaceRole } from "./roles.js";
 
 export interface WorkspaceState {
@@ -38,7 +39,6 @@ export class Workspace extends AggregateRoot {
 
   private constructor(state: WorkspaceState, members: readonly WorkspaceMember[], persisted: boolean) {
     super();
-    assertName("Workspace", state.name, WORKSPACE_NAME_MAX);
     if (state.isRoot && state.parentWorkspaceId !== null) {
       throw new InvalidInputError("A root workspace cannot have a parent");
     }
@@ -65,7 +65,7 @@ export class Workspace extends AggregateRoot {
       {
         id: newUlid(),
         tenantId: input.tenantId,
-        name: input.name,
+        name: nameOf("Workspace", input.name),
         parentWorkspaceId: input.parentWorkspaceId,
         isRoot: false,
         createdAt: input.now,
@@ -88,7 +88,7 @@ export class Workspace extends AggregateRoot {
       {
         id: newUlid(),
         tenantId: input.tenantId,
-        name: input.name,
+        name: nameOf("Workspace", input.name),
         parentWorkspaceId: null,
         isRoot: true,
         createdAt: input.now,
@@ -163,8 +163,8 @@ export class Workspace extends AggregateRoot {
     return admins === 1;
   }
 
-  rename(name: string, now: Date): void {
-    assertName("Workspace", name, WORKSPACE_NAME_MAX);
+  rename(rawName: string, now: Date): void {
+    const name = nameOf("Workspace", rawName);
     if (name === this.name) throw new InvalidInputError("New name is the same as current name");
     this.state = { ...this.state, name, updatedAt: now };
   }

@@ -4,15 +4,10 @@ import type { HttpServer, RouteRegistrar } from "../../platform/http/http-server
 import { HttpError } from "../../platform/http/http-error.js";
 import { normaliseUlid } from "../../shared-kernel/ids.js";
 import type { ApiKeyService } from "../application/api-key-service.js";
-import {
-  DEFAULT_API_KEY_EXPIRY_DAYS,
-  MAX_API_KEY_EXPIRY_DAYS,
-  MAX_API_KEY_NAME_LENGTH,
-  MIN_API_KEY_EXPIRY_DAYS,
-  type ApiKey,
-} from "../domain/api-key.js";
+import { DEFAULT_API_KEY_EXPIRY_DAYS, MAX_API_KEY_EXPIRY_DAYS, MIN_API_KEY_EXPIRY_DAYS, type ApiKey } from "../domain/api-key.js";
 import { answering } from "./error-mapping.js";
 import { callerOf } from "./request-context.js";
+import { UserIdParameter, nameField, nameOr422, ulidParameter, userIdOr400 } from "./request-fields.js";
 import { isoTimestamp } from "./timestamps.js";
 
 const Detail = Type.Object({ detail: Type.Unknown() });
@@ -31,17 +26,21 @@ const apiKeyFields = {
 const ApiKeyResponse = Type.Object(apiKeyFields);
 const ApiKeyCreatedResponse = Type.Object({ ...apiKeyFields, secret: Type.String() });
 
-const CreateApiKeyBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: MAX_API_KEY_NAME_LENGTH }),
-  expires_in_days: Type.Optional(
-    // No schema `default`: Ajv would write it into the body, and 422s echo the body as sent.
-    Type.Integer({
-      minimum: MIN_API_KEY_EXPIRY_DAYS,
-      maximum: MAX_API_KEY_EXPIRY_DAYS,
-      description: `Days until the key expires (default ${DEFAULT_API_KEY_EXPIRY_DAYS})`,
-    }),
-  ),
-});
+const CreateApiKeyBody = Type.Object(
+  {
+    name: nameField("API key"),
+    expires_in_days: Type.Optional(
+      // No schema `default`: Ajv would write it into the body, and 422s echo the body as sent.
+      Type.Integer({
+        minimum: MIN_API_KEY_EXPIRY_DAYS,
+        maximum: MAX_API_KEY_EXPIRY_DAYS,
+        description: `Days until the key expires (default ${DEFAULT_API_KEY_EXPIRY_DAYS})`,
+      }),
+    ),
+  },
+  // A misspelt field (`expire_in_days`) is refused rather than silently ignored.
+  { additionalProperties: false },
+);
 
 function apiKeyResponse(key: ApiKey) {
   return {
@@ -69,13 +68,14 @@ export function apiKeyRoutes(apiKeys: ApiKeyService): RouteRegistrar {
           summary: "Create an API key in the current tenant (the secret is shown only in this answer)",
           security,
           body: CreateApiKeyBody,
-          response: { 201: ApiKeyCreatedResponse, 403: Detail, 409: Detail },
+          response: { 201: ApiKeyCreatedResponse, 403: Detail, 409: Detail, 422: Detail },
         },
       },
       async (request, reply) => {
-        const { name, expires_in_days } = request.body;
+        const name = nameOr422("API key", request.body.name);
+        const expiresInDays = request.body.expires_in_days ?? DEFAULT_API_KEY_EXPIRY_DAYS;
         const created = await answering(() =>
-          apiKeys.create(callerOf(request), name, expires_in_days ?? DEFAULT_API_KEY_EXPIRY_DAYS),
+          apiKeys.create(callerOf(request), name, expiresInDays),
         );
         return reply.code(201).send({ ...apiKeyResponse(created.apiKey), secret: created.secret });
       },
@@ -89,16 +89,14 @@ export function apiKeyRoutes(apiKeys: ApiKeyService): RouteRegistrar {
           tags: ["api-keys"],
           summary: "List the API keys of the current tenant you may view (yours; all of them for tenant admins)",
           security,
-          querystring: Type.Object({ user_id: Type.Optional(Type.String()) }),
-          response: { 200: Type.Array(ApiKeyResponse), 400: Detail },
+          querystring: Type.Object({ user_id: Type.Optional(UserIdParameter) }),
+          response: { 200: Type.Array(ApiKeyResponse), 400: Detail, 422: Detail },
         },
       },
       async (request) => {
-        const userId = request.query.user_id;
-        if (userId !== undefined && userId.trim() === "") {
-          throw new HttpError(400, "Invalid user_id format: cannot be blank");
-        }
-        const keys = await answering(() => apiKeys.list(callerOf(request), userId ?? null));
+        const raw = request.query.user_id;
+        const userId = raw === undefined ? null : userIdOr400(raw, "Invalid user_id format: cannot be blank");
+        const keys = await answering(() => apiKeys.list(callerOf(request), userId));
         return keys.map(apiKeyResponse);
       },
     );
@@ -111,7 +109,7 @@ export function apiKeyRoutes(apiKeys: ApiKeyService): RouteRegistrar {
           tags: ["api-keys"],
           summary: "Revoke an API key (it stays listed, marked revoked)",
           security,
-          params: Type.Object({ api_key_id: Type.String() }),
+          params: Type.Object({ api_key_id: ulidParameter("API key") }),
           response: { 204: Type.Null(), 403: Detail, 404: Detail, 409: Detail, 422: Detail },
         },
       },

@@ -5,20 +5,26 @@
  */
 import type { FastifyReply } from "fastify";
 import { Type, type Static } from "typebox";
-import { HttpError, validationError } from "../../platform/http/http-error.js";
 import type { HttpServer } from "../../platform/http/http-server.js";
 import type { GroupDetails, GroupListing, GroupService, MemberReference } from "../application/group-service.js";
 import type { GroupMember } from "../domain/group.js";
-import { GROUP_NAME_MAX_LENGTH } from "../domain/group-name.js";
 import { answering } from "./error-mapping.js";
 import { GroupListBodies } from "./group-list-bodies.js";
-import { emailOf, requireOneOf } from "./member-body-rules.js";
+import { requireOneOf } from "./member-body-rules.js";
 import { callerOf } from "./request-context.js";
-import { observationOf, ulidOr400 } from "./route-support.js";
-
-const USER_ID_MAX_LENGTH = 255;
-
-const GroupRoleSchema = Type.Union([Type.Literal("admin"), Type.Literal("member")]);
+import {
+  EmailField,
+  GroupRoleField as GroupRoleSchema,
+  UserIdField,
+  UserIdParameter,
+  emailOf,
+  nameField,
+  nameOr422,
+  ulidOr400,
+  ulidParameter,
+  userIdOr400,
+} from "./request-fields.js";
+import { observationOf } from "./route-support.js";
 
 const GroupMemberSchema = Type.Object({ user_id: Type.String(), role: GroupRoleSchema });
 const GroupSchema = Type.Object({
@@ -28,47 +34,19 @@ const GroupSchema = Type.Object({
 });
 const Detail = Type.Object({ detail: Type.Unknown() });
 
-const GroupNameBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: GROUP_NAME_MAX_LENGTH }) },
-  { additionalProperties: false },
-);
+const GroupNameBody = Type.Object({ name: nameField("Group") }, { additionalProperties: false });
 const AddMemberBody = Type.Object(
-  {
-    user_id: Type.Optional(Type.String({ minLength: 1 })),
-    email: Type.Optional(Type.String({ description: "Matched case-insensitively among the tenant's members" })),
-    role: GroupRoleSchema,
-  },
+  { user_id: Type.Optional(UserIdField), email: Type.Optional(EmailField), role: GroupRoleSchema },
   { additionalProperties: false },
 );
 const RoleBody = Type.Object({ role: GroupRoleSchema }, { additionalProperties: false });
-const GroupParams = Type.Object({ group_id: Type.String() });
-const MemberParams = Type.Object({ group_id: Type.String(), user_id: Type.String() });
+const GroupParams = Type.Object({ group_id: ulidParameter("Group") });
+const MemberParams = Type.Object({ group_id: ulidParameter("Group"), user_id: UserIdParameter });
 
 const ERRORS = { 400: Detail, 403: Detail, 404: Detail, 409: Detail, 422: Detail };
 const TAGS = ["groups"];
 
 const groupIdOf = (raw: string): string => ulidOr400(raw, "Invalid group ID format");
-
-function userIdOf(raw: string): string {
-  const id = raw.trim();
-  if (id === "" || [...id].length > USER_ID_MAX_LENGTH) throw new HttpError(400, "Invalid user ID format");
-  return id;
-}
-
-/** The model rule of the reference: whitespace-only names are a 422 on the name field. */
-function requireNonBlankName(name: string): void {
-  if (name.trim() === "") {
-    throw validationError([
-      {
-        type: "value_error",
-        loc: ["body", "name"],
-        msg: "Value error, Group name cannot be empty or whitespace-only",
-        input: name,
-        ctx: { error: {} },
-      },
-    ]);
-  }
-}
 
 /** Exactly one of user_id / email; a blank email counts as absent. */
 function memberReferenceOf(body: Static<typeof AddMemberBody>): MemberReference {
@@ -130,8 +108,8 @@ export function registerGroupRoutes(server: HttpServer, groups: GroupService, li
       },
     },
     async (request, reply) => {
-      requireNonBlankName(request.body.name);
-      const group = await answering(() => groups.createGroup(callerOf(request), request.body.name, observationOf(request)));
+      const name = nameOr422("Group", request.body.name);
+      const group = await answering(() => groups.createGroup(callerOf(request), name, observationOf(request)));
       return reply.code(201).send(groupBody(group));
     },
   );
@@ -161,11 +139,9 @@ export function registerGroupRoutes(server: HttpServer, groups: GroupService, li
       },
     },
     async (request) => {
-      requireNonBlankName(request.body.name);
+      const name = nameOr422("Group", request.body.name);
       const groupId = groupIdOf(request.params.group_id);
-      const group = await answering(() =>
-        groups.renameGroup(callerOf(request), groupId, request.body.name, observationOf(request)),
-      );
+      const group = await answering(() => groups.renameGroup(callerOf(request), groupId, name, observationOf(request)));
       return groupBody(group);
     },
   );
@@ -203,7 +179,7 @@ export function registerGroupRoutes(server: HttpServer, groups: GroupService, li
     async (request, reply) => {
       const who = memberReferenceOf(request.body);
       const groupId = groupIdOf(request.params.group_id);
-      const target = "userId" in who ? { userId: userIdOf(who.userId) } : who;
+      const target = "userId" in who ? { userId: userIdOr400(who.userId) } : who;
       const member = await answering(() =>
         groups.addMember(callerOf(request), groupId, target, request.body.role, observationOf(request)),
       );
@@ -243,7 +219,7 @@ export function registerGroupRoutes(server: HttpServer, groups: GroupService, li
     },
     async (request) => {
       const groupId = groupIdOf(request.params.group_id);
-      const userId = userIdOf(request.params.user_id);
+      const userId = userIdOr400(request.params.user_id);
       const member = await answering(() =>
         groups.changeMemberRole(callerOf(request), groupId, userId, request.body.role, observationOf(request)),
       );
@@ -264,7 +240,7 @@ export function registerGroupRoutes(server: HttpServer, groups: GroupService, li
     },
     async (request, reply) => {
       const groupId = groupIdOf(request.params.group_id);
-      const userId = userIdOf(request.params.user_id);
+      const userId = userIdOr400(request.params.user_id);
       await answering(() => groups.removeMember(callerOf(request), groupId, userId, observationOf(request)));
       return reply.code(204).send(null);
     },

@@ -4,12 +4,6 @@
  */
 import { validationError } from "../../platform/http/http-error.js";
 
-/** A blank email counts as absent; otherwise it is trimmed and lower-cased. */
-export function emailOf(email: string | null | undefined): string | null {
-  const trimmed = email?.trim().toLowerCase() ?? "";
-  return trimmed === "" ? null : trimmed;
-}
-
 export function requireOneOf(body: unknown, idField: string, id: string | null | undefined, email: string | null): void {
   const fail = (message: string) =>
     validationError([{ type: "value_error", loc: ["body"], msg: `Value error, ${message}`, input: body, ctx: { error: {} } }]);

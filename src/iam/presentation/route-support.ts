@@ -1,11 +1,9 @@
 /**
- * Small pieces every tenancy route uses: the error body schema for the OpenAPI document, path-id
- * parsing (any case, normalised to upper case) and the observation context of a request.
+ * Small pieces every tenancy route uses: the error body schema for the OpenAPI document and the
+ * observation context of a request.
  */
 import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
-import { HttpError } from "../../platform/http/http-error.js";
-import { normaliseUlid } from "../../shared-kernel/ids.js";
 import { ObservationContext } from "../../shared-kernel/observation-context.js";
 
 export const ErrorBody = Type.Object(
@@ -18,13 +16,6 @@ export function errors(...statuses: (400 | 401 | 403 | 404 | 409 | 422 | 503)[])
   const out: Record<number, typeof ErrorBody> = {};
   for (const status of statuses) out[status] = ErrorBody;
   return out;
-}
-
-/** A ULID from a path or body, in any case; otherwise 400 with `message`. */
-export function ulidOr400(value: string, message: string): string {
-  const id = normaliseUlid(value);
-  if (id === null) throw new HttpError(400, message);
-  return id;
 }
 
 export function observationOf(request: FastifyRequest): ObservationContext {

@@ -7,9 +7,10 @@ import { HttpError } from "../../platform/http/http-error.js";
 import type { HttpServer, RouteRegistrar } from "../../platform/http/http-server.js";
 import { TENANT_MANAGEMENT_DISABLED, type TenantService } from "../application/tenant-service.js";
 import { answering } from "./error-mapping.js";
-import { emailOf, requireOneOf } from "./member-body-rules.js";
+import { requireOneOf } from "./member-body-rules.js";
 import { authenticatedUserOf, callerOf } from "./request-context.js";
-import { SECURITY, errors, observationOf, ulidOr400 } from "./route-support.js";
+import { emailOf, nameOr422, ulidOr400, userIdOr400 } from "./request-fields.js";
+import { SECURITY, errors, observationOf } from "./route-support.js";
 import {
   AddTenantMemberBody,
   CreateTenantBody,
@@ -23,12 +24,6 @@ const TAGS = ["tenants"];
 
 function tenantIdOf(raw: string, withValue: boolean): string {
   return ulidOr400(raw, withValue ? `Invalid tenant ID format: Invalid TenantId: ${raw}` : "Invalid tenant ID format");
-}
-
-function userIdOf(raw: string): string {
-  const trimmed = raw.trim();
-  if (trimmed === "") throw new HttpError(400, "Invalid user ID format");
-  return trimmed;
 }
 
 export function tenantRoutes(service: TenantService, options: { singleTenantMode: boolean }): RouteRegistrar {
@@ -52,7 +47,8 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
         },
       },
       async (request, reply) => {
-        const tenant = await answering(() => service.create(authenticatedUserOf(request), request.body.name, observationOf(request)));
+        const name = nameOr422("Tenant", request.body.name);
+        const tenant = await answering(() => service.create(authenticatedUserOf(request), name, observationOf(request)));
         return reply.code(201).send(tenant);
       },
     );
@@ -127,7 +123,7 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
         const email = emailOf(body.email);
         requireOneOf(body, "user_id", body.user_id, email);
         const id = tenantIdOf(request.params.tenant_id, false);
-        const userId = body.user_id == null ? null : userIdOf(body.user_id);
+        const userId = body.user_id == null ? null : userIdOr400(body.user_id);
         const member = await answering(() =>
           service.addMember(callerOf(request), id, { userId, email, role: body.role }, observationOf(request)),
         );
@@ -168,7 +164,7 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
       },
       async (request, reply) => {
         const id = tenantIdOf(request.params.tenant_id, false);
-        const userId = userIdOf(request.params.user_id);
+        const userId = userIdOr400(request.params.user_id);
         await answering(() => service.removeMember(callerOf(request), id, userId, observationOf(request)));
         return reply.code(204).send(null);
       },

@@ -1,27 +1,21 @@
 /** Request and response schemas of the tenant routes. */
 import { Type, type Static } from "typebox";
-import { TENANT_NAME_MAX } from "../domain/names.js";
-import { TENANT_ROLES } from "../domain/roles.js";
+import { EmailField, TenantRoleField, UserIdField, UserIdParameter, nameField, ulidParameter } from "./request-fields.js";
 
-const Role = Type.Enum([...TENANT_ROLES]);
+export const TenantIdParams = Type.Object({ tenant_id: ulidParameter("Tenant") });
+export const TenantMemberParams = Type.Object({ tenant_id: ulidParameter("Tenant"), user_id: UserIdParameter });
 
-export const TenantIdParams = Type.Object({ tenant_id: Type.String({ description: "ULID, any case" }) });
-export const TenantMemberParams = Type.Object({ tenant_id: Type.String(), user_id: Type.String() });
-
-export const CreateTenantBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: TENANT_NAME_MAX }) },
-  { additionalProperties: false },
-);
+export const CreateTenantBody = Type.Object({ name: nameField("Tenant") }, { additionalProperties: false });
 
 export const AddTenantMemberBody = Type.Object(
   {
-    user_id: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
-    email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    role: Role,
+    user_id: Type.Optional(Type.Union([UserIdField, Type.Null()])),
+    email: Type.Optional(Type.Union([EmailField, Type.Null()])),
+    role: TenantRoleField,
   },
   { additionalProperties: false, description: "Exactly one of user_id and email" },
 );
 export type AddTenantMemberBody = Static<typeof AddTenantMemberBody>;
 
 export const TenantResponse = Type.Object({ id: Type.String(), name: Type.String() });
-export const TenantMemberResponse = Type.Object({ user_id: Type.String(), role: Role });
+export const TenantMemberResponse = Type.Object({ user_id: Type.String(), role: TenantRoleField });

@@ -1,10 +1,11 @@
 /** `GET /iam/users?ids=a,b` or `?search=text` (contract 29). */
 import { Type } from "typebox";
 import type { HttpServer, RouteRegistrar } from "../../platform/http/http-server.js";
-import { HttpError } from "../../platform/http/http-error.js";
+import { HttpError, validationError } from "../../platform/http/http-error.js";
 import { MAX_IDS_PER_LOOKUP, type UserService } from "../application/user-service.js";
 import { answering } from "./error-mapping.js";
 import { callerOf } from "./request-context.js";
+import { IdsQuery, SearchQuery, USER_ID_MAX_LENGTH } from "./request-fields.js";
 
 const UserProfileResponse = Type.Object({
   id: Type.String(),
@@ -21,6 +22,19 @@ export function parseIds(raw: string): string[] {
   return [...new Set(raw.split(",").map((id) => id.trim()).filter((id) => id !== ""))];
 }
 
+/** An id in the list longer than any user id: the list-shape 422 that names the field and the limit. */
+function overLongId(ids: string) {
+  return validationError([
+    {
+      type: "string_too_long",
+      loc: ["query", "ids"],
+      msg: `Each id should have at most ${USER_ID_MAX_LENGTH} characters`,
+      input: ids,
+      ctx: { max_length: USER_ID_MAX_LENGTH },
+    },
+  ]);
+}
+
 export function userRoutes(users: UserService): RouteRegistrar {
   return (server: HttpServer) => {
     server.get(
@@ -31,7 +45,7 @@ export function userRoutes(users: UserService): RouteRegistrar {
           tags: ["users"],
           summary: "Look up users of the current tenant by ids or by a search text (exactly one of the two)",
           security,
-          querystring: Type.Object({ ids: Type.Optional(Type.String()), search: Type.Optional(Type.String()) }),
+          querystring: Type.Object({ ids: Type.Optional(IdsQuery), search: Type.Optional(SearchQuery) }),
           response: { 200: UserListResponse, 422: Type.Object({ detail: Type.Unknown() }) },
         },
       },
@@ -46,6 +60,7 @@ export function userRoutes(users: UserService): RouteRegistrar {
         if (ids !== undefined) {
           const wanted = parseIds(ids);
           if (wanted.length > MAX_IDS_PER_LOOKUP) throw new HttpError(422, `Maximum ${MAX_IDS_PER_LOOKUP} IDs per request`);
+          if (wanted.some((id) => [...id].length > USER_ID_MAX_LENGTH)) throw overLongId(ids);
           found = await answering(() => users.findByIds(caller, wanted));
         } else {
           found = await answering(() => users.search(caller, search as string));

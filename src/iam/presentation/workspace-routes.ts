@@ -3,13 +3,13 @@
  * caller cannot view, 403 only when they can view but not act, 409 for every last-admin refusal).
  */
 import { Type } from "typebox";
-import { HttpError } from "../../platform/http/http-error.js";
 import type { HttpServer, RouteRegistrar } from "../../platform/http/http-server.js";
 import type { WorkspaceService } from "../application/workspace-service.js";
 import { answering } from "./error-mapping.js";
-import { emailOf, emailOnlyForUsers, requireOneOf } from "./member-body-rules.js";
+import { emailOnlyForUsers, requireOneOf } from "./member-body-rules.js";
 import { callerOf } from "./request-context.js";
-import { SECURITY, errors, observationOf, ulidOr400 } from "./route-support.js";
+import { emailOf, nameOr422, ulidOr400, userIdOr400 } from "./request-fields.js";
+import { SECURITY, errors, observationOf } from "./route-support.js";
 import {
   AddWorkspaceMemberBody,
   ChangeWorkspaceMemberBody,
@@ -27,12 +27,7 @@ import {
 
 const TAGS = ["workspaces"];
 const INVALID_ID = "Invalid workspace ID format";
-
-function memberIdOf(raw: string): string {
-  const trimmed = raw.trim();
-  if (trimmed === "") throw new HttpError(400, "member_id cannot be empty");
-  return trimmed;
-}
+const memberIdOf = (raw: string) => userIdOr400(raw, "member_id cannot be empty");
 
 export function workspaceRoutes(service: WorkspaceService): RouteRegistrar {
   return (server: HttpServer) => {
@@ -49,10 +44,9 @@ export function workspaceRoutes(service: WorkspaceService): RouteRegistrar {
         },
       },
       async (request, reply) => {
+        const name = nameOr422("Workspace", request.body.name);
         const parentWorkspaceId = ulidOr400(request.body.parent_workspace_id, "Invalid parent workspace ID format");
-        const workspace = await answering(() =>
-          service.create(callerOf(request), { name: request.body.name, parentWorkspaceId }, observationOf(request)),
-        );
+        const workspace = await answering(() => service.create(callerOf(request), { name, parentWorkspaceId }, observationOf(request)));
         return reply.code(201).send(workspaceResponse(workspace));
       },
     );
@@ -106,8 +100,9 @@ export function workspaceRoutes(service: WorkspaceService): RouteRegistrar {
         },
       },
       async (request) => {
+        const name = nameOr422("Workspace", request.body.name);
         const id = ulidOr400(request.params.workspace_id, INVALID_ID);
-        const workspace = await answering(() => service.rename(callerOf(request), id, request.body.name, observationOf(request)));
+        const workspace = await answering(() => service.rename(callerOf(request), id, name, observationOf(request)));
         return workspaceResponse(workspace);
       },
     );

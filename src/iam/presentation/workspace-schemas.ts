@@ -1,26 +1,29 @@
 /** Request and response schemas of the workspace routes (TypeBox; validation and OpenAPI from one source). */
 import { Type, type Static } from "typebox";
-import { MEMBER_TYPES, WORKSPACE_ROLES } from "../domain/roles.js";
-import { WORKSPACE_NAME_MAX } from "../domain/names.js";
 import type { WorkspaceMember } from "../domain/workspace.js";
 import type { WorkspaceRecord } from "../ports/workspace-repository.js";
+import {
+  EmailField,
+  MemberIdField,
+  MemberIdParameter,
+  MemberTypeField as MemberTypeSchema,
+  WorkspaceRoleField as Role,
+  nameField,
+  ulidField,
+  ulidParameter,
+} from "./request-fields.js";
 import { isoTimestamp } from "./timestamps.js";
 
-const WorkspaceName = Type.String({ minLength: 1, maxLength: WORKSPACE_NAME_MAX, description: "Kept exactly as given" });
-const Role = Type.Enum([...WORKSPACE_ROLES]);
-const MemberTypeSchema = Type.Enum([...MEMBER_TYPES]);
+const WorkspaceName = nameField("Workspace");
 
-export const WorkspaceIdParams = Type.Object({ workspace_id: Type.String({ description: "ULID, any case" }) });
-export const WorkspaceMemberParams = Type.Object({
-  workspace_id: Type.String({ description: "ULID, any case" }),
-  member_id: Type.String({ description: "User id, or group ULID" }),
-});
+export const WorkspaceIdParams = Type.Object({ workspace_id: ulidParameter("Workspace") });
+export const WorkspaceMemberParams = Type.Object({ workspace_id: ulidParameter("Workspace"), member_id: MemberIdParameter });
 export const MemberTypeQuery = Type.Object({ member_type: MemberTypeSchema });
 
 export const CreateWorkspaceBody = Type.Object(
   {
     name: WorkspaceName,
-    parent_workspace_id: Type.String({ minLength: 26, maxLength: 26, description: "ULID of the parent, any case" }),
+    parent_workspace_id: ulidField("The parent's ULID"),
   },
   { additionalProperties: false },
 );
@@ -30,8 +33,8 @@ export const RenameWorkspaceBody = Type.Object({ name: WorkspaceName }, { additi
 
 export const AddWorkspaceMemberBody = Type.Object(
   {
-    member_id: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
-    email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    member_id: Type.Optional(Type.Union([MemberIdField, Type.Null()])),
+    email: Type.Optional(Type.Union([EmailField, Type.Null()])),
     member_type: MemberTypeSchema,
     role: Role,
   },

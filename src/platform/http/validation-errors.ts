@@ -124,6 +124,9 @@ function issueOf(error: FastifySchemaValidationError, part: Part, data: unknown)
     }
     case "type": {
       const wanted = String(params["type"]).split(",")[0] ?? "string";
+      // The null branch of a nullable field (`string | null`): the other branch's error says what
+      // is wrong, as pydantic reports an Optional field.
+      if (wanted === "null") return null;
       if (input === null || input === undefined) {
         return { type: "missing", loc: locOf(part, pointer), msg: "Field required", input: null };
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError, LastAdminError } from "../../../src/iam/domain/errors.js";
 import { Group } from "../../../src/iam/domain/group.js";
-import { groupNameOf } from "../../../src/iam/domain/group-name.js";
+import { nameOf } from "../../../src/iam/domain/names.js";
 import type { GroupWorkspaceGrant } from "../../../src/iam/domain/group-workspace-grant.js";
 
 const NOW = new Date("2025-01-02T03:04:05.000Z");
@@ -26,13 +26,15 @@ const grant = (workspaceId: string, role: GroupWorkspaceGrant["role"], otherAdmi
 });
 
 describe("group name", () => {
+  const groupNameOf = (raw: string) => nameOf("Group", raw);
+
   it("is trimmed", () => {
     expect(groupNameOf("  ops team \n")).toBe("ops team");
   });
 
   it("must have 1 to 255 characters after trimming", () => {
     expect(() => groupNameOf("   ")).toThrow(InvalidInputError);
-    expect(() => groupNameOf("")).toThrow("Group name must be between 1 and 255 characters");
+    expect(() => groupNameOf("")).toThrow("Group name cannot be empty or whitespace-only");
     expect(groupNameOf("x".repeat(255))).toHaveLength(255);
     expect(() => groupNameOf("x".repeat(256))).toThrow(InvalidInputError);
   });
