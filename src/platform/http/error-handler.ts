@@ -2,9 +2,16 @@
  * The one place errors become HTTP answers. Every body is JSON `{"detail": ...}`; validation
  * failures use FastAPI's 422 list shape; anything unexpected is a 500 whose details go only to the
  * log. Backing-service outages are 503.
+ *
+ * Below the routes' own limits sits a safety net: a value that reaches PostgreSQL and is refused
+ * there as a data exception (class 22: too long, out of range, not valid for its type) came from
+ * the client, so it is a 422 too, with a message that names no SQL; the log line and the
+ * `kartograph_validation_reached_database_total` counter show which route lacks a limit.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isDataException, postgresErrorOf } from "../database/database-errors.js";
 import { HttpError, type ValidationIssue } from "./http-error.js";
+import type { RequestMetrics } from "./metrics.js";
 import { receivedParameters } from "./parameter-coercion.js";
 import { isUnavailableError } from "./unavailable.js";
 import { toValidationIssues } from "./validation-errors.js";
@@ -36,7 +43,13 @@ function jsonInvalid(error: Error): ValidationIssue[] {
   ];
 }
 
-export function installErrorHandling(server: FastifyInstance): void {
+/** Where the value probably was: the database does not say which parameter it refused. */
+function partOf(request: FastifyRequest): string {
+  if (request.body !== undefined && request.body !== null) return "body";
+  return request.url.includes("?") ? "query" : "path";
+}
+
+export function installErrorHandling(server: FastifyInstance, metrics: RequestMetrics): void {
   server.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).headers(error.headers).send({ detail: error.detail });
@@ -71,6 +84,17 @@ export function installErrorHandling(server: FastifyInstance): void {
             input: null,
           },
         ],
+      });
+    }
+    if (isDataException(error)) {
+      metrics.validationReachedDatabase(request);
+      const refused = postgresErrorOf(error);
+      request.log.warn(
+        { sqlstate: refused?.code, route: request.routePattern, reason: refused?.message },
+        "a value reached the database that it cannot store: the route lacks a limit",
+      );
+      return reply.code(422).send({
+        detail: [{ type: "value_error", loc: [partOf(request)], msg: "A value is not valid for storage", input: null }],
       });
     }
     if (isUnavailableError(error)) {

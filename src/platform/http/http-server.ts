@@ -105,7 +105,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     done();
   });
 
-  installErrorHandling(server);
+  installErrorHandling(server, metrics);
   installStorableTextCheck(server);
   installNotFoundHandling(server);
   installParameterCoercion(server);

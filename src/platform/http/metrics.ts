@@ -1,11 +1,21 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Registry, collectDefaultMetrics } from "prom-client";
 import { RequestDurationHistogram } from "./request-duration-histogram.js";
 
-/** Prometheus metrics: process metrics plus request durations by route pattern and status. */
+/**
+ * Prometheus metrics: process metrics, request durations by route pattern and status, and the
+ * requests whose bad data only the database noticed.
+ */
 export class RequestMetrics {
   readonly registry = new Registry();
   private readonly duration = new RequestDurationHistogram([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  /** Should stay at zero: each one is a limit missing from a route's schema. */
+  private readonly validationAtDatabase = new Counter({
+    name: "kartograph_validation_reached_database_total",
+    help: "Requests refused with 422 because the database, not the route, found a value it cannot store (a missing input limit)",
+    labelNames: ["route"],
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -18,6 +28,10 @@ export class RequestMetrics {
    */
   observe(request: FastifyRequest, reply: FastifyReply): void {
     this.duration.observe(request.method, request.routePattern, reply.statusCode, reply.elapsedTime / 1000);
+  }
+
+  validationReachedDatabase(request: FastifyRequest): void {
+    this.validationAtDatabase.inc({ route: `${request.method} ${request.routePattern}` });
   }
 }
 
