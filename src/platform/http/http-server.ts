@@ -30,7 +30,18 @@ export interface HttpServerOptions {
   readonly health: HealthChecks;
   readonly routes?: readonly RouteRegistrar[];
   readonly version?: string;
+  /** Time a client has to send a whole request, headers and body (default 30 s; tests shorten it). */
+  readonly requestTimeoutMs?: number;
 }
+
+/** Request bodies above this are refused with 413 before they are read. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * A request must arrive whole within this time, or the connection is answered 408 and closed:
+ * without it (Fastify's default), a client that trickles a large body holds a connection and
+ * its buffers for ever. 30 s carries the 1 MiB body limit at 280 kbit/s.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -40,6 +51,7 @@ function isProbeRoute(route: string): boolean {
 }
 
 export async function buildHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const server = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // Headers above this are refused before any work (and before any database look-up).
@@ -48,7 +60,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     // JSON shape instead of Fastify's and Node's own.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout,
+    // Node checks for expired requests every 30 s by default, which would let a slow client keep
+    // its connection for up to twice the timeout; headers get no longer than the whole request.
+    http: { headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout / 4) },
     requestIdHeader: false,
     genReqId: (request) => {
       const incoming = request.headers["x-request-id"];
