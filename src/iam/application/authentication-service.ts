@@ -67,6 +67,16 @@ export const INVALID_API_KEY = "Invalid or expired API key";
 export const NO_TENANT_ACCESS = "You do not have access to this tenant";
 export const TENANT_HEADER_REQUIRED = "X-Tenant-ID header is required";
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A claim the service stores as it is must be text PostgreSQL can hold: no NUL, no half of a
+ * surrogate pair. A token carrying such a claim is refused like any bad token (401).
+ */
+function assertStorableClaim(claim: string, value: string): void {
+  if (value.includes("\u0000") || LONE_SURROGATE.test(value)) throw new AuthenticationError(`Invalid token claims: ${claim} contains a character that cannot be stored`);
+}
+
 export class AuthenticationService {
   private readonly provisionedUsers: ProvisionedUserCache;
   private readonly now: () => Date;
@@ -152,16 +162,20 @@ export class AuthenticationService {
     const id = String(rawId);
     const rawUsername = claims[usernameClaim];
     const username = typeof rawUsername === "string" && rawUsername !== "" ? rawUsername : id;
-    const name = typeof claims["name"] === "string" ? claims["name"].slice(0, MAX_USER_FIELD_LENGTH) : null;
+    // Cut by characters, never inside a surrogate pair.
+    const name = typeof claims["name"] === "string" ? [...claims["name"]].slice(0, MAX_USER_FIELD_LENGTH).join("") : null;
     const email = typeof claims["email"] === "string" ? claims["email"] : null;
     for (const [claim, value] of [
       [userIdClaim, id],
       [usernameClaim, username],
+      ["name", name],
       ["email", email],
     ] as const) {
-      if (value !== null && value.length > MAX_USER_FIELD_LENGTH) {
+      if (value === null) continue;
+      if (claim !== "name" && value.length > MAX_USER_FIELD_LENGTH) {
         throw new AuthenticationError(`Invalid token claims: ${claim} is longer than ${MAX_USER_FIELD_LENGTH} characters`);
       }
+      assertStorableClaim(claim, value);
     }
     return { id, username, name, email };
   }
