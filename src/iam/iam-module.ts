@@ -134,7 +134,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
   return {
     routes: [
       // Authentication first: its hook and request decorations exist before any IAM route.
-      (server) => installAuthentication(server, authentication),
+      (server) => installAuthentication(server, authentication, config.authFailures),
       tenantRoutes(tenantService, { singleTenantMode: config.iam.singleTenantMode }),
       workspaceRoutes(workspaceService),
       apiKeyRoutes(apiKeys),

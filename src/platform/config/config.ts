@@ -64,6 +64,15 @@ export interface OutboxConfig {
   readonly retentionHours: number;
 }
 
+/** Per-client limit on failed authentications (bad tokens, unknown keys: every 401). */
+export interface AuthFailureLimitConfig {
+  /** Failures allowed per client per window; 0 turns the limit off. */
+  readonly limit: number;
+  readonly windowSeconds: number;
+  /** Loopback clients (127.0.0.0/8, ::1) are never limited. */
+  readonly exemptLoopback: boolean;
+}
+
 export interface AppConfig {
   readonly production: boolean;
   /** Reported as `graph_name` by GET /health/db, as the reference does. */
@@ -77,6 +86,7 @@ export interface AppConfig {
   readonly oidc: OidcConfig;
   readonly iam: IamConfig;
   readonly outbox: OutboxConfig;
+  readonly authFailures: AuthFailureLimitConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -290,6 +300,14 @@ function outboxConfig(env: Env): OutboxConfig {
   };
 }
 
+function authFailureLimitConfig(env: Env): AuthFailureLimitConfig {
+  return {
+    limit: int(env, "KARTOGRAPH_AUTH_FAILURE_LIMIT", 100, 0, 1_000_000),
+    windowSeconds: int(env, "KARTOGRAPH_AUTH_FAILURE_WINDOW_SECONDS", 60, 1, 86_400),
+    exemptLoopback: bool(env, "KARTOGRAPH_AUTH_FAILURE_LIMIT_EXEMPT_LOOPBACK", false),
+  };
+}
+
 function corsOrigins(env: Env): string[] {
   const origins = stringList(env, "KARTOGRAPH_CORS_ORIGINS");
   if (origins.includes("*")) {
@@ -318,6 +336,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     oidc: oidcConfig(env),
     iam: iamConfig(env),
     outbox: outboxConfig(env),
+    authFailures: authFailureLimitConfig(env),
   };
   if (production && config.oidc.issuerUrl === null) {
     throw new ConfigError(

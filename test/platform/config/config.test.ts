@@ -34,6 +34,7 @@ describe("configuration defaults", () => {
       },
       iam: { singleTenantMode: true, defaultTenantName: "default", defaultWorkspaceName: null, bootstrapAdminUsernames: [] },
       outbox: { enabled: true, pollIntervalSeconds: 30, batchSize: 100, maxRetries: 5, retentionHours: 168 },
+      authFailures: { limit: 100, windowSeconds: 60, exemptLoopback: false },
     });
   });
 
@@ -73,6 +74,9 @@ describe("configuration defaults", () => {
       KARTOGRAPH_OUTBOX_MAX_RETRIES: "3",
       KARTOGRAPH_OUTBOX_RETENTION_HOURS: "0",
       KARTOGRAPH_PGLITE_CACHE_MB: "64",
+      KARTOGRAPH_AUTH_FAILURE_LIMIT: "0",
+      KARTOGRAPH_AUTH_FAILURE_WINDOW_SECONDS: "600",
+      KARTOGRAPH_AUTH_FAILURE_LIMIT_EXEMPT_LOOPBACK: "yes",
     });
     expect(config).toEqual({
       production: true,
@@ -99,6 +103,7 @@ describe("configuration defaults", () => {
       },
       iam: { singleTenantMode: false, defaultTenantName: "acme", defaultWorkspaceName: "Root", bootstrapAdminUsernames: ["alice", "bob"] },
       outbox: { enabled: false, pollIntervalSeconds: 5, batchSize: 10, maxRetries: 3, retentionHours: 0 },
+      authFailures: { limit: 0, windowSeconds: 600, exemptLoopback: true },
     });
   });
 
@@ -190,6 +195,10 @@ const BAD_VALUES: readonly [string, Record<string, string>][] = [
   ["KARTOGRAPH_OUTBOX_RETENTION_HOURS", { KARTOGRAPH_OUTBOX_RETENTION_HOURS: "a week" }],
   ["KARTOGRAPH_PGLITE_CACHE_MB", { KARTOGRAPH_PGLITE_CACHE_MB: "4" }],
   ["KARTOGRAPH_PGLITE_CACHE_MB", { KARTOGRAPH_PGLITE_CACHE_MB: "32MB" }],
+  ["KARTOGRAPH_AUTH_FAILURE_LIMIT", { KARTOGRAPH_AUTH_FAILURE_LIMIT: "-1" }],
+  ["KARTOGRAPH_AUTH_FAILURE_LIMIT", { KARTOGRAPH_AUTH_FAILURE_LIMIT: "lots" }],
+  ["KARTOGRAPH_AUTH_FAILURE_WINDOW_SECONDS", { KARTOGRAPH_AUTH_FAILURE_WINDOW_SECONDS: "0" }],
+  ["KARTOGRAPH_AUTH_FAILURE_LIMIT_EXEMPT_LOOPBACK", { KARTOGRAPH_AUTH_FAILURE_LIMIT_EXEMPT_LOOPBACK: "maybe" }],
 ];
 
 /** Variables whose every value is acceptable to the configuration (checked later, or free text). */

@@ -2,24 +2,33 @@
  * Authentication and tenant context for every route that declares `config: { auth }`. It runs in
  * `preValidation`: after the JSON body is parsed (a broken body is 422 first) and before schema
  * validation, which is the reference's order: 422 broken JSON → 401 → 400/403 tenant context →
- * 409 JIT username clash → 422 schema.
+ * 409 JIT username clash → 422 schema. A client that failed to authenticate too often is turned
+ * away (429) before its credentials are looked at (failed-authentication-limit.ts).
  */
 import type { FastifyInstance } from "fastify";
+import type { AuthFailureLimitConfig } from "../../../platform/config/config.js";
 import { HttpError } from "../../../platform/http/http-error.js";
 import type { AuthenticationService } from "../../application/authentication-service.js";
 import { AuthenticationError, IdentityProviderUnavailableError } from "../../domain/authentication-errors.js";
 import { answering } from "../error-mapping.js";
 import { credentialOf, tenantHeaderOf } from "./credential-of.js";
+import { installFailedAuthenticationLimit } from "./failed-authentication-limit.js";
 
 export const WWW_AUTHENTICATE = "Bearer, API-Key";
 export const IDENTITY_PROVIDER_UNAVAILABLE = "Identity provider unavailable; please retry shortly";
 
-export function installAuthentication(server: FastifyInstance, authentication: AuthenticationService): void {
+export async function installAuthentication(
+  server: FastifyInstance,
+  authentication: AuthenticationService,
+  failureLimit: AuthFailureLimitConfig,
+): Promise<void> {
+  const limit = await installFailedAuthenticationLimit(server, failureLimit);
   server.decorateRequest("authenticatedUser", null);
   server.decorateRequest("caller", null);
   server.addHook("preValidation", async (request) => {
     const requirement = request.routeOptions.config.auth;
     if (requirement === undefined) return;
+    await limit.refuseIfExhausted(request);
     const result = await answering(async () => {
       try {
         return await authentication.authenticate(
@@ -29,7 +38,7 @@ export function installAuthentication(server: FastifyInstance, authentication: A
         );
       } catch (error) {
         if (error instanceof AuthenticationError) {
-          throw new HttpError(401, error.message, { "WWW-Authenticate": WWW_AUTHENTICATE });
+          throw await limit.recordFailure(request, new HttpError(401, error.message, { "WWW-Authenticate": WWW_AUTHENTICATE }));
         }
         if (error instanceof IdentityProviderUnavailableError) {
           request.log.error({ err: error }, "identity provider unavailable");
