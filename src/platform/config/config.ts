@@ -3,6 +3,8 @@
  * kept so that a Kartograph deployment can switch; a bad value stops start-up with one line that
  * names the variable and says what is expected.
  */
+import { BOOLEAN_SPELLINGS, booleanOf } from "./boolean-text.js";
+
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -117,10 +119,9 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const value = raw(env, name);
   if (value === undefined) return fallback;
-  const lowered = value.toLowerCase();
-  if (["true", "1", "yes", "on"].includes(lowered)) return true;
-  if (["false", "0", "no", "off"].includes(lowered)) return false;
-  throw new ConfigError(name, "must be true or false", value);
+  const parsed = booleanOf(value);
+  if (parsed === null) throw new ConfigError(name, `must be ${BOOLEAN_SPELLINGS}`, value);
+  return parsed;
 }
 
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {

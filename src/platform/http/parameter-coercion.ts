@@ -5,6 +5,7 @@
  * does not spell a value of the wanted type is left alone, so validation reports it.
  */
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from "fastify";
+import { booleanOf } from "../config/boolean-text.js";
 
 interface PropertySchema {
   readonly type?: string | readonly string[];
@@ -14,9 +15,6 @@ interface PropertySchema {
 
 const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-/** What pydantic accepts as booleans in query strings. */
-const TRUE = new Set(["true", "1", "yes", "on", "t", "y"]);
-const FALSE = new Set(["false", "0", "no", "off", "f", "n"]);
 
 function typesOf(schema: PropertySchema): string[] {
   const own = schema.type === undefined ? [] : Array.isArray(schema.type) ? [...schema.type] : [schema.type as string];
@@ -31,10 +29,8 @@ function convert(value: unknown, schema: PropertySchema): unknown {
   const text = value.trim();
   if (types.includes("integer") && INTEGER.test(text)) return Number(text);
   if (types.includes("number") && NUMBER.test(text)) return Number(text);
-  if (types.includes("boolean")) {
-    if (TRUE.has(text.toLowerCase())) return true;
-    if (FALSE.has(text.toLowerCase())) return false;
-  }
+  const bool = types.includes("boolean") ? booleanOf(text) : null;
+  if (bool !== null) return bool;
   if (types.includes("array") && schema.items) return [convert(value, schema.items)];
   return value;
 }

@@ -248,3 +248,35 @@ describe("bad configuration", () => {
     expect(read.size).toBeGreaterThan(25);
   });
 });
+
+describe("boolean settings", () => {
+  const BOOLEANS: [string, (env: Record<string, string>) => boolean][] = [
+    ["SPICEDB_USE_TLS", (env) => loadConfig(env).spicedb.useTls],
+    ["KARTOGRAPH_IAM_SINGLE_TENANT_MODE", (env) => loadConfig(env).iam.singleTenantMode],
+    ["KARTOGRAPH_OUTBOX_ENABLED", (env) => loadConfig(env).outbox.enabled],
+    ["KARTOGRAPH_AUTH_FAILURE_LIMIT_EXEMPT_LOOPBACK", (env) => loadConfig(env).authFailures.exemptLoopback],
+  ];
+  // pydantic's bool, which the reference's settings use.
+  const SPELLINGS: [string, boolean][] = [
+    ...["true", "1", "yes", "on", "t", "y"].map((text): [string, boolean] => [text, true]),
+    ...["false", "0", "no", "off", "f", "n"].map((text): [string, boolean] => [text, false]),
+  ];
+
+  it.each(BOOLEANS)("%s accepts exactly the reference's spellings, in any case", (variable, read) => {
+    for (const [text, value] of SPELLINGS) {
+      for (const spelt of [text, text.toUpperCase(), ` ${text[0]?.toUpperCase()}${text.slice(1)} `]) {
+        expect(read({ [variable]: spelt }), spelt).toBe(value);
+      }
+    }
+  });
+
+  it.each(BOOLEANS)("%s stops start-up on anything else, saying what it accepts", (variable) => {
+    for (const text of ["maybe", "2", "-1", "1.0", "yess", "tru", "nope", "enabled", "null", "none", "oui"]) {
+      const failure = failureOf({ [variable]: text });
+      expect(failure, text).toBeInstanceOf(ConfigError);
+      expect((failure as ConfigError).message).toBe(
+        `${variable} must be true or false (also 1/0, yes/no, on/off, t/f, y/n, in any case) (got ${JSON.stringify(text)})`,
+      );
+    }
+  });
+});
