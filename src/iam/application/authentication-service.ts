@@ -78,6 +78,7 @@ export class AuthenticationService {
   private readonly bootstrapAdmins: ReadonlySet<string>;
   private defaultTenantId: Promise<string> | null = null;
   private readonly usableKeys = new Map<string, { credential: ApiKeyCredential; readonly revision: number }>();
+  private readonly provisioning = new Map<string, Promise<readonly string[]>>();
 
   constructor(private readonly deps: AuthenticationDependencies) {
     this.provisionedUsers = deps.provisionedUsers ?? new ProvisionedUserCache();
@@ -184,8 +185,20 @@ export class AuthenticationService {
    * Writes the user's claims unless this process wrote the same ones recently, and binds the
    * invitations of a verified email. Returns the tenants joined through invitations just now.
    */
-  private async provision(claims: ProvisionedClaims): Promise<readonly string[]> {
-    if (this.provisionedUsers.isCurrent(claims)) return [];
+  private provision(claims: ProvisionedClaims): Promise<readonly string[]> {
+    if (this.provisionedUsers.isCurrent(claims)) return Promise.resolve([]);
+    // Concurrent first requests of one user share one provisioning (and its binding): each of
+    // them is then let into the tenants it bound, not only the one that won the race.
+    const key = JSON.stringify(claims);
+    let provisioning = this.provisioning.get(key);
+    if (provisioning === undefined) {
+      provisioning = this.provisionNow(claims).finally(() => this.provisioning.delete(key));
+      this.provisioning.set(key, provisioning);
+    }
+    return provisioning;
+  }
+
+  private async provisionNow(claims: ProvisionedClaims): Promise<readonly string[]> {
     const epoch = this.provisionedUsers.epoch;
     const invitationEmail = claims.emailVerified && claims.email !== null ? normaliseEmail(claims.email) : null;
     let provisioned;

@@ -361,25 +361,29 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
 
   /**
    * One transaction for every tenant that invited the email, locked in id order. Each invitation
-   * is deleted as it binds, under its tenant's lock, so concurrent first requests bind it once.
-   * Someone who is already a member keeps their role (binding never demotes, so it never meets
-   * the last-admin rule); the invitation is used up either way. Binding records the same
-   * TenantMemberAdded event as any other add, by the admin who invited.
+   * is deleted as it binds, under its tenant's lock, so concurrent first requests bind it once; the
+   * tenant counts as joined for all of them. Someone who is already a member keeps their role
+   * (binding never demotes, so it never meets the last-admin rule); the invitation is used up
+   * either way. Binding records the same TenantMemberAdded event as any other add, by the admin
+   * who invited.
    */
   async bindInvitations(userId: string, email: string): Promise<readonly string[]> {
-    const bound = await this.deps.unitOfWork.run(async (tx) => {
-      const joined: { tenantId: string; role: TenantRole }[] = [];
+    const { joined, bound } = await this.deps.unitOfWork.run(async (tx) => {
+      const result = { joined: [] as string[], bound: [] as { tenantId: string; role: TenantRole }[] };
       for (const tenantId of await tx.repositories.invitations.tenantsInviting(email)) {
         const tenant = await tx.repositories.tenants.loadForUpdate(tenantId);
-        const invitation = tenant === null ? null : await tx.repositories.invitations.take(tenantId, email);
-        if (tenant === null || invitation === null || tenant.roleOf(userId) !== null) continue;
-        await grantTenantRole(tx, tenant, userId, invitation.role, invitation.invitedBy, this.clock());
-        joined.push({ tenantId, role: invitation.role });
+        if (tenant === null) continue;
+        const invitation = await tx.repositories.invitations.take(tenantId, email);
+        if (invitation !== null && tenant.roleOf(userId) === null) {
+          await grantTenantRole(tx, tenant, userId, invitation.role, invitation.invitedBy, this.clock());
+          result.bound.push({ tenantId, role: invitation.role });
+        }
+        if (tenant.roleOf(userId) !== null) result.joined.push(tenantId);
       }
-      return joined;
+      return result;
     });
     for (const { tenantId, role } of bound) this.deps.probe.invitationBound({ tenantId, userId, role });
-    return bound.map((b) => b.tenantId);
+    return joined;
   }
 }
 

@@ -165,7 +165,11 @@ describe("AuthenticationService", () => {
     const denyAll = { check: async () => false } as unknown as AuthorizationPort;
     const { service, users } = setUp({
       authorization: denyAll,
-      claims: { invited: { sub: "carol", email: "carol@example.com", email_verified: true }, stranger: { sub: "sam" } },
+      claims: {
+        invited: { sub: "carol", email: "carol@example.com", email_verified: true },
+        stranger: { sub: "sam", email: "sam@example.com", email_verified: true },
+        anonymous: { sub: "nemo" },
+      },
     });
     users.invitedEmails.add("carol@example.com");
     expect((await service.authenticate(bearer("invited"), true, TENANT)).caller?.tenantId).toBe(TENANT);
@@ -176,7 +180,20 @@ describe("AuthenticationService", () => {
     expect(await rejection(service.authenticate(bearer("stranger"), true, TENANT))).toBe(
       "ForbiddenError: You do not have access to this tenant",
     );
+    // Without a verified email no invitation can bind: a refused caller is not even written.
+    expect(await rejection(service.authenticate(bearer("anonymous"), true, TENANT))).toBe(
+      "ForbiddenError: You do not have access to this tenant",
+    );
     expect(users.provisioned.map((p) => p.id)).toEqual(["carol", "sam"]);
+  });
+
+  it("shares one provisioning among a user's concurrent first requests", async () => {
+    const { service, users, invitations } = setUp({ claims: { t: { sub: "carol", email: "carol@example.com", email_verified: true } } });
+    users.invitedEmails.add("carol@example.com");
+    const callers = await Promise.all(Array.from({ length: 4 }, () => service.authenticate(bearer("t"), true, TENANT)));
+    expect(callers.map((c) => c.caller?.tenantId)).toEqual([TENANT, TENANT, TENANT, TENANT]);
+    expect(users.provisioned).toHaveLength(1);
+    expect(invitations.calls).toHaveLength(1);
   });
 
   it("provisions a remembered user again once this process invites their email, and not before", async () => {
