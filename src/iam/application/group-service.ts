@@ -19,7 +19,7 @@ import { NO_TENANT_ACCESS } from "./authentication-service.js";
 import type { Caller } from "./caller.js";
 import type { GroupOperation, GroupServiceProbe } from "./group-service-probe.js";
 import { writeAsMember, type HoldRefusals } from "./member-hold.js";
-import { resolveTenantMemberByEmail } from "./member-lookup.js";
+import { holdTenantMember, resolveTenantMemberByEmail } from "./member-lookup.js";
 
 export interface GroupDetails {
   readonly id: string;
@@ -300,9 +300,7 @@ export class GroupService {
     if ("email" in who) return resolveTenantMemberByEmail(tx.repositories, tenantId, who.email, GROUP_NOT_FOUND);
     const userId = who.userId.trim();
     if (userId === "") throw new InvalidInputError("Invalid user ID format");
-    const hold = await tx.repositories.tenantMemberDirectory.holdMembership(tenantId, userId);
-    if (hold === "no_tenant") throw new NotFoundError(GROUP_NOT_FOUND); // the tenant went, with its groups
-    if (hold === "not_member") throw new InvalidInputError(`User ${userId} is not a member of this tenant`);
+    await holdTenantMember(tx.repositories, tenantId, userId, GROUP_NOT_FOUND); // a deleted tenant took its groups
     return userId;
   }
 }

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from "../domain/errors.js";
+import { ConflictError, InvalidInputError, NotFoundError } from "../domain/errors.js";
 import type { Repositories } from "../ports/repositories.js";
 
 /**
@@ -38,4 +38,16 @@ export async function resolveTenantMemberByEmail(
   if (hold === "no_tenant") throw new NotFoundError(goneMessage);
   if (hold === "not_member") throw new NotFoundError(noMemberWithEmail(normalised)); // left the tenant just now
   return userId;
+}
+
+/**
+ * Holds the user's membership of the tenant for the rest of the transaction (see
+ * TenantMemberDirectory.holdMembership); 400 when they are not a member.
+ *
+ * @param goneMessage as for resolveTenantMemberByEmail
+ */
+export async function holdTenantMember(repositories: Repositories, tenantId: string, userId: string, goneMessage: string): Promise<void> {
+  const hold = await repositories.tenantMemberDirectory.holdMembership(tenantId, userId);
+  if (hold === "no_tenant") throw new NotFoundError(goneMessage);
+  if (hold === "not_member") throw new InvalidInputError(`User ${userId} is not a member of this tenant`);
 }

@@ -15,7 +15,7 @@ import type { WorkspaceRecord } from "../ports/workspace-repository.js";
 import { accessTo } from "./access-check.js";
 import type { Caller } from "./caller.js";
 import { writeAsMember } from "./member-hold.js";
-import { resolveTenantMemberByEmail } from "./member-lookup.js";
+import { holdTenantMember, resolveTenantMemberByEmail } from "./member-lookup.js";
 import type { WorkspaceServiceProbe } from "./workspace-service-probe.js";
 
 export const WORKSPACE_FORBIDDEN = "You do not have permission to perform this action";
@@ -205,6 +205,9 @@ export class WorkspaceService {
       // Taken before the workspace lock, like the tenant's member removal, so the two never deadlock.
       const memberId = await this.heldMemberIdOf(tx, caller.tenantId, workspaceId, input);
       const workspace = await WorkspaceService.loadForUpdate(tx, caller, workspaceId);
+      if (input.memberType === "group" && !(await tx.repositories.workspaces.groupExists(caller.tenantId, memberId))) {
+        throw new InvalidInputError(`Group ${memberId} does not exist`);
+      }
       workspace.addMember(memberId, input.memberType, input.role, this.clock());
       await WorkspaceService.persist(tx, workspace);
       return { memberId, memberType: input.memberType, role: input.role };
@@ -250,9 +253,8 @@ export class WorkspaceService {
   }
 
   /**
-   * The member to add, checked inside the transaction: a user must be a member of the tenant (their
-   * membership is then held until commit), a group must belong to it. Emails are matched among
-   * the tenant's members only.
+   * The member to add. A user must be a member of the tenant, and their membership is then held
+   * until commit; emails are matched among the tenant's members only.
    */
   private async heldMemberIdOf(tx: TransactionContext, tenantId: string, workspaceId: string, input: MemberToAdd): Promise<string> {
     const gone = `Workspace ${workspaceId} not found`; // the tenant was deleted, with its workspaces
@@ -261,13 +263,7 @@ export class WorkspaceService {
       return resolveTenantMemberByEmail(tx.repositories, tenantId, input.email, gone);
     }
     const memberId = normaliseMember(input.memberId ?? "", input.memberType);
-    if (input.memberType === "group") {
-      if (!(await tx.repositories.workspaces.groupExists(tenantId, memberId))) throw new InvalidInputError(`Group ${memberId} does not exist`);
-      return memberId;
-    }
-    const hold = await tx.repositories.tenantMemberDirectory.holdMembership(tenantId, memberId);
-    if (hold === "no_tenant") throw new NotFoundError(gone);
-    if (hold === "not_member") throw new InvalidInputError(`User ${memberId} is not a member of this tenant`);
+    if (input.memberType === "user") await holdTenantMember(tx.repositories, tenantId, memberId, gone);
     return memberId;
   }
 }
