@@ -78,7 +78,7 @@ async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<Toke
 }
 
 /**
- * Usernames became case-insensitive in migration 0006; accounts that clashed then were all kept.
+ * Usernames became case-insensitive in the "tenancy" migration; accounts that clashed then were all kept.
  * Said at every start until they are resolved (an account's exemption ends when its username changes).
  */
 async function reportKeptUsernameClashes(users: UserRepository, logger: Logger): Promise<void> {
@@ -86,7 +86,7 @@ async function reportKeptUsernameClashes(users: UserRepository, logger: Logger):
   if (kept.length === 0) return;
   logger.warn(
     { accounts: kept.map((account) => ({ user_id: account.id, username: account.username })) },
-    `${kept.length} account(s) keep a username that differs only in case from an older account's (usernames are case-insensitive since migration 0006; both were kept)`,
+    `${kept.length} account(s) keep a username that differs only in case from an older account's (usernames became case-insensitive in an upgrade, and both were kept)`,
   );
 }
 

@@ -64,7 +64,7 @@ export const users = pgTable(
     email: varchar("email", { length: 255 }),
     /**
      * True for an account whose username differed only in case from an older account's when
-     * usernames became case-insensitive (migration 0006): both were kept, and the newer one is
+     * usernames became case-insensitive (the "tenancy" migration): both were kept, and the newer one is
      * exempt from the rule until its username changes. Start-up lists them in the log.
      */
     usernameClashKept: boolean("username_clash_kept").notNull().default(false),
