@@ -25,7 +25,8 @@ export const tokenCommand: Command = {
     "Usage: kartograph-iam token <username> [--name NAME] [--email EMAIL] [--ttl 8h] [--subject SUB]\n\n" +
     "Signs an access token with the development issuer's key in KARTOGRAPH_DATA_DIR/dev-issuer/\n" +
     "(created on first use; the service trusts it when KARTOGRAPH_OIDC_ISSUER_URL is unset).\n" +
-    "The subject (user id) defaults to the username; --ttl defaults to 8h. Refused in production.\n\n" +
+    "The subject (user id) defaults to the username; --ttl defaults to 8h. With --email the token also\n" +
+    "says email_verified: true, so invitations to that address bind at the first call. Refused in production.\n\n" +
     '  curl -H "Authorization: Bearer $(kartograph-iam token alice)" http://127.0.0.1:8000/iam/tenants',
   async run(args) {
     const parsed = parseCommandArgs(

@@ -8,6 +8,7 @@ import type { DatabaseHandle } from "../platform/database/database.js";
 import type { RouteRegistrar } from "../platform/http/http-server.js";
 import type { Logger } from "../platform/logging/logger.js";
 import { AuthenticationService } from "./application/authentication-service.js";
+import { ProvisionedUserCache } from "./application/provisioned-user-cache.js";
 import type { DefaultTenantAccess } from "./application/default-tenant-access.js";
 import { LoggingTenantServiceProbe } from "./application/tenant-service-probe.js";
 import { TenantService } from "./application/tenant-service.js";
@@ -20,6 +21,7 @@ import { pinoAuthenticationProbe } from "./infrastructure/pino-authentication-pr
 import { createRepositories } from "./infrastructure/repositories.js";
 import { Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js";
 import type { TokenVerifier } from "./ports/token-verifier.js";
+import type { UserRepository } from "./ports/user-repository.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
 import { UserService } from "./application/user-service.js";
@@ -75,6 +77,19 @@ async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<Toke
   return new JwtVerifier({ issuer: DEVELOPMENT_ISSUER, audience: oidc.audience, keys: issuer.keySet() });
 }
 
+/**
+ * Usernames became case-insensitive in the "tenancy" migration; accounts that clashed then were all kept.
+ * Said at every start until they are resolved (an account's exemption ends when its username changes).
+ */
+async function reportKeptUsernameClashes(users: UserRepository, logger: Logger): Promise<void> {
+  const kept = await users.keptUsernameClashes();
+  if (kept.length === 0) return;
+  logger.warn(
+    { accounts: kept.map((account) => ({ user_id: account.id, username: account.username })) },
+    `${kept.length} account(s) keep a username that differs only in case from an older account's (usernames became case-insensitive in an upgrade, and both were kept)`,
+  );
+}
+
 export async function createIamModule(deps: IamModuleDependencies): Promise<IamModule> {
   const { config, database, authorization, logger } = deps;
   // Reads go to the primary: a replica could lag behind the caller's own last write.
@@ -85,7 +100,11 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     authorization,
     probe: new LoggingWorkspaceServiceProbe(logger),
   });
+  // Shared: authentication remembers provisioned users, the tenant service forgets the ones it
+  // invites, so that their next request binds the invitation.
+  const provisionedUsers = new ProvisionedUserCache();
   const tenantService = new TenantService({
+    provisionedUsers,
     unitOfWork: deps.unitOfWork,
     repositories,
     authorization,
@@ -111,6 +130,8 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     secrets,
     authorization,
     defaultTenant,
+    invitations: tenantService,
+    provisionedUsers,
     probe: pinoAuthenticationProbe(logger),
     ...(deps.authorizationRevision ? { revision: deps.authorizationRevision } : {}),
   });
@@ -143,6 +164,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     ],
     async start() {
       if (config.iam.singleTenantMode) await defaultTenant.ensureDefaultTenant();
+      await reportKeptUsernameClashes(repositories.users, logger);
     },
   };
 }

@@ -56,7 +56,7 @@ describe.each(TEST_DATABASE_KINDS)("tenants and workspaces over HTTP on %s", (ki
     acme = String(created.body["id"]);
     const list = await call("ada", "GET", "/iam/workspaces");
     rootId = String((list.body["workspaces"] as Json[])[0]?.["id"]);
-    expect((await call("ada", "POST", `/iam/tenants/${acme}/members`, { email: " BOB@example.com ", role: "member" })).status).toBe(201);
+    expect((await call("ada", "POST", `/iam/tenants/${acme}/members`, { user_id: "bob", role: "member" })).status).toBe(201);
     expect((await call("ada", "POST", `/iam/tenants/${acme}/members`, { user_id: "cat", role: "member" })).status).toBe(201);
   });
   afterAll(() => stack?.close());
@@ -74,7 +74,12 @@ describe.each(TEST_DATABASE_KINDS)("tenants and workspaces over HTTP on %s", (ki
       expect((await call("ada", "GET", "/iam/tenants/not-a-ulid")).body).toEqual({
         detail: "Invalid tenant ID format: Invalid TenantId: not-a-ulid",
       });
-      expect((await call("otto", "POST", "/iam/tenants", { name: "acme" }, null)).status).toBe(409);
+      // Names are unique per creator: otto may call his tenant "acme" too, and learns nothing of ada's.
+      expect((await call("otto", "POST", "/iam/tenants", { name: "acme" }, null)).status).toBe(201);
+      expect(await call("ada", "POST", "/iam/tenants", { name: "acme" }, null)).toEqual({
+        status: 409,
+        body: { detail: "You already created a tenant named 'acme'; choose another name" },
+      });
     });
 
     it("validates tenant bodies with 422 and never 500", async () => {
@@ -98,8 +103,8 @@ describe.each(TEST_DATABASE_KINDS)("tenants and workspaces over HTTP on %s", (ki
     it("manages members: 403 for members, 409 for the last admin, email matched in any case", async () => {
       expect((await call("ada", "GET", `/iam/tenants/${acme}/members`)).body).toEqual(
         expect.arrayContaining([
-          { user_id: "ada", role: "admin" },
-          { user_id: "bob", role: "member" },
+          { user_id: "ada", role: "admin", status: "active" },
+          { user_id: "bob", role: "member", status: "active" },
         ]),
       );
       expect(await call("bob", "GET", `/iam/tenants/${acme}/members`)).toEqual({ status: 403, body: { detail: "Insufficient permissions" } });
@@ -111,9 +116,13 @@ describe.each(TEST_DATABASE_KINDS)("tenants and workspaces over HTTP on %s", (ki
       // The same role again is an idempotent success.
       expect(await call("ada", "POST", `/iam/tenants/${acme}/members`, { user_id: "bob", role: "member" })).toEqual({
         status: 201,
-        body: { user_id: "bob", role: "member" },
+        body: { user_id: "bob", role: "member", status: "active" },
       });
-      expect((await call("ada", "POST", `/iam/tenants/${acme}/members`, { email: "nobody@example.com", role: "member" })).status).toBe(404);
+      // By email, a member of the tenant is found in any case.
+      expect(await call("ada", "POST", `/iam/tenants/${acme}/members`, { email: " BOB@example.com ", role: "member" })).toEqual({
+        status: 201,
+        body: { user_id: "bob", role: "member", status: "active" },
+      });
     });
 
     it("refuses tenant management in single-tenant mode", async () => {

@@ -24,9 +24,9 @@ export class FakeDefaultTenantAccess implements DefaultTenantAccess {
   async ensureDefaultTenant(): Promise<string> {
     this.ensureCalls++;
     await this.database.db.execute(
-      sql`INSERT INTO tenants (id, name) VALUES (${newUlid()}, ${this.tenantName}) ON CONFLICT (name) DO NOTHING`,
+      sql`INSERT INTO tenants (id, name, is_default) VALUES (${newUlid()}, ${this.tenantName}, true) ON CONFLICT DO NOTHING`,
     );
-    const rows = await queryRows<{ id: string }>(this.database.db, sql`SELECT id FROM tenants WHERE name = ${this.tenantName}`);
+    const rows = await queryRows<{ id: string }>(this.database.db, sql`SELECT id FROM tenants WHERE is_default`);
     return rows[0]!.id;
   }
 

@@ -121,4 +121,13 @@ export class RecordingTenantServiceProbe extends Recorder implements TenantServi
   defaultTenantJoined(fact: Fact<TenantServiceProbe, "defaultTenantJoined">): void {
     this.push("defaultTenantJoined", fact);
   }
+  invitationRecorded(fact: Fact<TenantServiceProbe, "invitationRecorded">): void {
+    this.push("invitationRecorded", fact);
+  }
+  invitationRevoked(fact: Fact<TenantServiceProbe, "invitationRevoked">): void {
+    this.push("invitationRevoked", fact);
+  }
+  invitationBound(fact: Fact<TenantServiceProbe, "invitationBound">): void {
+    this.push("invitationBound", fact);
+  }
 }

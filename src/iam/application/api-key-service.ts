@@ -12,7 +12,9 @@ import type { ApiKeySecrets } from "../ports/api-key-secrets.js";
 import type { ApiKeyRepository } from "../ports/api-key-repository.js";
 import type { UnitOfWork } from "../ports/unit-of-work.js";
 import type { ApiKeyProbe } from "../ports/api-key-probe.js";
+import { KEYS_CANNOT_CREATE_KEYS, requirePerson } from "./api-key-confinement.js";
 import type { Caller } from "./caller.js";
+import { writeAsMember, type HoldRefusals } from "./member-hold.js";
 
 export const NO_PERMISSION = "You do not have permission to perform this action";
 export const API_KEY_NOT_FOUND = "API key not found";
@@ -43,7 +45,13 @@ export class ApiKeyService {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /**
+   * A key for the caller in their tenant. Refused to API keys (a key's children would outlive its
+   * revocation). The creator's membership is held inside the transaction: a removal from the
+   * tenant either waits for the key and then revokes it, or finishes first and the key is refused.
+   */
   async create(caller: Caller, rawName: string, expiresInDays: number): Promise<CreatedApiKey> {
+    requirePerson(caller, KEYS_CANNOT_CREATE_KEYS);
     const name = nameOf("API key", rawName);
     const allowed = await this.deps.authorization.check({
       resource: { type: "tenant", id: caller.tenantId },
@@ -57,16 +65,18 @@ export class ApiKeyService {
     const issued = this.deps.secrets.issue();
     const createdAt = this.now();
     const apiKey = await this.deps.unitOfWork.run(async (tx) => {
-      const inserted = await tx.repositories.apiKeys.insert({
-        id: newUlid(),
-        tenantId: caller.tenantId,
-        createdByUserId: caller.userId,
-        name,
-        keyDigest: issued.digest,
-        prefix: issued.prefix,
-        createdAt,
-        expiresAt: new Date(createdAt.getTime() + expiresInDays * DAY_MS),
-      });
+      const inserted = await writeAsMember(tx, caller, this.holdRefusals(caller), () =>
+        tx.repositories.apiKeys.insert({
+          id: newUlid(),
+          tenantId: caller.tenantId,
+          createdByUserId: caller.userId,
+          name,
+          keyDigest: issued.digest,
+          prefix: issued.prefix,
+          createdAt,
+          expiresAt: new Date(createdAt.getTime() + expiresInDays * DAY_MS),
+        }),
+      );
       tx.record({
         type: "ApiKeyCreated",
         tenantId: caller.tenantId,
@@ -80,6 +90,16 @@ export class ApiKeyService {
     });
     this.deps.probe.created(apiKey.id, caller.userId, caller.tenantId);
     return { apiKey, secret: issued.secret };
+  }
+
+  private holdRefusals(caller: Caller): HoldRefusals {
+    return {
+      noTenant: () => new NotFoundError(`Tenant ${caller.tenantId} not found`),
+      notMember: () => {
+        this.deps.probe.creationDenied(caller.userId, caller.tenantId);
+        return new ForbiddenError(NO_PERMISSION);
+      },
+    };
   }
 
   /** Keys of the caller's tenant they may view; revoked and expired keys included. */

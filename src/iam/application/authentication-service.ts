@@ -4,6 +4,8 @@
  *
  * - A bearer token always wins over an API key; an invalid token is never skipped in favour of one.
  * - JWT callers are provisioned on every request (cached, so unchanged claims cost nothing).
+ *   Provisioning also binds the invitations waiting for the token's email when the token says the
+ *   email is verified (`email_verified: true`); the same upsert says whether there are any.
  * - API-key callers act as the key's creator in the key's tenant; the tenant header is ignored.
  */
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
@@ -11,7 +13,8 @@ import { normaliseUlid } from "../../shared-kernel/ids.js";
 import { API_KEY_USAGE_RESOLUTION_MS, apiKeyUsername, type ApiKeyCredential } from "../domain/api-key.js";
 import { AuthenticationError, IdentityProviderUnavailableError } from "../domain/authentication-errors.js";
 import { ConflictError, ForbiddenError, InvalidInputError } from "../domain/errors.js";
-import { MAX_USER_FIELD_LENGTH, type UserProfile } from "../domain/user.js";
+import { normaliseEmail } from "../domain/invitation.js";
+import { MAX_USER_FIELD_LENGTH } from "../domain/user.js";
 import type { ApiKeyRepository } from "../ports/api-key-repository.js";
 import type { ApiKeySecrets } from "../ports/api-key-secrets.js";
 import type { TokenClaims, TokenVerifier } from "../ports/token-verifier.js";
@@ -19,7 +22,8 @@ import type { UserRepository } from "../ports/user-repository.js";
 import type { AuthenticationProbe } from "../ports/authentication-probe.js";
 import type { AuthenticatedUser, Caller } from "./caller.js";
 import type { DefaultTenantAccess } from "./default-tenant-access.js";
-import { ProvisionedUserCache } from "./provisioned-user-cache.js";
+import type { InvitationBinding } from "./invitation-binding.js";
+import { ProvisionedUserCache, type ProvisionedClaims } from "./provisioned-user-cache.js";
 
 export type Credential =
   | { readonly kind: "none" }
@@ -41,6 +45,7 @@ export interface AuthenticationDependencies {
   readonly secrets: ApiKeySecrets;
   readonly authorization: AuthorizationPort;
   readonly defaultTenant: DefaultTenantAccess;
+  readonly invitations: InvitationBinding;
   readonly probe: AuthenticationProbe;
   readonly now?: () => Date;
   readonly provisionedUsers?: ProvisionedUserCache;
@@ -83,11 +88,13 @@ export class AuthenticationService {
   private readonly bootstrapAdmins: ReadonlySet<string>;
   private defaultTenantId: Promise<string> | null = null;
   private readonly usableKeys = new Map<string, { credential: ApiKeyCredential; readonly revision: number }>();
+  private readonly provisioning = new Map<string, Promise<readonly string[]>>();
 
   constructor(private readonly deps: AuthenticationDependencies) {
     this.provisionedUsers = deps.provisionedUsers ?? new ProvisionedUserCache();
     this.now = deps.now ?? (() => new Date());
-    this.bootstrapAdmins = new Set(deps.settings.bootstrapAdminUsernames);
+    // Usernames are case-insensitive (as their uniqueness is), so is the bootstrap list.
+    this.bootstrapAdmins = new Set(deps.settings.bootstrapAdminUsernames.map((name) => name.toLowerCase()));
   }
 
   /**
@@ -122,18 +129,25 @@ export class AuthenticationService {
       if (tenantId === null) {
         throw new InvalidInputError(`X-Tenant-ID must be a valid ULID format, got: '${tenantHeader}'`);
       }
-      if (!(await this.canViewTenant(tenantId, profile.id))) throw new ForbiddenError(NO_TENANT_ACCESS);
-      await this.provision(profile);
+      if (await this.canViewTenant(tenantId, profile.id)) {
+        await this.provision(profile);
+      } else if (!profile.emailVerified || !(await this.provision(profile)).includes(tenantId)) {
+        // Not a member, unless this very request binds an invitation to the tenant (a first
+        // sign-in, or the first since the invitation). Only a verified email can have one: other
+        // refused callers are not provisioned, as in the reference (403 before any 409).
+        throw new ForbiddenError(NO_TENANT_ACCESS);
+      }
       return { user, caller: { ...user, tenantId } };
     }
     if (!this.deps.settings.singleTenantMode) throw new InvalidInputError(TENANT_HEADER_REQUIRED);
 
-    // Single-tenant mode: the caller lands in the default tenant, joining it on first use. The
-    // user row must exist before the membership row that refers to it.
-    await this.provision(profile);
+    // Single-tenant mode: the caller lands in the default tenant, joining it on first use (or
+    // through an invitation bound by provisioning). The user row must exist before the
+    // membership row that refers to it.
+    const bound = await this.provision(profile);
     const tenantId = await this.defaultTenant();
-    if (!(await this.canViewTenant(tenantId, profile.id))) {
-      const asAdmin = this.bootstrapAdmins.has(profile.username);
+    if (!bound.includes(tenantId) && !(await this.canViewTenant(tenantId, profile.id))) {
+      const asAdmin = this.bootstrapAdmins.has(profile.username.toLowerCase());
       await this.deps.defaultTenant.join(profile.id, asAdmin);
       this.deps.probe.defaultTenantJoined(profile.id, tenantId, asAdmin);
     }
@@ -150,7 +164,7 @@ export class AuthenticationService {
     }
   }
 
-  private profileOf(claims: TokenClaims): UserProfile {
+  private profileOf(claims: TokenClaims): ProvisionedClaims {
     const { userIdClaim, usernameClaim } = this.deps.settings;
     const rawId = claims[userIdClaim];
     if (rawId === undefined || rawId === null || rawId === "") {
@@ -177,23 +191,46 @@ export class AuthenticationService {
       }
       assertStorableClaim(claim, value);
     }
-    return { id, username, name, email };
+    // Only a JSON `true` vouches for the email (not "true", not a missing claim).
+    return { id, username, name, email, emailVerified: claims["email_verified"] === true };
   }
 
-  private async provision(profile: UserProfile): Promise<void> {
-    if (this.provisionedUsers.isCurrent(profile)) return;
-    let outcome;
+  /**
+   * Writes the user's claims unless this process wrote the same ones recently, and binds the
+   * invitations of a verified email. Returns the tenants joined through invitations just now.
+   */
+  private provision(claims: ProvisionedClaims): Promise<readonly string[]> {
+    if (this.provisionedUsers.isCurrent(claims)) return Promise.resolve([]);
+    // Concurrent first requests of one user share one provisioning (and its binding): each of
+    // them is then let into the tenants it bound, not only the one that won the race.
+    const key = JSON.stringify(claims);
+    let provisioning = this.provisioning.get(key);
+    if (provisioning === undefined) {
+      provisioning = this.provisionNow(claims).finally(() => this.provisioning.delete(key));
+      this.provisioning.set(key, provisioning);
+    }
+    return provisioning;
+  }
+
+  private async provisionNow(claims: ProvisionedClaims): Promise<readonly string[]> {
+    const epoch = this.provisionedUsers.epoch;
+    const invitationEmail = claims.emailVerified && claims.email !== null ? normaliseEmail(claims.email) : null;
+    let provisioned;
     try {
-      outcome = await this.deps.users.provision(profile);
+      provisioned = await this.deps.users.provision(claims, invitationEmail);
     } catch (error) {
       if (error instanceof ConflictError) {
-        this.provisionedUsers.forget(profile.id);
-        this.deps.probe.userProvisioningConflict(profile.id, profile.username);
+        this.provisionedUsers.forget(claims.id);
+        this.deps.probe.userProvisioningConflict(claims.id, claims.username);
       }
       throw error;
     }
-    this.provisionedUsers.remember(profile);
-    if (outcome !== "unchanged") this.deps.probe.userProvisioned(profile.id, outcome);
+    if (provisioned.outcome !== "unchanged") this.deps.probe.userProvisioned(claims.id, provisioned.outcome);
+    // Remembered only once bound: a failed binding is tried again by the next request.
+    const bound =
+      provisioned.invited && invitationEmail !== null ? await this.deps.invitations.bindInvitations(claims.id, invitationEmail) : [];
+    this.provisionedUsers.remember(claims, epoch);
+    return bound;
   }
 
   private async authenticateApiKey(secret: string): Promise<AuthenticatedUser> {

@@ -9,14 +9,17 @@
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { newUlid } from "../../shared-kernel/ids.js";
 import { ObservationContext } from "../../shared-kernel/observation-context.js";
-import { ConflictError, ForbiddenError, IamError, InvalidInputError, LastAdminError, NotFoundError } from "../domain/errors.js";
+import { ForbiddenError, IamError, InvalidInputError, LastAdminError, NotFoundError } from "../domain/errors.js";
 import { Group, type GroupMember } from "../domain/group.js";
 import type { GroupRole } from "../domain/roles.js";
 import type { Repositories } from "../ports/repositories.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
 import { accessTo } from "./access-check.js";
+import { NO_TENANT_ACCESS } from "./authentication-service.js";
 import type { Caller } from "./caller.js";
 import type { GroupOperation, GroupServiceProbe } from "./group-service-probe.js";
+import { writeAsMember, type HoldRefusals } from "./member-hold.js";
+import { holdTenantMember, resolveTenantMemberByEmail } from "./member-lookup.js";
 
 export interface GroupDetails {
   readonly id: string;
@@ -76,7 +79,7 @@ export class GroupService {
           creatorId: caller.userId,
           now: this.clock(),
         });
-        await tx.repositories.groups.add(group);
+        await writeAsMember(tx, caller, creationRefusals(caller), () => tx.repositories.groups.add(group));
         tx.record(...group.pullEvents());
         return group;
       });
@@ -277,7 +280,7 @@ export class GroupService {
    * they can view but not manage it. One (usually cached) check in the common case.
    */
   private async requireManage(caller: Caller, groupId: string, probe: GroupServiceProbe): Promise<void> {
-    const outcome = await accessTo(this.authorization, { type: "group", id: groupId }, caller.userId, "manage");
+    const outcome = await accessTo(this.authorization, { type: "group", id: groupId }, caller, "manage");
     if (outcome === "hidden") throw new NotFoundError(GROUP_NOT_FOUND);
     if (outcome === "allowed") return; // the tenant is checked under the lock, inside the transaction
     const group = await this.reads.groups.findById(groupId);
@@ -294,31 +297,20 @@ export class GroupService {
   }
 
   private async resolveTenantMember(tx: TransactionContext, tenantId: string, who: MemberReference): Promise<string> {
-    const directory = tx.repositories.tenantMemberDirectory;
-    if ("email" in who) {
-      const email = who.email.trim().toLowerCase();
-      const ids = await directory.findIdsByEmail(tenantId, email);
-      if (ids.length === 0) {
-        throw new NotFoundError(
-          `No member of this tenant has the email "${email}". They must sign in and join the tenant before they can be added.`,
-        );
-      }
-      if (ids.length > 1) {
-        throw new ConflictError(`Several members of this tenant have the email "${email}"; add the user by user_id instead.`);
-      }
-      const userId = ids[0] as string;
-      if (!(await directory.holdMembership(tenantId, userId))) {
-        throw new NotFoundError(`No member of this tenant has the email "${email}".`); // left the tenant just now
-      }
-      return userId;
-    }
+    if ("email" in who) return resolveTenantMemberByEmail(tx.repositories, tenantId, who.email, GROUP_NOT_FOUND);
     const userId = who.userId.trim();
     if (userId === "") throw new InvalidInputError("Invalid user ID format");
-    if (!(await directory.holdMembership(tenantId, userId))) {
-      throw new InvalidInputError(`User ${userId} is not a member of this tenant`);
-    }
+    await holdTenantMember(tx.repositories, tenantId, userId, GROUP_NOT_FOUND); // a deleted tenant took its groups
     return userId;
   }
+}
+
+/** A group's creator who left the tenant, or a tenant deleted, while the group was being created. */
+function creationRefusals(caller: Caller): HoldRefusals {
+  return {
+    noTenant: () => new NotFoundError(`Tenant ${caller.tenantId} not found`),
+    notMember: () => new ForbiddenError(NO_TENANT_ACCESS),
+  };
 }
 
 function detailsOf(group: Group): GroupDetails {

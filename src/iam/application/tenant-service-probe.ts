@@ -23,6 +23,9 @@ export interface TenantServiceProbe {
   membersListed(fact: { tenantId: string; count: number }): void;
   defaultTenantEnsured(fact: { tenantId: string; created: boolean; rootWorkspaceCreated: boolean }): void;
   defaultTenantJoined(fact: { tenantId: string; userId: string; role: TenantRole }): void;
+  invitationRecorded(fact: { tenantId: string; email: string; role: TenantRole }): void;
+  invitationRevoked(fact: { tenantId: string; email: string }): void;
+  invitationBound(fact: { tenantId: string; userId: string; role: TenantRole }): void;
 }
 
 export class LoggingTenantServiceProbe implements TenantServiceProbe {
@@ -86,5 +89,14 @@ export class LoggingTenantServiceProbe implements TenantServiceProbe {
   }
   defaultTenantJoined(fact: { tenantId: string; userId: string; role: TenantRole }): void {
     this.info("default_tenant_joined", fact, "user joined the default tenant");
+  }
+  invitationRecorded(fact: { tenantId: string; email: string; role: TenantRole }): void {
+    this.info("tenant_invitation_recorded", fact, "invitation to the tenant recorded");
+  }
+  invitationRevoked(fact: { tenantId: string; email: string }): void {
+    this.info("tenant_invitation_revoked", fact, "invitation to the tenant revoked");
+  }
+  invitationBound(fact: { tenantId: string; userId: string; role: TenantRole }): void {
+    this.info("tenant_invitation_bound", fact, "invitation bound: the user joined the tenant");
   }
 }

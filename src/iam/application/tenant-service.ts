@@ -1,22 +1,27 @@
 /**
- * Tenants: creation with a root workspace, membership (kept in step with the root workspace),
- * and deletion with everything inside. Also the default tenant of single-tenant mode.
+ * Tenants: creation with a root workspace, membership (kept in step with the root workspace) and
+ * invitations by email, and deletion with everything inside. Also the default tenant of
+ * single-tenant mode, and the binding of invitations at sign-in.
  */
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { ObservationContext } from "../../shared-kernel/observation-context.js";
-import { ForbiddenError, LastAdminError, NotFoundError } from "../domain/errors.js";
+import { ConflictError, ForbiddenError, LastAdminError, NotFoundError } from "../domain/errors.js";
 import type { IamEvent } from "../domain/events.js";
+import { invitationMemberId, invitedEmailOf, normaliseEmail } from "../domain/invitation.js";
 import { nameOf } from "../domain/names.js";
 import type { TenantRole } from "../domain/roles.js";
 import { Tenant } from "../domain/tenant.js";
 import { Workspace, deepestFirst } from "../domain/workspace.js";
 import type { Repositories } from "../ports/repositories.js";
-import type { TenantMemberRecord, TenantRecord } from "../ports/tenant-repository.js";
-import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
+import type { TenantRecord } from "../ports/tenant-repository.js";
+import type { UnitOfWork } from "../ports/unit-of-work.js";
 import { accessTo } from "./access-check.js";
+import { KEYS_CANNOT_MANAGE_TENANTS, reachesTenant, requirePerson } from "./api-key-confinement.js";
 import type { AuthenticatedUser, Caller } from "./caller.js";
 import type { DefaultTenantAccess } from "./default-tenant-access.js";
-import { resolveUserByEmail } from "./member-lookup.js";
+import type { InvitationBinding } from "./invitation-binding.js";
+import type { ProvisionedUserCache } from "./provisioned-user-cache.js";
+import { grantTenantRole, loadTenantForUpdate } from "./tenant-membership.js";
 import type { TenantServiceProbe } from "./tenant-service-probe.js";
 import { WorkspaceService } from "./workspace-service.js";
 
@@ -36,6 +41,8 @@ export interface TenantServiceDependencies {
   readonly probe: TenantServiceProbe;
   readonly settings: TenantServiceSettings;
   readonly clock?: () => Date;
+  /** This process's provisioning cache: a new invitation makes its email's users provision again. */
+  readonly provisionedUsers?: ProvisionedUserCache;
 }
 
 export interface TenantMemberToAdd {
@@ -44,7 +51,15 @@ export interface TenantMemberToAdd {
   readonly role: TenantRole;
 }
 
-export class TenantService implements DefaultTenantAccess {
+/**
+ * A member of the tenant, or a pending invitation: its `userId` is then `invitation:<email>`
+ * (see domain/invitation.ts), which the member routes accept to address it.
+ */
+export type TenantMemberEntry =
+  | { readonly status: "active"; readonly userId: string; readonly role: TenantRole }
+  | { readonly status: "pending"; readonly userId: string; readonly email: string; readonly role: TenantRole };
+
+export class TenantService implements DefaultTenantAccess, InvitationBinding {
   private readonly clock: () => Date;
   private defaultTenantId: Promise<string> | null = null;
 
@@ -71,23 +86,21 @@ export class TenantService implements DefaultTenantAccess {
     forbidden: string,
     probe: TenantServiceProbe,
   ): Promise<void> {
-    const outcome = await accessTo(this.deps.authorization, { type: "tenant", id: tenantId }, user.userId, permission);
+    const outcome = await accessTo(this.deps.authorization, { type: "tenant", id: tenantId }, user, permission);
     if (outcome === "allowed") return;
     probe.tenantAccessDenied({ tenantId, permission });
     if (outcome === "hidden") throw new NotFoundError(`Tenant ${tenantId} not found`);
     throw new ForbiddenError(forbidden);
   }
 
-  private static async loadForUpdate(tx: TransactionContext, tenantId: string): Promise<Tenant> {
-    const tenant = await tx.repositories.tenants.loadForUpdate(tenantId);
-    if (tenant === null) throw new NotFoundError(`Tenant ${tenantId} not found`);
-    return tenant;
-  }
-
-  /** A new tenant (multi-tenant mode only): the creator administers it and its root workspace. */
+  /**
+   * A new tenant (multi-tenant mode only): the creator administers it and its root workspace.
+   * Names are unique per creator, so the answer never tells whose names exist. People only.
+   */
   async create(user: AuthenticatedUser, name: string, context = ObservationContext.empty): Promise<TenantRecord> {
     const probe = this.probe(user, context);
     this.assertMultiTenant();
+    requirePerson(user, KEYS_CANNOT_MANAGE_TENANTS);
     try {
       const { tenant, root } = await this.deps.unitOfWork.run(async (tx) => {
         const now = this.clock();
@@ -113,7 +126,7 @@ export class TenantService implements DefaultTenantAccess {
   async get(user: AuthenticatedUser, tenantId: string, context = ObservationContext.empty): Promise<TenantRecord> {
     const probe = this.probe(user, context);
     const [outcome, tenant] = await Promise.all([
-      accessTo(this.deps.authorization, { type: "tenant", id: tenantId }, user.userId, "view"),
+      accessTo(this.deps.authorization, { type: "tenant", id: tenantId }, user, "view"),
       this.deps.repositories.tenants.findById(tenantId),
     ]);
     if (outcome !== "allowed" || tenant === null) {
@@ -125,10 +138,10 @@ export class TenantService implements DefaultTenantAccess {
     return tenant;
   }
 
-  /** The tenants the user belongs to. */
+  /** The tenants the user belongs to (an API key: its own tenant, while its creator belongs to it). */
   async list(user: AuthenticatedUser, context = ObservationContext.empty): Promise<TenantRecord[]> {
     const ids = await this.deps.authorization.lookupResources("tenant", "view", { type: "user", id: user.userId });
-    const tenants = await this.deps.repositories.tenants.listByIds(ids);
+    const tenants = await this.deps.repositories.tenants.listByIds(ids.filter((id) => reachesTenant(user, id)));
     this.probe(user, context).tenantsListed({ count: tenants.length });
     return tenants;
   }
@@ -141,10 +154,11 @@ export class TenantService implements DefaultTenantAccess {
     const probe = this.probe(caller, context);
     this.assertMultiTenant();
     await this.authorize(caller, tenantId, "administrate", "Insufficient permissions to delete tenant", probe);
+    requirePerson(caller, KEYS_CANNOT_MANAGE_TENANTS);
     try {
       const counts = await this.deps.unitOfWork.run(async (tx) => {
         const now = this.clock();
-        const tenant = await TenantService.loadForUpdate(tx, tenantId);
+        const tenant = await loadTenantForUpdate(tx, tenantId);
         const workspaces = deepestFirst(await tx.repositories.workspaces.loadAllForUpdate(tenantId));
         for (const workspace of workspaces) workspace.markForDeletion(now);
         await tx.repositories.workspaces.delete(workspaces);
@@ -169,81 +183,85 @@ export class TenantService implements DefaultTenantAccess {
     }
   }
 
-  async listMembers(caller: Caller, tenantId: string, context = ObservationContext.empty): Promise<TenantMemberRecord[]> {
+  /** Members first (by user id), then pending invitations (by email). */
+  async listMembers(caller: Caller, tenantId: string, context = ObservationContext.empty): Promise<TenantMemberEntry[]> {
     const probe = this.probe(caller, context);
     await this.authorize(caller, tenantId, "administrate", "Insufficient permissions", probe);
-    const members = await this.deps.repositories.tenants.listMembers(tenantId);
-    probe.membersListed({ tenantId, count: members.length });
-    return members;
+    const [members, invitations] = await Promise.all([
+      this.deps.repositories.tenants.listMembers(tenantId),
+      this.deps.repositories.invitations.listForTenant(tenantId),
+    ]);
+    const entries: TenantMemberEntry[] = [
+      ...members.map((m) => ({ status: "active" as const, userId: m.userId, role: m.role })),
+      ...invitations.map((i) => ({ status: "pending" as const, userId: invitationMemberId(i.email), email: i.email, role: i.role })),
+    ];
+    probe.membersListed({ tenantId, count: entries.length });
+    return entries;
   }
 
   /**
-   * Adds a member or replaces their role; the same role again is an idempotent success. Admins of
-   * the tenant are admins of its root workspace: promotion grants it, demotion takes the user's
-   * root-workspace role away.
+   * Adds a member or replaces their role; the same role again is an idempotent success. By email,
+   * only the tenant's own members are looked for: a member with that email gets the role, anyone
+   * else gets an invitation, answered alike whether or not the email belongs to a user anywhere.
    */
   async addMember(
     caller: Caller,
     tenantId: string,
     input: TenantMemberToAdd,
     context = ObservationContext.empty,
-  ): Promise<TenantMemberRecord> {
+  ): Promise<TenantMemberEntry> {
     const probe = this.probe(caller, context);
     await this.authorize(caller, tenantId, "administrate", "Insufficient permissions", probe);
-    const userId =
-      input.email != null && input.email.trim() !== ""
-        ? await resolveUserByEmail(this.deps.repositories, input.email)
-        : (input.userId ?? "").trim();
-    const change = await this.deps.unitOfWork.run(async (tx) => {
-      const now = this.clock();
-      const tenant = await TenantService.loadForUpdate(tx, tenantId);
-      const previous = tenant.roleOf(userId);
-      const outcome = tenant.addMember(userId, input.role, caller.userId, now);
-      await tx.repositories.tenants.save(tenant);
-      tx.record(...tenant.pullEvents());
-      await this.syncRootWorkspace(tx, tenantId, userId, previous, input.role, now);
-      return outcome;
-    });
-    if (change === "replaced") probe.memberRoleChanged({ tenantId, userId, role: input.role });
-    else if (change === "added") probe.memberAdded({ tenantId, userId, role: input.role });
-    return { userId, role: input.role };
-  }
-
-  private async syncRootWorkspace(
-    tx: TransactionContext,
-    tenantId: string,
-    userId: string,
-    previous: TenantRole | null,
-    role: TenantRole,
-    now: Date,
-  ): Promise<void> {
-    if (role !== "admin" && previous !== "admin") return;
-    const root = await tx.repositories.workspaces.loadRootForUpdate(tenantId);
-    if (root === null) return;
-    if (role === "admin") {
-      root.addMember(userId, "user", "admin", now);
-    } else if (root.roleOf(userId, "user") !== null) {
-      if (root.isSoleAdmin(userId, "user")) {
-        throw new LastAdminError(`Cannot demote the user: they are the last admin of the root workspace '${root.name}'`);
+    const email = input.email != null && input.email.trim() !== "" ? normaliseEmail(input.email) : null;
+    const { entry, change } = await this.deps.unitOfWork.run(async (tx) => {
+      const tenant = await loadTenantForUpdate(tx, tenantId);
+      let userId = (input.userId ?? "").trim();
+      if (email !== null) {
+        // The member rows are locked: the answer cannot change before commit.
+        const ids = await tx.repositories.tenantMemberDirectory.findIdsByEmail(tenantId, email);
+        if (ids.length > 1) {
+          throw new ConflictError(`Several members of this tenant have the email "${email}"; add the user by user id instead`);
+        }
+        if (ids[0] === undefined) {
+          await tx.repositories.invitations.put(tenantId, { email, role: input.role, invitedBy: caller.userId });
+          const pending: TenantMemberEntry = { status: "pending", userId: invitationMemberId(email), email, role: input.role };
+          return { entry: pending, change: null };
+        }
+        userId = ids[0];
       }
-      root.removeMember(userId, "user", now);
+      const granted = await grantTenantRole(tx, tenant, userId, input.role, caller.userId, this.clock());
+      const active: TenantMemberEntry = { status: "active", userId, role: input.role };
+      return { entry: active, change: granted };
+    });
+    if (entry.status === "pending") {
+      this.deps.provisionedUsers?.invited(entry.email);
+      probe.invitationRecorded({ tenantId, email: entry.email, role: input.role });
+    } else if (change === "replaced") {
+      probe.memberRoleChanged({ tenantId, userId: entry.userId, role: input.role });
+    } else if (change === "added") {
+      probe.memberAdded({ tenantId, userId: entry.userId, role: input.role });
     }
-    await tx.repositories.workspaces.save(root);
-    tx.record(...root.pullEvents());
+    return entry;
   }
 
   /**
    * Removes the user from the tenant with every role they hold inside it (workspaces, groups) and
-   * revokes their API keys there. Refused while they are the last admin of anything in it.
+   * revokes their API keys there. Refused while they are the last admin of anything in it. An
+   * `invitation:<email>` id that names no member revokes that invitation. Removing someone who
+   * is neither changes nothing.
    */
   async removeMember(caller: Caller, tenantId: string, userId: string, context = ObservationContext.empty): Promise<void> {
     const probe = this.probe(caller, context);
     await this.authorize(caller, tenantId, "administrate", "Insufficient permissions", probe);
+    const invitedEmail = invitedEmailOf(userId);
     const removed = await this.deps.unitOfWork.run(async (tx) => {
       const now = this.clock();
       // Lock order everywhere: tenant and its member rows, then workspaces, then groups.
-      const tenant = await TenantService.loadForUpdate(tx, tenantId);
-      if (!tenant.removeMember(userId, caller.userId, now)) return null;
+      const tenant = await loadTenantForUpdate(tx, tenantId);
+      if (!tenant.removeMember(userId, caller.userId, now)) {
+        const revoked = invitedEmail !== null && (await tx.repositories.invitations.remove(tenantId, invitedEmail));
+        return revoked ? ("invitation_revoked" as const) : null;
+      }
 
       const workspaces = await tx.repositories.workspaces.loadWhereUserIsMemberForUpdate(tenantId, userId);
       for (const workspace of workspaces) {
@@ -274,7 +292,8 @@ export class TenantService implements DefaultTenantAccess {
       tx.record(...tenant.pullEvents());
       return { workspaces: workspaces.length, groups: groupRoles.length, apiKeys: keys.length };
     });
-    if (removed !== null) probe.memberRemoved({ tenantId, userId, ...removed });
+    if (removed === "invitation_revoked") probe.invitationRevoked({ tenantId, email: invitedEmail ?? "" });
+    else if (removed !== null) probe.memberRemoved({ tenantId, userId, ...removed });
   }
 
   // ---- DefaultTenantAccess (single-tenant mode) ----
@@ -287,21 +306,27 @@ export class TenantService implements DefaultTenantAccess {
     return this.defaultTenantId;
   }
 
+  /**
+   * The default tenant is found by its marker, never by name (tenant names are unique per creator
+   * only). A database from before the marker has it as the oldest creator-less tenant of the
+   * configured name, which is adopted. Instances starting together take turns (advisory lock).
+   */
   private async createDefaultTenant(): Promise<string> {
     // As stored: the configured spelling may differ from the normalised name (NFC).
     const name = nameOf("Tenant", this.deps.settings.defaultTenantName);
     const result = await this.deps.unitOfWork.run(async (tx) => {
       const now = this.clock();
+      const tenants = tx.repositories.tenants;
+      await tenants.lockDefaultTenantSetup();
       let created = false;
-      let tenantId = (await tx.repositories.tenants.findByName(name))?.id ?? null;
+      let tenantId = ((await tenants.findDefault()) ?? (await tenants.adoptDefault(name)))?.id ?? null;
       if (tenantId === null) {
-        // Several instances may start together: the unique name decides, the losers re-read.
         const tenant = Tenant.create({ name, creatorId: null, now });
-        created = await tx.repositories.tenants.insertIfAbsent(tenant);
-        if (created) tx.record(...tenant.pullEvents());
-        tenantId = created ? tenant.id : ((await tx.repositories.tenants.findByName(name))?.id ?? null);
+        await tenants.insertDefault(tenant);
+        tx.record(...tenant.pullEvents());
+        created = true;
+        tenantId = tenant.id;
       }
-      if (tenantId === null) throw new Error(`The default tenant "${name}" could neither be created nor read`);
       let rootCreated = false;
       if ((await tx.repositories.workspaces.findRoot(tenantId)) === null) {
         const root = Workspace.createRoot({ tenantId, name: this.rootWorkspaceName(name), adminId: null, now });
@@ -326,17 +351,41 @@ export class TenantService implements DefaultTenantAccess {
     if ((await this.deps.repositories.tenants.memberRole(tenantId, userId)) !== null) return;
     const role: TenantRole = asAdmin ? "admin" : "member";
     const change = await this.deps.unitOfWork.run(async (tx) => {
-      const now = this.clock();
-      const tenant = await TenantService.loadForUpdate(tx, tenantId);
+      const tenant = await loadTenantForUpdate(tx, tenantId);
       // A concurrent first request of the same user may have joined meanwhile: keep their role.
       if (tenant.roleOf(userId) !== null) return "unchanged" as const;
-      const outcome = tenant.addMember(userId, role, null, now);
-      await tx.repositories.tenants.save(tenant);
-      tx.record(...tenant.pullEvents());
-      await this.syncRootWorkspace(tx, tenantId, userId, null, role, now);
-      return outcome;
+      return grantTenantRole(tx, tenant, userId, role, null, this.clock());
     });
     if (change !== "unchanged") this.deps.probe.defaultTenantJoined({ tenantId, userId, role });
+  }
+
+  // ---- InvitationBinding (sign-in) ----
+
+  /**
+   * One transaction for every tenant that invited the email, locked in id order. Each invitation
+   * is deleted as it binds, under its tenant's lock, so concurrent first requests bind it once; the
+   * tenant counts as joined for all of them. Someone who is already a member keeps their role
+   * (binding never demotes, so it never meets the last-admin rule); the invitation is used up
+   * either way. Binding records the same TenantMemberAdded event as any other add, by the admin
+   * who invited.
+   */
+  async bindInvitations(userId: string, email: string): Promise<readonly string[]> {
+    const { joined, bound } = await this.deps.unitOfWork.run(async (tx) => {
+      const result = { joined: [] as string[], bound: [] as { tenantId: string; role: TenantRole }[] };
+      for (const tenantId of await tx.repositories.invitations.tenantsInviting(email)) {
+        const tenant = await tx.repositories.tenants.loadForUpdate(tenantId);
+        if (tenant === null) continue;
+        const invitation = await tx.repositories.invitations.take(tenantId, email);
+        if (invitation !== null && tenant.roleOf(userId) === null) {
+          await grantTenantRole(tx, tenant, userId, invitation.role, invitation.invitedBy, this.clock());
+          result.bound.push({ tenantId, role: invitation.role });
+        }
+        if (tenant.roleOf(userId) !== null) result.joined.push(tenantId);
+      }
+      return result;
+    });
+    for (const { tenantId, role } of bound) this.deps.probe.invitationBound({ tenantId, userId, role });
+    return joined;
   }
 }
 

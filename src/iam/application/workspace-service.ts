@@ -14,7 +14,8 @@ import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
 import type { WorkspaceRecord } from "../ports/workspace-repository.js";
 import { accessTo } from "./access-check.js";
 import type { Caller } from "./caller.js";
-import { resolveUserByEmail } from "./member-lookup.js";
+import { writeAsMember } from "./member-hold.js";
+import { holdTenantMember, resolveTenantMemberByEmail } from "./member-lookup.js";
 import type { WorkspaceServiceProbe } from "./workspace-service-probe.js";
 
 export const WORKSPACE_FORBIDDEN = "You do not have permission to perform this action";
@@ -49,7 +50,7 @@ export class WorkspaceService {
 
   /** Throws NotFound when the caller cannot view the workspace, Forbidden when they cannot act. */
   private async authorize(caller: Caller, workspaceId: string, permission: string, probe: WorkspaceServiceProbe): Promise<void> {
-    const outcome = await accessTo(this.deps.authorization, { type: "workspace", id: workspaceId }, caller.userId, permission);
+    const outcome = await accessTo(this.deps.authorization, { type: "workspace", id: workspaceId }, caller, permission);
     if (outcome === "allowed") return;
     probe.workspaceAccessDenied({ workspaceId, permission });
     if (outcome === "hidden") throw new NotFoundError(`Workspace ${workspaceId} not found`);
@@ -75,12 +76,14 @@ export class WorkspaceService {
   ): Promise<WorkspaceRecord> {
     const probe = this.probe(caller, context);
     const parentId = input.parentWorkspaceId;
-    const outcome = await accessTo(this.deps.authorization, { type: "workspace", id: parentId }, caller.userId, "create_child");
+    const outcome = await accessTo(this.deps.authorization, { type: "workspace", id: parentId }, caller, "create_child");
     if (outcome !== "allowed") {
       probe.workspaceAccessDenied({ workspaceId: parentId, permission: "create_child" });
       if (outcome === "hidden") throw new NotFoundError(`Parent workspace ${parentId} not found`);
       throw new ForbiddenError(WORKSPACE_FORBIDDEN);
     }
+    const hiddenParent = () => new NotFoundError(`Parent workspace ${parentId} not found`);
+    const refusals = { noTenant: hiddenParent, notMember: hiddenParent };
     try {
       const workspace = await this.deps.unitOfWork.run(async (tx) => {
         // No read of the parent first: saving checks that it exists in the caller's tenant.
@@ -91,7 +94,7 @@ export class WorkspaceService {
           creatorId: caller.userId,
           now: this.clock(),
         });
-        await WorkspaceService.persist(tx, created);
+        await writeAsMember(tx, caller, refusals, () => WorkspaceService.persist(tx, created));
         return created;
       });
       probe.workspaceCreated({
@@ -126,7 +129,7 @@ export class WorkspaceService {
     const probe = this.probe(caller, context);
     // The permission check and the row read are independent: run them together.
     const [outcome, workspace] = await Promise.all([
-      accessTo(this.deps.authorization, { type: "workspace", id: workspaceId }, caller.userId, "view"),
+      accessTo(this.deps.authorization, { type: "workspace", id: workspaceId }, caller, "view"),
       this.deps.repositories.workspaces.findById(caller.tenantId, workspaceId),
     ]);
     if (outcome !== "allowed") probe.workspaceAccessDenied({ workspaceId, permission: "view" });
@@ -198,17 +201,13 @@ export class WorkspaceService {
     const probe = this.probe(caller, context);
     // Permission first: an unauthorised caller must not learn whether an email belongs to a user.
     await this.authorize(caller, workspaceId, "manage", probe);
-    const memberId = await this.memberIdOf(input);
     const member = await this.deps.unitOfWork.run(async (tx) => {
-      if (input.memberType === "user") {
-        // Taken before the workspace lock, like the tenant's member removal, so the two never deadlock.
-        if (!(await tx.repositories.workspaces.lockTenantMembership(caller.tenantId, memberId))) {
-          throw new InvalidInputError(`User ${memberId} is not a member of this tenant`);
-        }
-      } else if (!(await tx.repositories.workspaces.groupExists(caller.tenantId, memberId))) {
+      // Taken before the workspace lock, like the tenant's member removal, so the two never deadlock.
+      const memberId = await this.heldMemberIdOf(tx, caller.tenantId, workspaceId, input);
+      const workspace = await WorkspaceService.loadForUpdate(tx, caller, workspaceId);
+      if (input.memberType === "group" && !(await tx.repositories.workspaces.groupExists(caller.tenantId, memberId))) {
         throw new InvalidInputError(`Group ${memberId} does not exist`);
       }
-      const workspace = await WorkspaceService.loadForUpdate(tx, caller, workspaceId);
       workspace.addMember(memberId, input.memberType, input.role, this.clock());
       await WorkspaceService.persist(tx, workspace);
       return { memberId, memberType: input.memberType, role: input.role };
@@ -253,12 +252,19 @@ export class WorkspaceService {
     probe.memberRemoved({ workspaceId, memberId, memberType: member.memberType });
   }
 
-  private async memberIdOf(input: MemberToAdd): Promise<string> {
+  /**
+   * The member to add. A user must be a member of the tenant, and their membership is then held
+   * until commit; emails are matched among the tenant's members only.
+   */
+  private async heldMemberIdOf(tx: TransactionContext, tenantId: string, workspaceId: string, input: MemberToAdd): Promise<string> {
+    const gone = `Workspace ${workspaceId} not found`; // the tenant was deleted, with its workspaces
     if (input.email != null && input.email.trim() !== "") {
       if (input.memberType !== "user") throw new InvalidInputError("Email can only be used when member_type is 'user'");
-      return resolveUserByEmail(this.deps.repositories, input.email);
+      return resolveTenantMemberByEmail(tx.repositories, tenantId, input.email, gone);
     }
-    return normaliseMember(input.memberId ?? "", input.memberType);
+    const memberId = normaliseMember(input.memberId ?? "", input.memberType);
+    if (input.memberType === "user") await holdTenantMember(tx.repositories, tenantId, memberId, gone);
+    return memberId;
   }
 }
 

@@ -23,6 +23,8 @@ export class Tenant extends AggregateRoot {
   private constructor(
     readonly id: string,
     readonly name: string,
+    /** Who created the tenant; names are unique per creator. Known for new tenants only. */
+    readonly createdBy: string | null,
     members: ReadonlyMap<string, TenantRole>,
     private persisted: boolean,
   ) {
@@ -34,7 +36,7 @@ export class Tenant extends AggregateRoot {
   /** A new tenant; when `creatorId` is given the creator becomes its first admin. */
   static create(input: { name: string; creatorId: string | null; now: Date }): Tenant {
     const name = nameOf("Tenant", input.name);
-    const tenant = new Tenant(newUlid(), name, new Map(), false);
+    const tenant = new Tenant(newUlid(), name, input.creatorId, new Map(), false);
     tenant.record({ type: "TenantCreated", tenantId: tenant.id, name, occurredAt: input.now });
     if (input.creatorId !== null) tenant.addMember(input.creatorId, "admin", null, input.now);
     return tenant;
@@ -42,7 +44,7 @@ export class Tenant extends AggregateRoot {
 
   /** A tenant read from storage with all its members. */
   static rehydrate(state: TenantState, members: ReadonlyMap<string, TenantRole>): Tenant {
-    return new Tenant(state.id, state.name, members, true);
+    return new Tenant(state.id, state.name, null, members, true);
   }
 
   get isNew(): boolean {

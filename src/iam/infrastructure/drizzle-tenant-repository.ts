@@ -7,7 +7,7 @@ import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Queryable } from "../../platform/database/database.js";
 import { queryRows } from "../../platform/database/database.js";
 import { violates } from "../../platform/database/database-errors.js";
-import { apiKeys, groupMembers, groups, tenantMembers, tenants, users } from "../../platform/database/schema.js";
+import { apiKeys, groupMembers, groups, tenantMembers, tenants } from "../../platform/database/schema.js";
 import { ConflictError, InvalidInputError } from "../domain/errors.js";
 import type { GroupRole, TenantRole } from "../domain/roles.js";
 import { Tenant } from "../domain/tenant.js";
@@ -22,16 +22,14 @@ import type {
 
 const columns = { id: tenants.id, name: tenants.name };
 
+/** The advisory lock of the default tenant's set-up, named like the outbox's locks. */
+const DEFAULT_TENANT_SETUP_LOCK = sql`hashtextextended('kartograph-default-tenant', 0)`;
+
 export class DrizzleTenantRepository implements TenantRepository {
   constructor(private readonly db: Queryable) {}
 
   async findById(id: string): Promise<TenantRecord | null> {
     const rows = await this.db.select(columns).from(tenants).where(eq(tenants.id, id));
-    return rows[0] ?? null;
-  }
-
-  async findByName(name: string): Promise<TenantRecord | null> {
-    const rows = await this.db.select(columns).from(tenants).where(eq(tenants.name, name));
     return rows[0] ?? null;
   }
 
@@ -68,10 +66,12 @@ export class DrizzleTenantRepository implements TenantRepository {
 
   async save(tenant: Tenant): Promise<void> {
     try {
-      if (tenant.isNew) await this.db.insert(tenants).values({ id: tenant.id, name: tenant.name });
+      if (tenant.isNew) await this.db.insert(tenants).values({ id: tenant.id, name: tenant.name, createdByUserId: tenant.createdBy });
       await this.writeMembers(tenant);
     } catch (error) {
-      if (violates(error, "uq_tenants_name")) throw new ConflictError("A tenant with this name already exists");
+      if (violates(error, "uq_tenants_creator_name")) {
+        throw new ConflictError(`You already created a tenant named '${tenant.name}'; choose another name`);
+      }
       if (violates(error, "tenant_members_user_id_users_id_fk")) {
         throw new InvalidInputError("User does not exist; they must sign in at least once before they can be added");
       }
@@ -95,17 +95,34 @@ export class DrizzleTenantRepository implements TenantRepository {
     }
   }
 
-  async insertIfAbsent(tenant: Tenant): Promise<boolean> {
-    // ON CONFLICT DO NOTHING: a concurrent start-up that won the race leaves this transaction usable.
-    const inserted = await this.db
-      .insert(tenants)
-      .values({ id: tenant.id, name: tenant.name })
-      .onConflictDoNothing()
-      .returning({ id: tenants.id });
-    if (inserted.length === 0) return false;
+  async lockDefaultTenantSetup(): Promise<void> {
+    await queryRows(this.db, sql`SELECT pg_advisory_xact_lock(${DEFAULT_TENANT_SETUP_LOCK})`);
+  }
+
+  async findDefault(): Promise<TenantRecord | null> {
+    const rows = await this.db.select(columns).from(tenants).where(eq(tenants.isDefault, true));
+    return rows[0] ?? null;
+  }
+
+  async adoptDefault(name: string): Promise<TenantRecord | null> {
+    const oldest = this.db
+      .select({ id: tenants.id })
+      .from(tenants)
+      .where(and(eq(tenants.name, name), isNull(tenants.createdByUserId)))
+      .orderBy(asc(tenants.createdAt), asc(tenants.id))
+      .limit(1);
+    const rows = await this.db
+      .update(tenants)
+      .set({ isDefault: true })
+      .where(sql`${tenants.id} = (${oldest})`)
+      .returning(columns);
+    return rows[0] ?? null;
+  }
+
+  async insertDefault(tenant: Tenant): Promise<void> {
+    await this.db.insert(tenants).values({ id: tenant.id, name: tenant.name, isDefault: true });
     await this.writeMembers(tenant);
     tenant.markPersisted();
-    return true;
   }
 
   async memberRole(tenantId: string, userId: string): Promise<TenantRole | null> {
@@ -118,15 +135,6 @@ export class DrizzleTenantRepository implements TenantRepository {
 
   async delete(tenant: Tenant): Promise<void> {
     await this.db.delete(tenants).where(eq(tenants.id, tenant.id));
-  }
-
-  async findUserIdsByEmail(email: string): Promise<string[]> {
-    const rows = await this.db
-      .select({ id: users.id })
-      .from(users)
-      .where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`)
-      .orderBy(asc(users.id));
-    return rows.map((r) => r.id);
   }
 
   async groupRolesOfUserForUpdate(tenantId: string, userId: string): Promise<GroupRoleOfUser[]> {

@@ -1,10 +1,13 @@
 import { and, asc, eq, ilike, inArray, or, sql } from "drizzle-orm";
-import type { Queryable } from "../../platform/database/database.js";
+import { queryRows, type Queryable } from "../../platform/database/database.js";
 import { violates } from "../../platform/database/database-errors.js";
-import { tenantMembers, users } from "../../platform/database/schema.js";
+import { tenantInvitations, tenantMembers, users } from "../../platform/database/schema.js";
 import { ConflictError } from "../domain/errors.js";
 import { usernameTakenMessage, type UserProfile } from "../domain/user.js";
-import type { ProvisionOutcome, UserRepository } from "../ports/user-repository.js";
+import type { KeptUsernameClash, ProvisionOutcome, Provisioned, UserRepository } from "../ports/user-repository.js";
+
+/** Usernames are unique ignoring case (accounts kept from before the rule aside). */
+const USERNAME_UNIQUE = "uq_users_username_lower";
 
 const profileColumns = { id: users.id, username: users.username, name: users.name, email: users.email };
 
@@ -16,31 +19,37 @@ function containsPattern(text: string): string {
 export class DrizzleUserRepository implements UserRepository {
   constructor(private readonly db: Queryable) {}
 
-  async provision(profile: UserProfile): Promise<ProvisionOutcome> {
+  async provision(profile: UserProfile, invitationEmail: string | null): Promise<Provisioned> {
+    const invited =
+      invitationEmail === null
+        ? sql`false`
+        : sql`EXISTS (SELECT 1 FROM ${tenantInvitations} WHERE ${tenantInvitations.email} = ${invitationEmail})`;
     try {
-      const rows = await this.db
-        .insert(users)
-        .values({ id: profile.id, username: profile.username, name: profile.name, email: profile.email })
-        .onConflictDoUpdate({
-          target: users.id,
-          set: {
-            username: sql`excluded.username`,
-            name: sql`excluded.name`,
-            email: sql`excluded.email`,
-            updatedAt: sql`now()`,
-          },
-          // Unchanged claims update nothing: no row version, no WAL, no lock held.
-          setWhere: sql`${users.username} IS DISTINCT FROM excluded.username
-            OR ${users.name} IS DISTINCT FROM excluded.name
-            OR ${users.email} IS DISTINCT FROM excluded.email`,
-        })
-        // xmax is 0 on a freshly inserted row version and non-zero on an updated one.
-        .returning({ inserted: sql<boolean>`(xmax = 0)` });
+      // One statement: the upsert, and whether an invitation waits (a new user's first request
+      // must not pay a second round trip for it).
+      const rows = await queryRows<{ inserted: boolean | null; invited: boolean }>(
+        this.db,
+        sql`WITH provisioned AS (
+              INSERT INTO ${users} (id, username, name, email)
+              VALUES (${profile.id}, ${profile.username}, ${profile.name}, ${profile.email})
+              ON CONFLICT (id) DO UPDATE SET
+                username = excluded.username, name = excluded.name, email = excluded.email, updated_at = now(),
+                -- An account kept with a clashing username keeps that exemption only while it keeps the name.
+                username_clash_kept = ${users.usernameClashKept} AND ${users.username} = excluded.username
+              -- Unchanged claims update nothing: no row version, no WAL, no lock held.
+              WHERE ${users.username} IS DISTINCT FROM excluded.username
+                 OR ${users.name} IS DISTINCT FROM excluded.name
+                 OR ${users.email} IS DISTINCT FROM excluded.email
+              -- xmax is 0 on a freshly inserted row version and non-zero on an updated one.
+              RETURNING (xmax = 0) AS inserted)
+            SELECT (SELECT inserted FROM provisioned) AS inserted, ${invited} AS invited`,
+      );
       const row = rows[0];
-      if (row === undefined) return "unchanged";
-      return row.inserted ? "created" : "updated";
+      const inserted = row?.inserted ?? null;
+      const outcome: ProvisionOutcome = inserted === null ? "unchanged" : inserted ? "created" : "updated";
+      return { outcome, invited: row?.invited === true };
     } catch (error) {
-      if (violates(error, "uq_users_username")) throw new ConflictError(usernameTakenMessage(profile.username));
+      if (violates(error, USERNAME_UNIQUE)) throw new ConflictError(usernameTakenMessage(profile.username));
       throw error;
     }
   }
@@ -64,5 +73,13 @@ export class DrizzleUserRepository implements UserRepository {
       .where(or(ilike(users.username, pattern), ilike(users.name, pattern), ilike(users.email, pattern)))
       .orderBy(asc(users.username))
       .limit(limit);
+  }
+
+  async keptUsernameClashes(): Promise<KeptUsernameClash[]> {
+    return this.db
+      .select({ id: users.id, username: users.username })
+      .from(users)
+      .where(eq(users.usernameClashKept, true))
+      .orderBy(asc(users.username), asc(users.id));
   }
 }

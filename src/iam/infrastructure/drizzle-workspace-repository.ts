@@ -6,7 +6,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { queryRows, type Queryable } from "../../platform/database/database.js";
 import { FOREIGN_KEY_VIOLATION, postgresErrorOf, violates } from "../../platform/database/database-errors.js";
-import { groups, tenantMembers, workspaceMembers, workspaces } from "../../platform/database/schema.js";
+import { groups, workspaceMembers, workspaces } from "../../platform/database/schema.js";
 import { ConflictError, InvalidInputError, NotFoundError } from "../domain/errors.js";
 import type { MemberType, WorkspaceRole } from "../domain/roles.js";
 import { Workspace, type WorkspaceMember } from "../domain/workspace.js";
@@ -316,15 +316,6 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
       .select({ id: groups.id })
       .from(groups)
       .where(and(eq(groups.id, groupId), eq(groups.tenantId, tenantId)));
-    return rows.length > 0;
-  }
-
-  async lockTenantMembership(tenantId: string, userId: string): Promise<boolean> {
-    const rows = await this.db
-      .select({ userId: tenantMembers.userId })
-      .from(tenantMembers)
-      .where(and(eq(tenantMembers.tenantId, tenantId), eq(tenantMembers.userId, userId)))
-      .for("share");
     return rows.length > 0;
   }
 }

@@ -2,6 +2,7 @@ import type { DatabaseHandle, Queryable } from "../../platform/database/database
 import type { Repositories } from "../ports/repositories.js";
 import { DrizzleApiKeyRepository } from "./drizzle-api-key-repository.js";
 import { DrizzleGroupRepository } from "./drizzle-group-repository.js";
+import { DrizzleTenantInvitationRepository } from "./drizzle-tenant-invitation-repository.js";
 import { DrizzleTenantMemberDirectory } from "./drizzle-tenant-member-directory.js";
 import { DrizzleTenantRepository } from "./drizzle-tenant-repository.js";
 import { DrizzleUserRepository } from "./drizzle-user-repository.js";
@@ -16,5 +17,6 @@ export function createRepositories(db: Queryable, kind: DatabaseHandle["kind"] =
     users: new DrizzleUserRepository(db),
     apiKeys: new DrizzleApiKeyRepository(db),
     tenantMemberDirectory: new DrizzleTenantMemberDirectory(db),
+    invitations: new DrizzleTenantInvitationRepository(db),
   };
 }

@@ -1,5 +1,6 @@
 import type { ApiKeyRepository } from "./api-key-repository.js";
 import type { GroupRepository } from "./group-repository.js";
+import type { TenantInvitationRepository } from "./tenant-invitation-repository.js";
 import type { TenantMemberDirectory } from "./tenant-member-directory.js";
 import type { TenantRepository } from "./tenant-repository.js";
 import type { UserRepository } from "./user-repository.js";
@@ -13,4 +14,5 @@ export interface Repositories {
   readonly users: UserRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly tenantMemberDirectory: TenantMemberDirectory;
+  readonly invitations: TenantInvitationRepository;
 }

@@ -30,21 +30,27 @@ export interface RemovedApiKey {
 
 export interface TenantRepository {
   findById(id: string): Promise<TenantRecord | null>;
-  findByName(name: string): Promise<TenantRecord | null>;
   listByIds(ids: readonly string[]): Promise<TenantRecord[]>;
   listMembers(tenantId: string): Promise<TenantMemberRecord[]>;
   /** Loads the tenant with its members, locking the tenant and member rows until the transaction ends. */
   loadForUpdate(id: string): Promise<Tenant | null>;
-  /** Writes a new tenant or its member changes. A taken name is a ConflictError. */
+  /** Writes a new tenant or its member changes. A name its creator already uses is a ConflictError. */
   save(tenant: Tenant): Promise<void>;
-  /** Inserts the tenant unless its name is taken (concurrent start-ups); true when inserted. */
-  insertIfAbsent(tenant: Tenant): Promise<boolean>;
   /** The user's role in the tenant, or null (a plain read, no lock). */
   memberRole(tenantId: string, userId: string): Promise<TenantRole | null>;
   delete(tenant: Tenant): Promise<void>;
 
-  /** IDs of users whose email matches, ignoring case. */
-  findUserIdsByEmail(email: string): Promise<string[]>;
+  // ---- The default tenant of single-tenant mode, found by its marker ----
+  /** Serialises default-tenant set-up among instances starting together, until the transaction ends. */
+  lockDefaultTenantSetup(): Promise<void>;
+  findDefault(): Promise<TenantRecord | null>;
+  /**
+   * Marks the oldest tenant of this name without a creator as the default one (databases from
+   * before the marker found it by name); null when there is none.
+   */
+  adoptDefault(name: string): Promise<TenantRecord | null>;
+  /** Inserts the tenant, marked as the default one. */
+  insertDefault(tenant: Tenant): Promise<void>;
 
   /** The user's group roles in the tenant, with each group's row locked. */
   groupRolesOfUserForUpdate(tenantId: string, userId: string): Promise<GroupRoleOfUser[]>;

@@ -3,14 +3,27 @@ import type { UserProfile } from "../domain/user.js";
 /** What a just-in-time provisioning did to the user row. */
 export type ProvisionOutcome = "created" | "updated" | "unchanged";
 
+export interface Provisioned {
+  readonly outcome: ProvisionOutcome;
+  /** True when some tenant invited `invitationEmail` (always false without one). */
+  readonly invited: boolean;
+}
+
+/** An account kept although its username differs only in case from an older account's. */
+export interface KeptUsernameClash {
+  readonly id: string;
+  readonly username: string;
+}
+
 /** Persistence of users (rows mirror the identity provider's claims). */
 export interface UserRepository {
   /**
    * Creates the user or brings username, name and email up to date, in one statement that writes
-   * nothing when they already match. A username owned by another user throws ConflictError and
-   * changes nothing.
+   * nothing when they already match, and says in the same statement whether `invitationEmail`
+   * (lower-cased; the token's email when it is verified, else null) has pending invitations. A
+   * username owned by another user, ignoring case, throws ConflictError and changes nothing.
    */
-  provision(profile: UserProfile): Promise<ProvisionOutcome>;
+  provision(profile: UserProfile, invitationEmail: string | null): Promise<Provisioned>;
   /** Users among `ids` who are members (any role) of the tenant. */
   findTenantMembersByIds(tenantId: string, ids: readonly string[]): Promise<UserProfile[]>;
   /**
@@ -18,4 +31,6 @@ export interface UserRepository {
    * `%` and `_` taken literally), at most `limit`.
    */
   searchTenantMembers(tenantId: string, text: string, limit: number): Promise<UserProfile[]>;
+  /** Accounts that keep a username clashing in case with an older one's (from before the rule). */
+  keptUsernameClashes(): Promise<KeptUsernameClash[]>;
 }

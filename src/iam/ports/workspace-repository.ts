@@ -30,9 +30,4 @@ export interface WorkspaceRepository {
   delete(workspaces: readonly Workspace[]): Promise<void>;
   /** True when the group exists in the tenant (for group grants). */
   groupExists(tenantId: string, groupId: string): Promise<boolean>;
-  /**
-   * True when the user is a member of the tenant. Takes a share lock on the membership row so that
-   * a concurrent removal from the tenant waits for this transaction (no orphaned workspace role).
-   */
-  lockTenantMembership(tenantId: string, userId: string): Promise<boolean>;
 }

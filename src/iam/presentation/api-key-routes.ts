@@ -66,9 +66,11 @@ export function apiKeyRoutes(apiKeys: ApiKeyService): RouteRegistrar {
         schema: {
           tags: ["api-keys"],
           summary: "Create an API key in the current tenant (the secret is shown only in this answer)",
+          description:
+            "Needs a person's token: API keys cannot create API keys (403), so no key outlives the revocation of another.",
           security,
           body: CreateApiKeyBody,
-          response: { 201: ApiKeyCreatedResponse, 403: Detail, 409: Detail, 422: Detail },
+          response: { 201: ApiKeyCreatedResponse, 403: Detail, 404: Detail, 409: Detail, 422: Detail },
         },
       },
       async (request, reply) => {

@@ -5,7 +5,7 @@
 import { Type } from "typebox";
 import { HttpError } from "../../platform/http/http-error.js";
 import type { HttpServer, RouteRegistrar } from "../../platform/http/http-server.js";
-import { TENANT_MANAGEMENT_DISABLED, type TenantService } from "../application/tenant-service.js";
+import { TENANT_MANAGEMENT_DISABLED, type TenantMemberEntry, type TenantService } from "../application/tenant-service.js";
 import { answering } from "./error-mapping.js";
 import { requireOneOf } from "./member-body-rules.js";
 import { authenticatedUserOf, callerOf } from "./request-context.js";
@@ -21,9 +21,15 @@ import {
 } from "./tenant-schemas.js";
 
 const TAGS = ["tenants"];
+const KEY_SCOPE = "With an API key, only the key's own tenant exists: any other tenant id is 404.";
 
 function tenantIdOf(raw: string, withValue: boolean): string {
   return ulidOr400(raw, withValue ? `Invalid tenant ID format: Invalid TenantId: ${raw}` : "Invalid tenant ID format");
+}
+
+function tenantMemberResponse(entry: TenantMemberEntry) {
+  const answer = { user_id: entry.userId, role: entry.role, status: entry.status };
+  return entry.status === "pending" ? { ...answer, email: entry.email } : answer;
 }
 
 export function tenantRoutes(service: TenantService, options: { singleTenantMode: boolean }): RouteRegistrar {
@@ -41,6 +47,9 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
         schema: {
           tags: TAGS,
           summary: "Create a tenant; the caller administers it and its root workspace",
+          description:
+            "Tenant names are unique per creator: 409 only when you already created a tenant of that name " +
+            "(nothing is said about other people's tenants). API keys cannot create tenants (403).",
           security: SECURITY,
           body: CreateTenantBody,
           response: { 201: TenantResponse, ...errors(401, 403, 409, 422, 503) },
@@ -60,6 +69,7 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
         schema: {
           tags: TAGS,
           summary: "Tenants the caller belongs to",
+          description: "With an API key: only the key's own tenant.",
           security: SECURITY,
           response: { 200: Type.Array(TenantResponse), ...errors(401, 503) },
         },
@@ -74,6 +84,7 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
         schema: {
           tags: TAGS,
           summary: "One tenant (404 when missing or not viewable)",
+          description: KEY_SCOPE,
           security: SECURITY,
           params: TenantIdParams,
           response: { 200: TenantResponse, ...errors(400, 401, 403, 404, 503) },
@@ -93,6 +104,7 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
         schema: {
           tags: TAGS,
           summary: "Delete a tenant with its workspaces, groups and API keys (tenant admins)",
+          description: `${KEY_SCOPE} API keys cannot delete tenants (403).`,
           security: SECURITY,
           params: TenantIdParams,
           response: { 204: Type.Null({ description: "Deleted" }), ...errors(400, 401, 403, 404, 503) },
@@ -111,7 +123,14 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
         config: { auth: "tenant" },
         schema: {
           tags: TAGS,
-          summary: "Add a member or change their role (tenant admins)",
+          summary: "Add a member or change their role, or invite by email (tenant admins)",
+          description:
+            "By `user_id`: the user (who has signed in once) joins with the role, or gets it. By `email`: a member " +
+            "of this tenant with that email gets the role; for anyone else an invitation is recorded (`status: " +
+            '"pending"`, `user_id: "invitation:<email>"`), answered the same whether or not the email belongs ' +
+            "to an account. It binds, with its role, the first time a token with that `email` (any case) and " +
+            "`email_verified: true` signs in. " +
+            KEY_SCOPE,
           security: SECURITY,
           params: TenantIdParams,
           body: AddTenantMemberBody,
@@ -127,7 +146,7 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
         const member = await answering(() =>
           service.addMember(callerOf(request), id, { userId, email, role: body.role }, observationOf(request)),
         );
-        return reply.code(201).send({ user_id: member.userId, role: member.role });
+        return reply.code(201).send(tenantMemberResponse(member));
       },
     );
 
@@ -137,7 +156,8 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
         config: { auth: "tenant" },
         schema: {
           tags: TAGS,
-          summary: "Members of a tenant (tenant admins)",
+          summary: "Members of a tenant and pending invitations (tenant admins)",
+          description: `Members (\`status: "active"\`) by user id, then invitations (\`"pending"\`) by email. ${KEY_SCOPE}`,
           security: SECURITY,
           params: TenantIdParams,
           response: { 200: Type.Array(TenantMemberResponse), ...errors(400, 401, 403, 404, 503) },
@@ -146,7 +166,7 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
       async (request) => {
         const id = tenantIdOf(request.params.tenant_id, false);
         const members = await answering(() => service.listMembers(callerOf(request), id, observationOf(request)));
-        return members.map((m) => ({ user_id: m.userId, role: m.role }));
+        return members.map(tenantMemberResponse);
       },
     );
 
@@ -156,7 +176,10 @@ export function tenantRoutes(service: TenantService, options: { singleTenantMode
         config: { auth: "tenant" },
         schema: {
           tags: TAGS,
-          summary: "Remove a member with their roles and API keys in the tenant (tenant admins)",
+          summary: "Remove a member with their roles and API keys in the tenant, or revoke an invitation (tenant admins)",
+          description:
+            "`invitation:<email>` as the user id revokes that invitation (a member whose user id is exactly that " +
+            `string is removed instead). ${KEY_SCOPE}`,
           security: SECURITY,
           params: TenantMemberParams,
           response: { 204: Type.Null({ description: "Removed" }), ...errors(400, 401, 403, 404, 409, 503) },

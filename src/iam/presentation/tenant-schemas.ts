@@ -18,4 +18,9 @@ export const AddTenantMemberBody = Type.Object(
 export type AddTenantMemberBody = Static<typeof AddTenantMemberBody>;
 
 export const TenantResponse = Type.Object({ id: Type.String(), name: Type.String() });
-export const TenantMemberResponse = Type.Object({ user_id: Type.String(), role: TenantRoleField });
+export const TenantMemberResponse = Type.Object({
+  user_id: Type.String({ description: "The member's user id; for a pending invitation `invitation:<email>`" }),
+  role: TenantRoleField,
+  status: Type.Enum(["active", "pending"], { description: "`pending`: an invitation that binds at the person's first sign-in" }),
+  email: Type.Optional(Type.String({ description: "Pending invitations only: the invited email, lower-cased" })),
+});

@@ -31,15 +31,28 @@ const utc = (name: string) => timestamp(name, { withTimezone: true, mode: "date"
 const createdAt = () => utc("created_at").notNull().defaultNow();
 const updatedAt = () => utc("updated_at").notNull().defaultNow();
 
+/**
+ * Tenant names are unique per creator only: a global rule would tell anyone who tries a name that
+ * another customer uses it. Tenants without a creator (the default tenant, tenants created before
+ * creators were recorded) are not constrained. The default tenant of single-tenant mode is found
+ * by its marker, never by name.
+ */
 export const tenants = pgTable(
   "tenants",
   {
     id: ulid("id").primaryKey(),
     name: varchar("name", { length: 255 }).notNull(),
+    // No foreign key: a record of who created the tenant (users are never deleted), and an insert
+    // need not lock the user's row.
+    createdByUserId: userIdColumn("created_by_user_id"),
+    isDefault: boolean("is_default").notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("uq_tenants_name").on(t.name)],
+  (t) => [
+    uniqueIndex("uq_tenants_creator_name").on(t.createdByUserId, t.name),
+    uniqueIndex("uq_tenants_one_default").on(t.isDefault).where(sql`${t.isDefault}`),
+  ],
 );
 
 export const users = pgTable(
@@ -49,11 +62,18 @@ export const users = pgTable(
     username: varchar("username", { length: 255 }).notNull(),
     name: varchar("name", { length: 255 }),
     email: varchar("email", { length: 255 }),
+    /**
+     * True for an account whose username differed only in case from an older account's when
+     * usernames became case-insensitive (the "tenancy" migration): both were kept, and the newer one is
+     * exempt from the rule until its username changes. Start-up lists them in the log.
+     */
+    usernameClashKept: boolean("username_clash_kept").notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("uq_users_username").on(t.username),
+    // Usernames are unique ignoring case, like emails; stored as the identity provider gives them.
+    uniqueIndex("uq_users_username_lower").on(sql`lower(${t.username})`).where(sql`NOT ${t.usernameClashKept}`),
     // Email look-ups (member add by email) are case-insensitive.
     index("ix_users_email_lower").on(sql`lower(${t.email})`),
   ],
@@ -198,6 +218,31 @@ export const groupMembers = pgTable(
 );
 
 /**
+ * Invitations: a tenant admin added someone by email who is not a member. The row binds, with its
+ * role, when a token with that verified email first authenticates (then it becomes a tenant_members
+ * row and is deleted). `email` is stored lower-cased. No events: an invitation grants nothing until
+ * it binds, and binding records the usual TenantMemberAdded.
+ */
+export const tenantInvitations = pgTable(
+  "tenant_invitations",
+  {
+    tenantId: ulid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    email: varchar("email", { length: 255 }).notNull(),
+    role: varchar("role", { length: 16 }).notNull(),
+    invitedByUserId: userIdColumn("invited_by_user_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: "pk_tenant_invitations", columns: [t.tenantId, t.email] }),
+    index("ix_tenant_invitations_email").on(t.email),
+    check("ck_tenant_invitations_role", sql`${t.role} IN ('admin', 'member')`),
+    check("ck_tenant_invitations_email_lower", sql`${t.email} = lower(${t.email})`),
+  ],
+);
+
+/**
  * A counter per tenant, moved by the last statement of every transaction that changes the tenant's
  * groups or group members (the unit of work does it). Listing every group of a large tenant is
  * costly; a reader that holds the list of a version serves it again while the version stands.
@@ -267,6 +312,7 @@ export const schema = {
   groups,
   apiKeys,
   tenantMembers,
+  tenantInvitations,
   workspaceMembers,
   groupMembers,
   groupListVersions,

@@ -9,7 +9,9 @@ import type { UserProfile } from "../../../src/iam/domain/user.js";
 import { Sha256ApiKeySecrets } from "../../../src/iam/infrastructure/sha256-api-key-secrets.js";
 import type { ApiKeyRepository } from "../../../src/iam/ports/api-key-repository.js";
 import type { TokenClaims, TokenVerifier } from "../../../src/iam/ports/token-verifier.js";
-import type { ProvisionOutcome, UserRepository } from "../../../src/iam/ports/user-repository.js";
+import type { KeptUsernameClash, Provisioned, UserRepository } from "../../../src/iam/ports/user-repository.js";
+import type { InvitationBinding } from "../../../src/iam/application/invitation-binding.js";
+import { ProvisionedUserCache } from "../../../src/iam/application/provisioned-user-cache.js";
 import type { AuthorizationPort } from "../../../src/shared-kernel/authorization/authorization-port.js";
 
 /** Purpose-built fakes: they record calls and answer from fixed data. */
@@ -24,11 +26,18 @@ class ClaimsByTokenVerifier implements TokenVerifier {
 
 class RecordingUserRepository implements UserRepository {
   readonly provisioned: UserProfile[] = [];
+  /** The invitation email each provisioning asked about. */
+  readonly askedAbout: (string | null)[] = [];
   conflictFor: string | null = null;
-  async provision(profile: UserProfile): Promise<ProvisionOutcome> {
+  readonly invitedEmails = new Set<string>();
+  async provision(profile: UserProfile, invitationEmail: string | null): Promise<Provisioned> {
     this.provisioned.push(profile);
+    this.askedAbout.push(invitationEmail);
     if (profile.username === this.conflictFor) throw new ConflictError("taken");
-    return "created";
+    return { outcome: "created", invited: invitationEmail !== null && this.invitedEmails.has(invitationEmail) };
+  }
+  async keptUsernameClashes(): Promise<KeptUsernameClash[]> {
+    return [];
   }
   async findTenantMembersByIds(): Promise<UserProfile[]> {
     return [];
@@ -61,6 +70,15 @@ const silentProbe: AuthenticationProbe = {
 };
 
 const TENANT = "01JTENANT00000000000000000";
+
+/** Binds every invitation it is asked about into `TENANT` and records the calls. */
+class RecordingInvitationBinding implements InvitationBinding {
+  readonly calls: [string, string][] = [];
+  async bindInvitations(userId: string, email: string): Promise<readonly string[]> {
+    this.calls.push([userId, email]);
+    return [TENANT];
+  }
+}
 const allowAll = { check: async () => true } as unknown as AuthorizationPort;
 const noDefaultTenant: DefaultTenantAccess = {
   ensureDefaultTenant: () => Promise.reject(new Error("unused")),
@@ -74,9 +92,13 @@ function setUp(
     credentials?: ApiKeyCredential[];
     now?: Date;
     revision?: () => number;
+    authorization?: AuthorizationPort;
+    defaultTenant?: DefaultTenantAccess;
+    provisionedUsers?: ProvisionedUserCache;
   } = {},
 ) {
   const users = new RecordingUserRepository();
+  const invitations = new RecordingInvitationBinding();
   const apiKeys = new RecordingApiKeyRepository(options.credentials ?? []);
   const service = new AuthenticationService({
     settings: { userIdClaim: "sub", usernameClaim: "preferred_username", singleTenantMode: false, bootstrapAdminUsernames: [], ...options.settings },
@@ -84,13 +106,15 @@ function setUp(
     users,
     apiKeys: apiKeys as unknown as ApiKeyRepository,
     secrets: new Sha256ApiKeySecrets(),
-    authorization: allowAll,
-    defaultTenant: noDefaultTenant,
+    authorization: options.authorization ?? allowAll,
+    defaultTenant: options.defaultTenant ?? noDefaultTenant,
+    invitations,
     probe: silentProbe,
     now: () => options.now ?? new Date("2025-06-01T12:00:00Z"),
     ...(options.revision ? { revision: options.revision } : {}),
+    ...(options.provisionedUsers ? { provisionedUsers: options.provisionedUsers } : {}),
   });
-  return { service, users, apiKeys };
+  return { service, users, apiKeys, invitations };
 }
 
 const bearer = (token: string): Credential => ({ kind: "bearer", token });
@@ -117,7 +141,95 @@ describe("AuthenticationService", () => {
     expect(users.provisioned).toHaveLength(1);
     await service.authenticate(bearer("t2"), false, undefined);
     expect(users.provisioned).toHaveLength(2);
-    expect(users.provisioned[1]).toEqual({ id: "u1", username: "one", name: "One Renamed", email: null });
+    expect(users.provisioned[1]).toEqual({ id: "u1", username: "one", name: "One Renamed", email: null, emailVerified: false });
+  });
+
+  it("asks about invitations for a verified email only, binds them, and then remembers the user", async () => {
+    const { service, users, invitations } = setUp({
+      claims: {
+        verified: { sub: "carol", email: " Carol@Example.COM", email_verified: true },
+        unverified: { sub: "dave", email: "dave@example.com" },
+        stringly: { sub: "erin", email: "erin@example.com", email_verified: "true" },
+      },
+    });
+    users.invitedEmails.add("carol@example.com").add("dave@example.com").add("erin@example.com");
+    await service.authenticate(bearer("verified"), false, undefined);
+    await service.authenticate(bearer("verified"), false, undefined);
+    await service.authenticate(bearer("unverified"), false, undefined);
+    await service.authenticate(bearer("stringly"), false, undefined);
+    expect(users.askedAbout).toEqual(["carol@example.com", null, null]);
+    expect(invitations.calls).toEqual([["carol", "carol@example.com"]]);
+  });
+
+  it("lets a first request into the tenant that its own provisioning just bound it to", async () => {
+    const denyAll = { check: async () => false } as unknown as AuthorizationPort;
+    const { service, users } = setUp({
+      authorization: denyAll,
+      claims: {
+        invited: { sub: "carol", email: "carol@example.com", email_verified: true },
+        stranger: { sub: "sam", email: "sam@example.com", email_verified: true },
+        anonymous: { sub: "nemo" },
+      },
+    });
+    users.invitedEmails.add("carol@example.com");
+    expect((await service.authenticate(bearer("invited"), true, TENANT)).caller?.tenantId).toBe(TENANT);
+    expect(await rejection(service.authenticate(bearer("stranger"), true, TENANT))).toBe(
+      "ForbiddenError: You do not have access to this tenant",
+    );
+    // Remembered now: a denied request costs no database round trip.
+    expect(await rejection(service.authenticate(bearer("stranger"), true, TENANT))).toBe(
+      "ForbiddenError: You do not have access to this tenant",
+    );
+    // Without a verified email no invitation can bind: a refused caller is not even written.
+    expect(await rejection(service.authenticate(bearer("anonymous"), true, TENANT))).toBe(
+      "ForbiddenError: You do not have access to this tenant",
+    );
+    expect(users.provisioned.map((p) => p.id)).toEqual(["carol", "sam"]);
+  });
+
+  it("shares one provisioning among a user's concurrent first requests", async () => {
+    const { service, users, invitations } = setUp({ claims: { t: { sub: "carol", email: "carol@example.com", email_verified: true } } });
+    users.invitedEmails.add("carol@example.com");
+    const callers = await Promise.all(Array.from({ length: 4 }, () => service.authenticate(bearer("t"), true, TENANT)));
+    expect(callers.map((c) => c.caller?.tenantId)).toEqual([TENANT, TENANT, TENANT, TENANT]);
+    expect(users.provisioned).toHaveLength(1);
+    expect(invitations.calls).toHaveLength(1);
+  });
+
+  it("provisions a remembered user again once this process invites their email, and not before", async () => {
+    const provisionedUsers = new ProvisionedUserCache();
+    const { service, users } = setUp({
+      provisionedUsers,
+      claims: { t: { sub: "bob", email: "Bob@example.com", email_verified: true } },
+    });
+    await service.authenticate(bearer("t"), false, undefined);
+    provisionedUsers.invited("someone-else@example.com");
+    await service.authenticate(bearer("t"), false, undefined);
+    expect(users.provisioned).toHaveLength(1);
+    provisionedUsers.invited("bob@example.com");
+    await service.authenticate(bearer("t"), false, undefined);
+    await service.authenticate(bearer("t"), false, undefined);
+    expect(users.provisioned).toHaveLength(2);
+  });
+
+  it("matches bootstrap admin usernames ignoring case", async () => {
+    const joined: [string, boolean][] = [];
+    const defaultTenant: DefaultTenantAccess = {
+      ensureDefaultTenant: async () => TENANT,
+      join: async (userId, asAdmin) => void joined.push([userId, asAdmin]),
+    };
+    const { service } = setUp({
+      authorization: { check: async () => false } as unknown as AuthorizationPort,
+      defaultTenant,
+      settings: { singleTenantMode: true, bootstrapAdminUsernames: ["Alice"] },
+      claims: { alice: { sub: "a-1", preferred_username: "ALICE" }, bob: { sub: "b-1", preferred_username: "bob" } },
+    });
+    await service.authenticate(bearer("alice"), true, undefined);
+    await service.authenticate(bearer("bob"), true, undefined);
+    expect(joined).toEqual([
+      ["a-1", true],
+      ["b-1", false],
+    ]);
   });
 
   it("retries provisioning after a username clash instead of caching it", async () => {
@@ -243,6 +355,7 @@ describe("AuthenticationService", () => {
       secrets,
       authorization: allowAll,
       defaultTenant: noDefaultTenant,
+      invitations: new RecordingInvitationBinding(),
       probe: silentProbe,
       now: () => now,
       revision: () => 1,

@@ -36,7 +36,7 @@ describe.each(TEST_DATABASE_KINDS)("tenant service on %s", (kind) => {
 
   beforeAll(async () => {
     f = await createTenancyFixture(kind);
-    await f.addUsers("ada", "bob", "cyd", "dan", { id: "eve", email: "EVE@example.com" });
+    await f.addUsers("ada", "bob", "cyd", "dan", "fay", { id: "eve", email: "EVE@example.com" });
   });
   afterAll(async () => {
     await f?.dispose();
@@ -49,9 +49,12 @@ describe.each(TEST_DATABASE_KINDS)("tenant service on %s", (kind) => {
     const root = (await f.workspaces.list(f.caller("ada", tenant.id)))[0];
     expect(root).toMatchObject({ name: "alpha", isRoot: true, parentWorkspaceId: null });
     expect(await check("workspace", root?.id ?? "", "manage", "ada")).toBe(true);
-    expect(await f.tenants.listMembers(f.caller("ada", tenant.id), tenant.id)).toEqual([{ userId: "ada", role: "admin" }]);
-    await expect(f.tenants.create(userOf("bob"), "alpha")).rejects.toThrow("A tenant with this name already exists");
-    await expect(f.tenants.get(userOf("bob"), tenant.id)).rejects.toThrow(NotFoundError);
+    expect(await f.tenants.listMembers(f.caller("ada", tenant.id), tenant.id)).toEqual([{ status: "active", userId: "ada", role: "admin" }]);
+    // Names are unique per creator: the same person is told, nobody else learns the name is used.
+    await expect(f.tenants.create(userOf("ada"), "alpha")).rejects.toThrow("You already created a tenant named 'alpha'");
+    const fays = await f.tenants.create(userOf("fay"), "alpha");
+    expect(fays.id).not.toBe(tenant.id);
+    await expect(f.tenants.get(userOf("fay"), tenant.id)).rejects.toThrow(NotFoundError);
   });
 
   it("promotes with the root workspace and demotes without it; never loses the last admin", async () => {
@@ -59,8 +62,10 @@ describe.each(TEST_DATABASE_KINDS)("tenant service on %s", (kind) => {
     const ada = f.caller("ada", tenant.id);
     const root = await f.rows<{ id: string }>(sql`SELECT id FROM workspaces WHERE tenant_id = ${tenant.id} AND is_root`);
     const rootId = root[0]?.id ?? "";
-    await f.tenants.addMember(ada, tenant.id, { email: "eve@EXAMPLE.com", role: "member" });
+    await f.tenants.addMember(ada, tenant.id, { userId: "eve", role: "member" });
     expect(await check("workspace", rootId, "create_child", "eve")).toBe(true);
+    // By email, a member of the tenant gets the role (matched in any case).
+    await f.tenants.addMember(ada, tenant.id, { email: "eve@EXAMPLE.com", role: "member" });
     expect(await check("workspace", rootId, "manage", "eve")).toBe(false);
     await f.tenants.addMember(ada, tenant.id, { userId: "eve", role: "admin" });
     expect(await check("workspace", rootId, "manage", "eve")).toBe(true);
@@ -116,7 +121,7 @@ describe.each(TEST_DATABASE_KINDS)("tenant service on %s", (kind) => {
     await f.workspaces.addMember(f.caller("cyd", tenant.id), cyds.id, { memberId: "ada", memberType: "user", role: "admin" });
     await recordGroup(tenant.id, "01J000000000000000000DELTA", [["cyd", "admin"]]);
     await expect(f.tenants.removeMember(ada, tenant.id, "cyd")).rejects.toThrow(`last admin of group`);
-    expect(await f.tenants.listMembers(ada, tenant.id)).toContainEqual({ userId: "cyd", role: "member" });
+    expect(await f.tenants.listMembers(ada, tenant.id)).toContainEqual({ status: "active", userId: "cyd", role: "member" });
     expect(await f.workspaces.listMembers(ada, cyds.id)).toContainEqual({ memberId: "cyd", memberType: "user", role: "admin" });
     expect(await check("workspace", cyds.id, "manage", "cyd")).toBe(true);
   });
@@ -210,15 +215,74 @@ describe.each(TEST_DATABASE_KINDS)("tenant service on %s", (kind) => {
     }
   });
 
-  it("resolves email members without revealing them to outsiders", async () => {
+  it("invites by email whoever is not a member, answering alike whether or not the email has an account", async () => {
     const tenant = await f.tenants.create(userOf("ada"), "epsilon");
-    await expect(
-      f.tenants.addMember(f.caller("bob", tenant.id), tenant.id, { email: "nobody@example.com", role: "member" }),
-    ).rejects.toThrow(NotFoundError);
-    await expect(
-      f.tenants.addMember(f.caller("ada", tenant.id), tenant.id, { email: "nobody@example.com", role: "member" }),
-    ).rejects.toThrow(/has signed in yet/);
-    const added = await f.tenants.addMember(f.caller("ada", tenant.id), tenant.id, { email: "Eve@Example.com", role: "member" });
-    expect(added).toEqual({ userId: "eve", role: "member" });
+    const ada = f.caller("ada", tenant.id);
+    // Permission first: an outsider learns nothing about the email.
+    await expect(f.tenants.addMember(f.caller("bob", tenant.id), tenant.id, { email: "nobody@example.com", role: "member" })).rejects.toThrow(
+      NotFoundError,
+    );
+    const unknown = await f.tenants.addMember(ada, tenant.id, { email: " Nobody@Example.com ", role: "member" });
+    const existing = await f.tenants.addMember(ada, tenant.id, { email: "Eve@Example.com", role: "admin" });
+    expect(unknown).toEqual({ status: "pending", userId: "invitation:nobody@example.com", email: "nobody@example.com", role: "member" });
+    expect(existing).toEqual({ status: "pending", userId: "invitation:eve@example.com", email: "eve@example.com", role: "admin" });
+    // Nothing is granted before the invitation binds.
+    expect(await check("tenant", tenant.id, "view", "eve")).toBe(false);
+    expect(await f.tenants.listMembers(ada, tenant.id)).toEqual([
+      { status: "active", userId: "ada", role: "admin" },
+      { status: "pending", userId: "invitation:eve@example.com", email: "eve@example.com", role: "admin" },
+      { status: "pending", userId: "invitation:nobody@example.com", email: "nobody@example.com", role: "member" },
+    ]);
+    // Inviting again changes the role; revoking goes through the member route's id.
+    await f.tenants.addMember(ada, tenant.id, { email: "nobody@example.com", role: "admin" });
+    await f.tenants.removeMember(ada, tenant.id, "invitation:NOBODY@example.com");
+    expect((await f.tenants.listMembers(ada, tenant.id)).map((m) => m.userId)).toEqual(["ada", "invitation:eve@example.com"]);
+    expect(f.tenantProbe.named("invitationRevoked").at(-1)?.fact).toEqual({ tenantId: tenant.id, email: "nobody@example.com" });
+    expect(await f.rows(sql`SELECT count(*)::int AS n FROM outbox WHERE tenant_id = ${tenant.id} AND event_type = 'TenantMemberAdded'`)).toEqual([
+      { n: 1 },
+    ]);
+  });
+
+  it("binds invitations once, with their role and the inviter's event, as a member of the root workspace for admins", async () => {
+    const zeta = await f.tenants.create(userOf("ada"), "zeta");
+    const eta = await f.tenants.create(userOf("bob"), "eta");
+    await f.tenants.addMember(f.caller("ada", zeta.id), zeta.id, { email: "eve@example.com", role: "admin" });
+    await f.tenants.addMember(f.caller("bob", eta.id), eta.id, { email: "EVE@example.com", role: "member" });
+    await f.tenants.addMember(f.caller("bob", eta.id), eta.id, { userId: "eve", role: "admin" }); // joined meanwhile
+
+    const bound = f.tenantProbe.named("invitationBound").length;
+    // Every inviting tenant she is a member of now counts (epsilon's too, from the test above).
+    const joined = await f.tenants.bindInvitations("eve", "eve@example.com");
+    expect(joined).toEqual(expect.arrayContaining([zeta.id, eta.id]));
+    expect(f.tenantProbe.named("invitationBound").slice(bound).map((c) => c.fact["tenantId"])).not.toContain(eta.id);
+    expect(await f.tenants.bindInvitations("eve", "eve@example.com")).toEqual([]);
+
+    expect(await check("tenant", zeta.id, "administrate", "eve")).toBe(true);
+    const zetaRoot = (await f.workspaces.list(f.caller("ada", zeta.id)))[0]?.id ?? "";
+    expect(await check("workspace", zetaRoot, "manage", "eve")).toBe(true);
+    // Already a member: keeps the role they hold; the invitation is used up.
+    expect(await f.tenants.listMembers(f.caller("bob", eta.id), eta.id)).toContainEqual({ status: "active", userId: "eve", role: "admin" });
+    expect(await f.rows(sql`SELECT count(*)::int AS n FROM tenant_invitations WHERE email = 'eve@example.com'`)).toEqual([{ n: 0 }]);
+    const added = await f.rows<{ payload: { userId: string; role: string; addedBy: string } }>(
+      sql`SELECT payload FROM outbox WHERE tenant_id = ${zeta.id} AND event_type = 'TenantMemberAdded' ORDER BY sequence DESC LIMIT 1`,
+    );
+    expect(added[0]?.payload).toMatchObject({ userId: "eve", role: "admin", addedBy: "ada" });
+    expect(f.tenantProbe.named("invitationBound").at(-1)?.fact).toEqual({ tenantId: zeta.id, userId: "eve", role: "admin" });
+  });
+
+  it("hides every other tenant from an API key and refuses it tenant creation and deletion", async () => {
+    const own = await f.tenants.create(userOf("ada"), "key home");
+    const other = await f.tenants.create(userOf("ada"), "key elsewhere");
+    const key = { userId: "ada", username: "api-key:01J0000000000000000000KEY1", apiKeyId: "01J0000000000000000000KEY1", apiKeyTenantId: own.id };
+    const asKey = { ...key, tenantId: own.id };
+    expect(await f.tenants.list(key)).toEqual([own]);
+    await expect(f.tenants.get(key, other.id)).rejects.toThrow(NotFoundError);
+    await expect(f.tenants.listMembers(asKey, other.id)).rejects.toThrow(NotFoundError);
+    await expect(f.tenants.addMember(asKey, other.id, { userId: "bob", role: "admin" })).rejects.toThrow(NotFoundError);
+    await expect(f.tenants.removeMember(asKey, other.id, "ada")).rejects.toThrow(NotFoundError);
+    await expect(f.tenants.delete(asKey, other.id)).rejects.toThrow(NotFoundError);
+    await expect(f.tenants.delete(asKey, own.id)).rejects.toThrow("API keys cannot create or delete tenants; use a person's token");
+    await expect(f.tenants.create(key, "by key")).rejects.toThrow("API keys cannot create or delete tenants; use a person's token");
+    expect(await f.tenants.get(key, own.id)).toEqual(own);
   });
 });

@@ -131,8 +131,16 @@ describe.each(TEST_DATABASE_KINDS)("workspace service on %s", (kind) => {
     const added = await f.workspaces.addMember(admin, ws.id, { email: "  eve.mixed@example.com ", memberType: "user", role: "member" });
     expect(added).toEqual({ memberId: "eve", memberType: "user", role: "member" });
     await expect(f.workspaces.addMember(admin, ws.id, { email: "nobody@example.com", memberType: "user", role: "member" })).rejects.toThrow(
-      /No user with email "nobody@example.com" has signed in yet/,
+      /^No member of this tenant has the email "nobody@example.com"\./,
     );
+    // A user of another tenant is answered exactly like an unknown email: no user id, same words.
+    const failure = (email: string) =>
+      f.workspaces.addMember(admin, ws.id, { email, memberType: "user", role: "member" }).then(
+        () => "added",
+        (error: Error) => `${error.constructor.name}: ${error.message.replace(email, "<email>")}`,
+      );
+    expect(await failure("otto@example.com")).toBe(await failure("nobody@example.com"));
+    expect(await failure("otto@example.com")).toMatch(/^NotFoundError: /);
     // An unauthorised caller learns nothing about the email.
     await expect(f.workspaces.addMember(f.caller("eve", tenantId), ws.id, { email: "nobody@example.com", memberType: "user", role: "member" })).rejects.toThrow(ForbiddenError);
   });

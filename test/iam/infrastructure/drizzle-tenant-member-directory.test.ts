@@ -40,10 +40,11 @@ describe.each(TEST_DATABASE_KINDS)("DrizzleTenantMemberDirectory on %s", (kind) 
     expect(await directory.findIdsByEmail(tenantId, "shared@example.com")).toEqual(["twin-1", "twin-2"]);
   });
 
-  it("tells members from non-members", async () => {
-    expect(await directory.holdMembership(tenantId, "mixed-case")).toBe(true);
-    expect(await directory.holdMembership(tenantId, "elsewhere")).toBe(false);
-    expect(await directory.holdMembership(tenantId, "no-tenant")).toBe(false);
-    expect(await directory.holdMembership(tenantId, "unknown")).toBe(false);
+  it("tells members from non-members, and both from a tenant that is gone", async () => {
+    expect(await directory.holdMembership(tenantId, "mixed-case")).toBe("member");
+    expect(await directory.holdMembership(tenantId, "elsewhere")).toBe("not_member");
+    expect(await directory.holdMembership(tenantId, "no-tenant")).toBe("not_member");
+    expect(await directory.holdMembership(tenantId, "unknown")).toBe("not_member");
+    expect(await directory.holdMembership("01J0000000000000000000GONE", "mixed-case")).toBe("no_tenant");
   });
 });

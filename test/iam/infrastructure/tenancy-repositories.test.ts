@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConflictError, InvalidInputError, NotFoundError } from "../../../src/iam/domain/errors.js";
+import { InvalidInputError, NotFoundError } from "../../../src/iam/domain/errors.js";
 import { Tenant } from "../../../src/iam/domain/tenant.js";
 import { Workspace } from "../../../src/iam/domain/workspace.js";
 import { DrizzleWorkspaceRepository } from "../../../src/iam/infrastructure/drizzle-workspace-repository.js";
@@ -38,29 +38,36 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
 
   it("stores a tenant with its members and reads it back", async () => {
     expect(await plain().tenants.findById(tenant.id)).toEqual({ id: tenant.id, name: "acme" });
-    expect(await plain().tenants.findByName("acme")).toEqual({ id: tenant.id, name: "acme" });
     expect(await plain().tenants.listMembers(tenant.id)).toEqual([{ userId: "alice", role: "admin" }]);
     expect(await plain().tenants.memberRole(tenant.id, "alice")).toBe("admin");
     expect(await plain().tenants.listByIds([tenant.id, "01J00000000000000000000000"])).toEqual([{ id: tenant.id, name: "acme" }]);
   });
 
-  it("answers a taken tenant name with a conflict, exactly as written", async () => {
+  it("keeps tenant names unique per creator only, exactly as written", async () => {
     await expect(
-      inTransaction((r) => r.tenants.save(Tenant.create({ name: "acme", creatorId: null, now }))),
-    ).rejects.toThrow(ConflictError);
-    await inTransaction((r) => r.tenants.save(Tenant.create({ name: "ACME", creatorId: null, now })));
+      inTransaction((r) => r.tenants.save(Tenant.create({ name: "acme", creatorId: "alice", now }))),
+    ).rejects.toThrow("You already created a tenant named 'acme'; choose another name");
+    await inTransaction((r) => r.tenants.save(Tenant.create({ name: "ACME", creatorId: "alice", now })));
+    await inTransaction((r) => r.tenants.save(Tenant.create({ name: "acme", creatorId: "bob", now })));
+    await inTransaction((r) => r.tenants.save(Tenant.create({ name: "acme", creatorId: null, now })));
   });
 
-  it("inserts a default tenant only once", async () => {
-    const first = Tenant.create({ name: "default", creatorId: null, now });
-    expect(await inTransaction((r) => r.tenants.insertIfAbsent(first))).toBe(true);
-    expect(await inTransaction((r) => r.tenants.insertIfAbsent(Tenant.create({ name: "default", creatorId: null, now })))).toBe(false);
-    expect(await plain().tenants.memberRole(first.id, "bob")).toBeNull();
-    const root = Workspace.createRoot({ name: "default", tenantId: first.id, adminId: null, now });
+  it("marks one default tenant, found by its marker, and adopts an unmarked one by name", async () => {
+    expect(await plain().tenants.findDefault()).toBeNull();
+    // A database from before the marker: the default tenant is the creator-less one of its name.
+    const legacy = Tenant.create({ name: "default", creatorId: null, now });
+    await inTransaction((r) => r.tenants.save(legacy));
+    await inTransaction((r) => r.tenants.save(Tenant.create({ name: "default", creatorId: "bob", now })));
+    expect(await inTransaction((r) => r.tenants.adoptDefault("nothing-of-that-name"))).toBeNull();
+    expect(await inTransaction((r) => r.tenants.adoptDefault("default"))).toEqual({ id: legacy.id, name: "default" });
+    expect(await plain().tenants.findDefault()).toEqual({ id: legacy.id, name: "default" });
+    await expect(inTransaction((r) => r.tenants.insertDefault(Tenant.create({ name: "second", creatorId: null, now })))).rejects.toThrow();
+    expect(await plain().tenants.memberRole(legacy.id, "bob")).toBeNull();
+    const root = Workspace.createRoot({ name: "default", tenantId: legacy.id, adminId: null, now });
     expect(await inTransaction((r) => r.workspaces.insertIfAbsent(root))).toBe(true);
-    const second = Workspace.createRoot({ name: "other", tenantId: first.id, adminId: null, now });
+    const second = Workspace.createRoot({ name: "other", tenantId: legacy.id, adminId: null, now });
     expect(await inTransaction((r) => r.workspaces.insertIfAbsent(second))).toBe(false);
-    expect((await plain().workspaces.findRoot(first.id))?.id).toBe(root.id);
+    expect((await plain().workspaces.findRoot(legacy.id))?.id).toBe(root.id);
   });
 
   it("persists member changes made on a loaded tenant", async () => {
@@ -109,11 +116,6 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
     expect(asJson.find((w) => w.id === root.id)).toMatchObject({ parentWorkspaceId: null, isRoot: true });
     expect(await new DrizzleWorkspaceRepository(database.handle.db, { listsAsJson: true }).listByIds(tenant.id, ["01J00000000000000000000000"])).toEqual([]);
     await run(sql`DELETE FROM workspaces WHERE id = ${row?.["id"]}`);
-  });
-
-  it("finds users by email whatever its case", async () => {
-    expect(await plain().tenants.findUserIdsByEmail(" alice@EXAMPLE.com ")).toEqual(["alice"]);
-    expect(await plain().tenants.findUserIdsByEmail("nobody@example.com")).toEqual([]);
   });
 
   it("stores a workspace tree with members, scoped to the tenant", async () => {

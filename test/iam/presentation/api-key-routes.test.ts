@@ -277,7 +277,7 @@ describe.each(TEST_DATABASE_KINDS)("API keys over HTTP on %s", (kind) => {
     expect((await revoke("alice", acme, "01JZZZZZZZZZZZZZZZZZZZZZZZ")).statusCode).toBe(404);
   });
 
-  it("lets a key manage keys in its own tenant", async () => {
+  it("lets a key list and revoke keys of its own tenant, but not create any", async () => {
     const key = await createKey("alice", acme, "automation");
     const created = await app.server.inject({
       method: "POST",
@@ -285,12 +285,16 @@ describe.each(TEST_DATABASE_KINDS)("API keys over HTTP on %s", (kind) => {
       headers: { "x-api-key": key.secret!, "x-tenant-id": globex },
       payload: { name: "made-by-key" },
     });
-    expect(created.statusCode).toBe(201);
-    const rows = await queryRows<{ tenant_id: string; created_by_user_id: string }>(
-      database.handle.db,
-      sql`SELECT tenant_id, created_by_user_id FROM api_keys WHERE id = ${created.json<ApiKeyBody>().id}`,
-    );
-    expect(rows).toEqual([{ tenant_id: acme, created_by_user_id: "alice" }]);
+    expect(created.statusCode).toBe(403);
+    expect(created.json()).toEqual({ detail: "API keys cannot create API keys; use a person's token" });
+    expect(await queryRows(database.handle.db, sql`SELECT id FROM api_keys WHERE name = 'made-by-key'`)).toEqual([]);
+
+    const listed = await app.server.inject({ method: "GET", url: "/iam/api-keys", headers: { "x-api-key": key.secret!, "x-tenant-id": globex } });
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json<ApiKeyBody[]>().map((k) => k.id)).toContain(key.id);
+    const other = await createKey("alice", acme, "to revoke by key");
+    const revoked = await app.server.inject({ method: "DELETE", url: `/iam/api-keys/${other.id}`, headers: { "x-api-key": key.secret! } });
+    expect(revoked.statusCode).toBe(204);
   });
 
   it("never writes secrets or tokens to the log", async () => {

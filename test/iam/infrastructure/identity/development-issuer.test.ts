@@ -39,7 +39,9 @@ describe("development issuer", () => {
     const issuer = await DevelopmentIssuer.open(dataDir);
     const token = await issuer.sign({ subject: "alice", username: "alice", email: "a@example.com", audience: "kartograph-api", ttlSeconds: 60 });
     const verifier = new JwtVerifier({ issuer: DEVELOPMENT_ISSUER, audience: "kartograph-api", keys: issuer.keySet() });
-    expect(await verifier.verify(token)).toMatchObject({ sub: "alice", preferred_username: "alice", email: "a@example.com" });
+    expect(await verifier.verify(token)).toMatchObject({ sub: "alice", preferred_username: "alice", email: "a@example.com", email_verified: true });
+    const without = await issuer.sign({ subject: "bob", username: "bob", audience: "kartograph-api", ttlSeconds: 60 });
+    expect(await verifier.verify(without)).not.toHaveProperty("email_verified");
 
     const otherDir = await mkdtemp(join(tmpdir(), "kiam-dev-issuer-other-"));
     try {
@@ -67,6 +69,9 @@ describe("development issuer", () => {
       const tenant = await seedTenant(database.handle, "acme");
       await database.handle.db.execute(sql`INSERT INTO users (id, username) VALUES ('alice', 'alice')`);
       await seedTenantMember(database.handle, service.spicedb.authorization, tenant, "alice", "member");
+      // --email vouches for the address: an invitation to it binds at this first call.
+      const inviting = await seedTenant(database.handle, "inviting");
+      await database.handle.db.execute(sql`INSERT INTO tenant_invitations (tenant_id, email, role) VALUES (${inviting}, 'alice@example.com', 'member')`);
       const response = await service.server.inject({
         method: "GET",
         url: "/iam/users?ids=alice",
@@ -77,6 +82,8 @@ describe("development issuer", () => {
         users: [{ id: "alice", username: "alice", name: "Alice", email: "alice@example.com" }],
         count: 1,
       });
+      const tenants = await service.server.inject({ method: "GET", url: "/iam/tenants", headers: { authorization: `Bearer ${token}` } });
+      expect(tenants.json<{ id: string }[]>().map((t) => t.id).sort()).toEqual([tenant, inviting].sort());
     } finally {
       await service?.close();
       await database?.dispose();

@@ -1,0 +1,60 @@
+/**
+ * Tenant roles as every path grants them (the member routes, the default tenant, invitations):
+ * the tenant row and its member rows locked first (the lock order of every tenant-level change),
+ * and tenant admins kept admins of the tenant's root workspace.
+ */
+import { LastAdminError, NotFoundError } from "../domain/errors.js";
+import type { TenantRole } from "../domain/roles.js";
+import type { MembershipChange, Tenant } from "../domain/tenant.js";
+import type { TransactionContext } from "../ports/unit-of-work.js";
+
+export async function loadTenantForUpdate(tx: TransactionContext, tenantId: string): Promise<Tenant> {
+  const tenant = await tx.repositories.tenants.loadForUpdate(tenantId);
+  if (tenant === null) throw new NotFoundError(`Tenant ${tenantId} not found`);
+  return tenant;
+}
+
+/**
+ * Gives the user `role` in the locked tenant (adds them, or replaces their other role; the same
+ * role again changes nothing in the tenant) and saves it with its events. Admins of the tenant
+ * are admins of its root workspace: promotion grants it (re-adding an admin restores it),
+ * demotion takes the user's root-workspace role away.
+ */
+export async function grantTenantRole(
+  tx: TransactionContext,
+  tenant: Tenant,
+  userId: string,
+  role: TenantRole,
+  grantedBy: string | null,
+  now: Date,
+): Promise<MembershipChange> {
+  const previous = tenant.roleOf(userId);
+  const change = tenant.addMember(userId, role, grantedBy, now);
+  await tx.repositories.tenants.save(tenant);
+  tx.record(...tenant.pullEvents());
+  await syncRootWorkspace(tx, tenant.id, userId, previous, role, now);
+  return change;
+}
+
+async function syncRootWorkspace(
+  tx: TransactionContext,
+  tenantId: string,
+  userId: string,
+  previous: TenantRole | null,
+  role: TenantRole,
+  now: Date,
+): Promise<void> {
+  if (role !== "admin" && previous !== "admin") return;
+  const root = await tx.repositories.workspaces.loadRootForUpdate(tenantId);
+  if (root === null) return;
+  if (role === "admin") {
+    root.addMember(userId, "user", "admin", now);
+  } else if (root.roleOf(userId, "user") !== null) {
+    if (root.isSoleAdmin(userId, "user")) {
+      throw new LastAdminError(`Cannot demote the user: they are the last admin of the root workspace '${root.name}'`);
+    }
+    root.removeMember(userId, "user", now);
+  }
+  await tx.repositories.workspaces.save(root);
+  tx.record(...root.pullEvents());
+}
