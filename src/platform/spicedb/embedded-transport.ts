@@ -152,11 +152,13 @@ export function asyncUnaryCalls(embedded: EmbeddedSpiceDB): UnaryCalls | null {
   const lib = library();
   if (lib === null) return null;
   const reads = new Gate(MAX_IN_FLIGHT);
-  // Writes and deletes one at a time. With several in flight and the CPU busy, a write was now and
-  // then answered as applied while SpiceDB kept none of its relationships (40 concurrent batches of
-  // 1,000: one or two lost within 25 rounds, twice; one at a time: none in 200 s of the same load).
-  // The cause is not found. The service's writes are ordered per tenant anyway; this orders them
-  // across tenants too.
+  // Writes and deletes one at a time. The memory datastore of the SpiceDB this package bundles
+  // (v1.54.0) can record two overlapping write transactions out of revision order, and a fully
+  // consistent read then resolves to a snapshot older than an acknowledged write: authzed/spicedb
+  // #3212, fixed by #3239 (in the v1.56.2 server we pin). Measured with two writes in flight: 268
+  // of 10,000 writes invisible to the next check, each visible again after a later write; one at a
+  // time: none. test/platform/spicedb/overlapping-writes.test.ts fails when this gate is raised.
+  // Drop it once the package bundles a SpiceDB with the fix.
   const writes = new Gate(1);
   const unary =
     <Req extends object, Res extends object>(
