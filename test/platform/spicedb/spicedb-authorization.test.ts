@@ -4,7 +4,7 @@ import { formatRelationship } from "../../../src/shared-kernel/authorization/aut
 import { AuthorizationUnavailableError } from "../../../src/platform/spicedb/spicedb-authorization.js";
 import { startSpiceDb, type SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
 import { isUnavailableError } from "../../../src/platform/http/unavailable.js";
-import { startTestSpiceDb } from "../../support/test-spicedb.js";
+import { HAS_SPICEDB_SERVER, startTestSpiceDb } from "../../support/test-spicedb.js";
 
 const member = (tenant: string, userId: string): Relationship => ({
   resource: { type: "tenant", id: tenant },
@@ -15,7 +15,7 @@ const admin = (tenant: string, userId: string): Relationship => ({ ...member(ten
 const touch = (relationship: Relationship): RelationshipUpdate => ({ operation: "touch", relationship });
 const remove = (relationship: Relationship): RelationshipUpdate => ({ operation: "delete", relationship });
 
-describe("SpiceDbAuthorization on the embedded engine", () => {
+describe(`SpiceDbAuthorization on ${HAS_SPICEDB_SERVER ? "a SpiceDB server" : "the embedded engine"}`, () => {
   let engine: SpiceDbEngine;
   const authz = () => engine.authorization;
   const all = async () =>
