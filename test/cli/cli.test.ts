@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HAS_POSTGRES_SERVER } from "../support/test-database.js";
-import { ensureBuilt, runCli, startCli, type CliRun } from "../support/built-cli.js";
+import { ensureBuilt, expectOneClearLine, runCli, startCli } from "../support/built-cli.js";
 
 let workDir: string;
 /** A data directory migrated once, so that the failure tests need not wait for a cold PGlite. */
@@ -27,18 +27,6 @@ beforeAll(async () => {
 afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-/** Exactly one non-empty line, and nothing that looks like a stack trace. */
-function expectOneClearLine(run: CliRun, pattern: RegExp): void {
-  expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).not.toBe(0);
-  expect(run.code).not.toBeNull();
-  const lines = run.stderr.split("\n").filter((line) => line.trim() !== "");
-  expect(lines, run.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^kartograph-iam: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(run.stderr).not.toMatch(/^\s+at /m);
-  expect(run.stdout).not.toMatch(/^\s+at /m);
-}
 
 describe("kartograph-iam --help", () => {
   it("lists the commands, and every command answers --help", async () => {
@@ -93,9 +81,12 @@ describe("kartograph-iam serve: start-up failures end with one clear line", () =
     expect(run.stderr).not.toContain("hunter2");
   });
 
-  it("an unreachable SpiceDB names the endpoint", async () => {
+  it("an unreachable SpiceDB names SPICEDB_ENDPOINT", async () => {
     const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, SPICEDB_ENDPOINT: "127.0.0.1:1", SPICEDB_USE_TLS: "false" });
-    expectOneClearLine(run, /Cannot write the permission schema to SpiceDB at 127\.0\.0\.1:1: .*UNAVAILABLE.*ECONNREFUSED 127\.0\.0\.1:1\.?$/);
+    expectOneClearLine(
+      run,
+      /^kartograph-iam: Cannot reach SpiceDB at 127\.0\.0\.1:1 \(SPICEDB_ENDPOINT\): connect ECONNREFUSED 127\.0\.0\.1:1; check that SpiceDB runs there$/,
+    );
   });
 
   it("a port in use names PORT", async () => {
