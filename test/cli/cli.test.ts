@@ -162,6 +162,44 @@ describe("kartograph-iam serve: graceful shutdown", () => {
   });
 });
 
+describe("the embedded data directory: one process at a time", () => {
+  const holderLine = (pid: number) =>
+    new RegExp(`^kartograph-iam: KARTOGRAPH_DATA_DIR \\S+ is in use by process ${pid} \\(kartograph-iam serve, since [^)]+\\); .*stop that one first`);
+
+  it("refuses every other opener while serve runs, naming serve, and lets them in once it has stopped", async () => {
+    const cli = startCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, PORT: "0" });
+    try {
+      await cli.waitForLine(/kartograph-iam ready/);
+      const pid = cli.child.pid ?? 0;
+      for (const args of [["migrate"], ["outbox", "failed"], ["outbox", "retry", "--all"], ["serve"]]) {
+        const run = await runCli(args, { KARTOGRAPH_DATA_DIR: dataDir, PORT: "0" });
+        expectOneClearLine(run, holderLine(pid));
+      }
+      // The token command only reads the development issuer's key: it works beside serve.
+      const token = await runCli(["token", "alice"], { KARTOGRAPH_DATA_DIR: dataDir });
+      expect(token.code, token.stderr).toBe(0);
+
+      cli.child.kill("SIGTERM");
+      expect((await cli.exited).code).toBe(0);
+      const after = await runCli(["outbox", "failed"], { KARTOGRAPH_DATA_DIR: dataDir });
+      expect(after.stderr).toBe("");
+      expect(after.stdout).toBe("no dead letters\n");
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
+    }
+  });
+
+  it("does not stay locked by a process that was killed outright", async () => {
+    const cli = startCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, PORT: "0" });
+    await cli.waitForLine(/kartograph-iam ready/);
+    cli.child.kill("SIGKILL");
+    await cli.exited;
+    const run = await runCli(["migrate"], { KARTOGRAPH_DATA_DIR: dataDir });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+  });
+});
+
 describe.skipIf(!HAS_POSTGRES_SERVER)("kartograph-iam migrate on a PostgreSQL server", () => {
   it("applies migrations and says so", async () => {
     const { createTestDatabase } = await import("../support/test-database.js");
