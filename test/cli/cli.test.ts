@@ -2,7 +2,7 @@
  * The built CLI as a child process: help for every command, start-up failures that end in one
  * clear line, and a graceful shutdown that finishes the request in flight.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -89,14 +89,17 @@ describe("kartograph-iam serve: start-up failures end with one clear line", () =
     );
   });
 
-  it("a port in use names PORT", async () => {
+  it("a port in use names PORT, before any data is touched", async () => {
     const blocker: Server = createServer();
     const port = await new Promise<number>((resolve) => {
       blocker.listen(0, "127.0.0.1", () => resolve((blocker.address() as { port: number }).port));
     });
+    const untouched = join(workDir, "never-created");
     try {
-      const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, PORT: String(port) });
+      const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: untouched, PORT: String(port) });
       expectOneClearLine(run, new RegExp(`^kartograph-iam: PORT must be a free port; 127\\.0\\.0\\.1:${port} is in use`));
+      // No database created, migrated or given a default tenant.
+      expect(existsSync(untouched)).toBe(false);
     } finally {
       blocker.close();
     }
