@@ -75,7 +75,8 @@ function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise
 /**
  * WriteSchema replaces the cluster's schema. SpiceDB itself refuses the change when relationships
  * exist for a definition or relation our schema lacks, so a SpiceDB holding another application's
- * data stops start-up instead of losing it.
+ * data stops start-up instead of losing it (definitions without relationships are replaced: the
+ * service needs a SpiceDB of its own, as the README says).
  */
 async function writeSchema(client: v1.ZedClientInterface, config: SpiceDbConfig & { endpoint: string }): Promise<void> {
   try {
