@@ -38,7 +38,7 @@ mkdir -p "$cache/$version"
 partial="$cache/$version/spicedb.partial.$$"
 started=$SECONDS
 say "building SpiceDB $version with $(go env GOVERSION) into $binary"
-say "a cold build (module downloads and compilation) takes about 12 minutes on 2 cores; later builds reuse Go's caches"
+say "a cold build (module downloads and compilation) takes 10 to 20 minutes on 2 cores; later builds reuse Go's caches"
 # A line every 30 s, so that a long build does not look like a hang.
 (while sleep 30; do say "still building ($((SECONDS - started)) s)"; done) &
 heartbeat=$!
