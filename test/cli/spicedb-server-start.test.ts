@@ -77,7 +77,7 @@ describe.skipIf(!HAS_SPICEDB_SERVER)("kartograph-iam serve against a SpiceDB ser
       cli.child.kill("SIGTERM");
       await cli.exited;
     }
-  });
+  }, 120_000); // serve and four token commands
 
   it("refuses a server certificate that the CA in SPICEDB_CERT_PATH did not sign", async () => {
     const run = await runCli(["serve"], towards(tlsServer, { SPICEDB_CERT_PATH: certificates.otherCaPath }));
