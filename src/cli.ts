@@ -6,9 +6,10 @@
 import { createService } from "./app.js";
 import { UsageError, parseCommandArgs, type Command } from "./cli/command.js";
 import { outboxCommand, reconcileCommand, workerCommand } from "./cli/outbox-commands.js";
-import { ConfigError, loadConfig, type AppConfig } from "./platform/config/config.js";
+import { loadConfig, type AppConfig } from "./platform/config/config.js";
 import { openDatabase } from "./platform/database/open-database.js";
 import { createLogger } from "./platform/logging/logger.js";
+import { assertPortFree, portInUse } from "./platform/http/port-check.js";
 import { tokenCommand } from "./cli/token-command.js";
 
 const EXPECTED_START_ERRORS = new Set([
@@ -34,6 +35,7 @@ const commands: Record<string, Command> = {
     async run(args) {
       parse(args, this.usage);
       const config = loadConfig();
+      await assertPortFree(config.host, config.port);
       const logger = createLogger(config.logLevel);
       const service = await createService(config, logger, { migrate: true });
       let address: string;
@@ -41,9 +43,7 @@ const commands: Record<string, Command> = {
         address = await service.server.listen({ host: config.host, port: config.port });
       } catch (error) {
         await service.close();
-        if ((error as { code?: string }).code === "EADDRINUSE") {
-          throw new ConfigError("PORT", `must be a free port; ${config.host}:${config.port} is in use`, String(config.port));
-        }
+        if ((error as { code?: string }).code === "EADDRINUSE") throw portInUse(config.host, config.port);
         throw error;
       }
       logger.info(

@@ -2,14 +2,14 @@
  * The built CLI as a child process: help for every command, start-up failures that end in one
  * clear line, and a graceful shutdown that finishes the request in flight.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HAS_POSTGRES_SERVER } from "../support/test-database.js";
-import { ensureBuilt, runCli, startCli, type CliRun } from "../support/built-cli.js";
+import { ensureBuilt, expectOneClearLine, runCli, startCli } from "../support/built-cli.js";
 
 let workDir: string;
 /** A data directory migrated once, so that the failure tests need not wait for a cold PGlite. */
@@ -27,18 +27,6 @@ beforeAll(async () => {
 afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-/** Exactly one non-empty line, and nothing that looks like a stack trace. */
-function expectOneClearLine(run: CliRun, pattern: RegExp): void {
-  expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).not.toBe(0);
-  expect(run.code).not.toBeNull();
-  const lines = run.stderr.split("\n").filter((line) => line.trim() !== "");
-  expect(lines, run.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^kartograph-iam: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(run.stderr).not.toMatch(/^\s+at /m);
-  expect(run.stdout).not.toMatch(/^\s+at /m);
-}
 
 describe("kartograph-iam --help", () => {
   it("lists the commands, and every command answers --help", async () => {
@@ -93,19 +81,25 @@ describe("kartograph-iam serve: start-up failures end with one clear line", () =
     expect(run.stderr).not.toContain("hunter2");
   });
 
-  it("an unreachable SpiceDB names the endpoint", async () => {
+  it("an unreachable SpiceDB names SPICEDB_ENDPOINT", async () => {
     const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, SPICEDB_ENDPOINT: "127.0.0.1:1", SPICEDB_USE_TLS: "false" });
-    expectOneClearLine(run, /Cannot write the permission schema to SpiceDB at 127\.0\.0\.1:1: .*UNAVAILABLE.*ECONNREFUSED 127\.0\.0\.1:1\.?$/);
+    expectOneClearLine(
+      run,
+      /^kartograph-iam: Cannot reach SpiceDB at 127\.0\.0\.1:1 \(SPICEDB_ENDPOINT\): connect ECONNREFUSED 127\.0\.0\.1:1; check that SpiceDB runs there$/,
+    );
   });
 
-  it("a port in use names PORT", async () => {
+  it("a port in use names PORT, before any data is touched", async () => {
     const blocker: Server = createServer();
     const port = await new Promise<number>((resolve) => {
       blocker.listen(0, "127.0.0.1", () => resolve((blocker.address() as { port: number }).port));
     });
+    const untouched = join(workDir, "never-created");
     try {
-      const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, PORT: String(port) });
+      const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: untouched, PORT: String(port) });
       expectOneClearLine(run, new RegExp(`^kartograph-iam: PORT must be a free port; 127\\.0\\.0\\.1:${port} is in use`));
+      // No database created, migrated or given a default tenant.
+      expect(existsSync(untouched)).toBe(false);
     } finally {
       blocker.close();
     }
@@ -169,6 +163,44 @@ describe("kartograph-iam serve: graceful shutdown", () => {
       if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
     }
   });
+});
+
+describe("the embedded data directory: one process at a time", () => {
+  const holderLine = (pid: number) =>
+    new RegExp(`^kartograph-iam: KARTOGRAPH_DATA_DIR \\S+ is in use by process ${pid} \\(kartograph-iam serve, since [^)]+\\); .*stop that one first`);
+
+  it("refuses every other opener while serve runs, naming serve, and lets them in once it has stopped", async () => {
+    const cli = startCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, PORT: "0" });
+    try {
+      await cli.waitForLine(/kartograph-iam ready/);
+      const pid = cli.child.pid ?? 0;
+      for (const args of [["migrate"], ["outbox", "retry", "--all"], ["serve"]]) {
+        const run = await runCli(args, { KARTOGRAPH_DATA_DIR: dataDir, PORT: "0" });
+        expectOneClearLine(run, holderLine(pid));
+      }
+      // The token command only reads the development issuer's key: it works beside serve.
+      const token = await runCli(["token", "alice"], { KARTOGRAPH_DATA_DIR: dataDir });
+      expect(token.code, token.stderr).toBe(0);
+
+      cli.child.kill("SIGTERM");
+      expect((await cli.exited).code).toBe(0);
+      const after = await runCli(["outbox", "failed"], { KARTOGRAPH_DATA_DIR: dataDir });
+      expect(after.stderr).toBe("");
+      expect(after.stdout).toBe("no dead letters\n");
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
+    }
+  }, 180_000); // six CLI processes, one after the other
+
+  it("does not stay locked by a process that was killed outright", async () => {
+    const cli = startCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, PORT: "0" });
+    await cli.waitForLine(/kartograph-iam ready/);
+    cli.child.kill("SIGKILL");
+    await cli.exited;
+    const run = await runCli(["migrate"], { KARTOGRAPH_DATA_DIR: dataDir });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+  }, 120_000);
 });
 
 describe.skipIf(!HAS_POSTGRES_SERVER)("kartograph-iam migrate on a PostgreSQL server", () => {

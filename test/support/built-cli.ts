@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { expect } from "vitest";
 
 export const PACKAGE_ROOT = join(import.meta.dirname, "..", "..");
 export const CLI_PATH = join(PACKAGE_ROOT, "dist", "kartograph-iam.mjs");
@@ -76,4 +77,16 @@ export function startCli(args: string[], variables: Record<string, string> = {})
 
 export function runCli(args: string[], variables: Record<string, string> = {}): Promise<CliRun> {
   return startCli(args, variables).exited;
+}
+
+/** A failed start: exactly one non-empty line on stderr, and nothing that looks like a stack trace. */
+export function expectOneClearLine(run: CliRun, pattern: RegExp): void {
+  expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).not.toBe(0);
+  expect(run.code).not.toBeNull();
+  const lines = run.stderr.split("\n").filter((line) => line.trim() !== "");
+  expect(lines, run.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^kartograph-iam: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+  expect(run.stdout).not.toMatch(/^\s+at /m);
 }

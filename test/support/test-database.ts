@@ -4,20 +4,18 @@
  * `TEST_DATABASE_KINDS` so that every database test runs against both.
  */
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import type { DatabaseConfig } from "../../src/platform/config/config.js";
 import type { DatabaseHandle } from "../../src/platform/database/database.js";
 import { migratePglite, openPglite } from "../../src/platform/database/pglite-database.js";
 import { migratePostgres, openPostgres } from "../../src/platform/database/postgres-database.js";
+import { TEST_SERVER_URL, onTestServer, testServerDatabaseUrl } from "./test-server-admin.js";
 
 export type TestDatabaseKind = "pglite" | "postgres";
 
-const serverUrl = process.env["KARTOGRAPH_TEST_DB_URL"] ?? null;
-
-export const TEST_DATABASE_KINDS: readonly TestDatabaseKind[] = serverUrl ? ["pglite", "postgres"] : ["pglite"];
+export const TEST_DATABASE_KINDS: readonly TestDatabaseKind[] = TEST_SERVER_URL ? ["pglite", "postgres"] : ["pglite"];
 
 /** True when the PostgreSQL server is available (concurrency and crash tests need it). */
-export const HAS_POSTGRES_SERVER = serverUrl !== null;
+export const HAS_POSTGRES_SERVER = TEST_SERVER_URL !== null;
 
 export interface TestDatabase {
   readonly kind: TestDatabaseKind;
@@ -27,12 +25,6 @@ export interface TestDatabase {
   /** A DatabaseConfig pointing at this database. */
   readonly config: DatabaseConfig;
   dispose(): Promise<void>;
-}
-
-function databaseUrl(name: string): string {
-  const url = new URL(serverUrl ?? "");
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 export async function createTestDatabase(kind: TestDatabaseKind, options: { poolMax?: number } = {}): Promise<TestDatabase> {
@@ -47,13 +39,9 @@ export async function createTestDatabase(kind: TestDatabaseKind, options: { pool
       dispose: () => handle.close(),
     };
   }
-  if (serverUrl === null) throw new Error("KARTOGRAPH_TEST_DB_URL is not set");
   const name = `kiam_test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = databaseUrl(name);
+  await onTestServer(`CREATE DATABASE ${name}`);
+  const url = testServerDatabaseUrl(name);
   const config: DatabaseConfig = { url, readUrl: null, poolMax: options.poolMax ?? 10, sslMode: "disable", dataDir: "", pgliteCacheMb: 32 };
   await migratePostgres({ ...config, url });
   const handle = await openPostgres({ ...config, url });
@@ -64,10 +52,7 @@ export async function createTestDatabase(kind: TestDatabaseKind, options: { pool
     config,
     async dispose() {
       await handle.close();
-      const cleanup = new pg.Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
+      await onTestServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }

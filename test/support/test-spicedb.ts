@@ -1,6 +1,72 @@
+/**
+ * SpiceDB for tests. By default the in-process engine (memory datastore). With
+ * KARTOGRAPH_TEST_SPICEDB_BINARY naming a `spicedb` binary (and KARTOGRAPH_TEST_DB_URL a
+ * PostgreSQL server), every call starts a SpiceDB server of its own on a fresh PostgreSQL
+ * datastore instead, so tests that read or reconcile every relationship see only their own, as
+ * with the embedded engine. `close()` stops the server and drops its datastore.
+ */
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
 import { startSpiceDb, type SpiceDbEngine } from "../../src/platform/spicedb/spicedb-engine.js";
+import { startSpiceDbServer, type SpiceDbServer, type SpiceDbServerOptions } from "./spicedb-server.js";
+import { onTestServer, testServerDatabaseUrl } from "./test-server-admin.js";
 
-/** A fresh in-process SpiceDB with the permission schema written. */
-export function startTestSpiceDb(): Promise<SpiceDbEngine> {
-  return startSpiceDb({ endpoint: null, presharedKey: "", useTls: false, certPath: null });
+const binary = process.env["KARTOGRAPH_TEST_SPICEDB_BINARY"] || null;
+
+/** True when the tests' SpiceDB is a server on a PostgreSQL datastore (the third configuration). */
+export const HAS_SPICEDB_SERVER = binary !== null;
+
+export interface TestSpiceDbServer extends SpiceDbServer {
+  readonly presharedKey: string;
+  /** Stops the server and drops its datastore. */
+  stop(): Promise<void>;
+}
+
+let started = 0;
+
+/** A SpiceDB server on a fresh datastore of its own (needs HAS_SPICEDB_SERVER). */
+export async function startTestSpiceDbServer(
+  options: Partial<Pick<SpiceDbServerOptions, "presharedKey" | "tls">> = {},
+): Promise<TestSpiceDbServer> {
+  if (binary === null) throw new Error("KARTOGRAPH_TEST_SPICEDB_BINARY is not set");
+  const prefix = inject("spicedbDatastorePrefix");
+  const datastore = `${prefix}_${process.pid}_${++started}`;
+  await onTestServer(`CREATE DATABASE ${datastore} TEMPLATE ${prefix}_template`);
+  const dropDatastore = () => onTestServer(`DROP DATABASE IF EXISTS ${datastore} WITH (FORCE)`);
+  const presharedKey = options.presharedKey ?? randomBytes(16).toString("hex");
+  let server: SpiceDbServer;
+  try {
+    server = await startSpiceDbServer({ binary, datastoreUrl: testServerDatabaseUrl(datastore), presharedKey, ...(options.tls ? { tls: options.tls } : {}) });
+  } catch (error) {
+    await dropDatastore();
+    throw error;
+  }
+  return {
+    endpoint: server.endpoint,
+    pid: server.pid,
+    presharedKey,
+    async stop() {
+      await server.stop();
+      await dropDatastore();
+    },
+  };
+}
+
+/** A fresh, empty SpiceDB with the permission schema written: in process, or a server of its own. */
+export async function startTestSpiceDb(): Promise<SpiceDbEngine> {
+  if (binary === null) return startSpiceDb({ endpoint: null, presharedKey: "", useTls: false, certPath: null });
+  const server = await startTestSpiceDbServer();
+  try {
+    const engine = await startSpiceDb({ endpoint: server.endpoint, presharedKey: server.presharedKey, useTls: false, certPath: null });
+    return {
+      ...engine,
+      async close() {
+        await engine.close();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
 }

@@ -23,12 +23,18 @@ export async function openDatabase(config: DatabaseConfig, options: { migrate: b
   try {
     if (config.url === null) {
       const handle = await openPglite(config.dataDir, { cacheMb: config.pgliteCacheMb });
-      if (options.migrate) await migratePglite(handle);
-      // PGlite runs no autovacuum, so its planner never learns table sizes by itself; without
-      // statistics, large tenants get index scans over every row of the tenant.
-      // Only our tables: a database-wide ANALYZE also walks the catalogs and costs ~0.4 s per start.
-      // While serving, MaintenanceSchedule keeps them current.
-      await handle.db.execute(sql.raw(`ANALYZE ${SERVICE_TABLES.join(", ")}`));
+      try {
+        if (options.migrate) await migratePglite(handle);
+        // PGlite runs no autovacuum, so its planner never learns table sizes by itself; without
+        // statistics, large tenants get index scans over every row of the tenant.
+        // Only our tables: a database-wide ANALYZE also walks the catalogs and costs ~0.4 s per start.
+        // While serving, MaintenanceSchedule keeps them current.
+        await handle.db.execute(sql.raw(`ANALYZE ${SERVICE_TABLES.join(", ")}`));
+      } catch (error) {
+        // Closing also gives up the data directory's lock.
+        await handle.close();
+        throw error;
+      }
       return handle;
     }
     const server = { ...config, url: config.url };

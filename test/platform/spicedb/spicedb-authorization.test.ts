@@ -1,10 +1,14 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Relationship, RelationshipUpdate } from "../../../src/shared-kernel/authorization/authorization-port.js";
 import { formatRelationship } from "../../../src/shared-kernel/authorization/authorization-port.js";
 import { AuthorizationUnavailableError } from "../../../src/platform/spicedb/spicedb-authorization.js";
 import { startSpiceDb, type SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
 import { isUnavailableError } from "../../../src/platform/http/unavailable.js";
-import { startTestSpiceDb } from "../../support/test-spicedb.js";
+import { HAS_SPICEDB_SERVER, startTestSpiceDb } from "../../support/test-spicedb.js";
 
 const member = (tenant: string, userId: string): Relationship => ({
   resource: { type: "tenant", id: tenant },
@@ -15,7 +19,7 @@ const admin = (tenant: string, userId: string): Relationship => ({ ...member(ten
 const touch = (relationship: Relationship): RelationshipUpdate => ({ operation: "touch", relationship });
 const remove = (relationship: Relationship): RelationshipUpdate => ({ operation: "delete", relationship });
 
-describe("SpiceDbAuthorization on the embedded engine", () => {
+describe(`SpiceDbAuthorization on ${HAS_SPICEDB_SERVER ? "a SpiceDB server" : "the embedded engine"}`, () => {
   let engine: SpiceDbEngine;
   const authz = () => engine.authorization;
   const all = async () =>
@@ -171,9 +175,31 @@ describe("a remote SpiceDB that does not answer", () => {
     });
   });
 
-  it("fails start-up naming SPICEDB_CERT_PATH when the certificate cannot be read", async () => {
+  it("fails start-up naming SPICEDB_CERT_PATH when the certificate cannot be read or is not one", async () => {
     await expect(
       startSpiceDb({ endpoint: "127.0.0.1:1", presharedKey: "k", useTls: true, certPath: "/nonexistent/ca.pem" }),
-    ).rejects.toMatchObject({ name: "SpiceDbStartError", message: expect.stringMatching(/^SPICEDB_CERT_PATH /) });
+    ).rejects.toMatchObject({ name: "SpiceDbStartError", message: expect.stringMatching(/^SPICEDB_CERT_PATH \/nonexistent\/ca\.pem cannot be read/) });
+    const notACertificate = join(mkdtempSync(join(tmpdir(), "kiam-cert-")), "ca.pem");
+    writeFileSync(notACertificate, "not a certificate\n");
+    await expect(
+      startSpiceDb({ endpoint: "127.0.0.1:1", presharedKey: "k", useTls: true, certPath: notACertificate }),
+    ).rejects.toMatchObject({ name: "SpiceDbStartError", message: `SPICEDB_CERT_PATH ${notACertificate} holds no PEM certificate; give the CA certificate that signed SpiceDB's` });
+    rmSync(dirname(notACertificate), { recursive: true });
+  });
+
+  it("fails start-up naming SPICEDB_ENDPOINT when the address takes connections and never answers", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const endpoint = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      await expect(startSpiceDb({ endpoint, presharedKey: "k", useTls: false, certPath: null })).rejects.toMatchObject({
+        name: "SpiceDbStartError",
+        message: `SpiceDB at ${endpoint} (SPICEDB_ENDPOINT) did not answer within 5000 ms; check the address and that SpiceDB runs and is reachable from here`,
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 });
