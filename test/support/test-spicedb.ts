@@ -7,7 +7,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
-import { startSpiceDb, type SpiceDbEngine } from "../../src/platform/spicedb/spicedb-engine.js";
+import type { SpiceDbConfig } from "../../src/platform/config/config.js";
+import { SpiceDbStartError, startSpiceDb, type SpiceDbEngine } from "../../src/platform/spicedb/spicedb-engine.js";
 import { startSpiceDbServer, type SpiceDbServer, type SpiceDbServerOptions } from "./spicedb-server.js";
 import { onTestServer, testServerDatabaseUrl } from "./test-server-admin.js";
 
@@ -57,7 +58,7 @@ export async function startTestSpiceDb(): Promise<SpiceDbEngine> {
   if (binary === null) return startSpiceDb({ endpoint: null, presharedKey: "", useTls: false, certPath: null });
   const server = await startTestSpiceDbServer();
   try {
-    const engine = await startSpiceDb({ endpoint: server.endpoint, presharedKey: server.presharedKey, useTls: false, certPath: null });
+    const engine = await connectWithPatience({ endpoint: server.endpoint, presharedKey: server.presharedKey, useTls: false, certPath: null });
     return {
       ...engine,
       async close() {
@@ -68,5 +69,20 @@ export async function startTestSpiceDb(): Promise<SpiceDbEngine> {
   } catch (error) {
     await server.stop();
     throw error;
+  }
+}
+
+/**
+ * The service gives a SpiceDB 5 s to take its schema at start. A server that has just started on a
+ * fresh datastore, on a machine running two test forks and their servers, now and then needs longer
+ * for its first write (seen in CI under load); a test is not about that, so it asks again.
+ */
+async function connectWithPatience(config: SpiceDbConfig): Promise<SpiceDbEngine> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSpiceDb(config);
+    } catch (error) {
+      if (attempt === 3 || !(error instanceof SpiceDbStartError) || !/did not answer within/.test(error.message)) throw error;
+    }
   }
 }
