@@ -13,10 +13,14 @@
 # password the same: a development server on loopback, not a secret).
 set -euo pipefail
 
+# Only the URL goes to stdout: callers capture it with $(...). Everything else (pg_ctlcluster's
+# "Removed stale pid file.", psql's notices) goes to stderr, or the captured URL would start with it.
+exec 3>&1 1>&2
+
 role=${KARTOGRAPH_DEV_PG_ROLE:-kartograph_dev}
 password=${KARTOGRAPH_DEV_PG_PASSWORD:-kartograph_dev}
 
-say() { echo "dev-postgres: $*" >&2; }
+say() { echo "dev-postgres: $*"; }
 
 if [[ ! $role =~ ^[a-z_][a-z0-9_]*$ ]]; then
   say "KARTOGRAPH_DEV_PG_ROLE must be a plain lower-case identifier, got \"$role\""
@@ -40,7 +44,8 @@ fi
 
 if ! pg_isready -q -h 127.0.0.1 -p "$port"; then
   say "starting PostgreSQL $version (cluster main, port $port)"
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  # 3>&-: the server must not hold the caller's $(...) open, or the capture never ends.
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start 3>&-
   for _ in $(seq 1 60); do
     pg_isready -q -h 127.0.0.1 -p "$port" && break
     sleep 0.5
@@ -70,4 +75,4 @@ if ! psql -X -q -d "$url" -c "SELECT 1" >/dev/null; then
   exit 1
 fi
 say "PostgreSQL $version ready on 127.0.0.1:$port, role $role"
-echo "$url"
+echo "$url" >&3

@@ -4,7 +4,20 @@
  */
 import pg from "pg";
 
-export const TEST_SERVER_URL = process.env["KARTOGRAPH_TEST_DB_URL"] || null;
+export const TEST_SERVER_URL = checkedServerUrl(process.env["KARTOGRAPH_TEST_DB_URL"] || null);
+
+/**
+ * Refuses anything but one postgres:// URL. pg reads a string that is not an absolute URL as
+ * relative to "postgres://base", so a URL captured with stray output before it (a script that
+ * printed "Removed stale pid file." to stdout) failed every suite with "getaddrinfo ENOTFOUND base".
+ */
+function checkedServerUrl(value: string | null): string | null {
+  if (value === null) return null;
+  if (!/^postgres(ql)?:\/\/\S+$/.test(value)) {
+    throw new Error(`KARTOGRAPH_TEST_DB_URL must be one postgresql:// URL, got ${JSON.stringify(value.slice(0, 200))}`);
+  }
+  return value;
+}
 
 function serverUrl(): string {
   if (TEST_SERVER_URL === null) throw new Error("KARTOGRAPH_TEST_DB_URL is not set");
