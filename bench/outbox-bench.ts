@@ -201,7 +201,7 @@ const loadScenario: BenchScenario = {
       const startMs = await timeMs(async () => {
         reopened = await openPglite(dir);
         engine = await startSpiceDb({ endpoint: null, presharedKey: "", useTls: false, certPath: null });
-        loaded = await loadEmbeddedSpiceDb(reopened, engine);
+        loaded = (await loadEmbeddedSpiceDb(reopened, engine)).loaded;
       });
       (engine as SpiceDbEngine | null)?.close();
       await (reopened as DatabaseHandle | null)?.close();

@@ -8,6 +8,7 @@ import { openDatabase } from "./platform/database/open-database.js";
 import { MaintenanceSchedule } from "./platform/database/pglite-maintenance.js";
 import { buildHttpServer, type HttpServer } from "./platform/http/http-server.js";
 import { serviceHealthChecks } from "./platform/http/service-health-checks.js";
+import { describeRefused } from "./platform/spicedb/accepted-updates.js";
 import type { Logger } from "./platform/logging/logger.js";
 import { startSpiceDb, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
 import { createIamModule } from "./iam/iam-module.js";
@@ -52,9 +53,13 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     throw started.reason;
   }
   const spicedb = started.value;
+  let notLoaded = 0;
   if (spicedb.mode === "embedded") {
-    const loaded = await loadEmbeddedSpiceDb(database, spicedb);
+    const { loaded, refused } = await loadEmbeddedSpiceDb(database, spicedb);
     logger.info({ relationships: loaded, off_event_loop: spicedb.offEventLoop }, "embedded SpiceDB loaded from the database");
+    // Each one is access missing for someone: say which, and keep saying so on /health/ready.
+    for (const r of refused) logger.error({ relationship: describeRefused(r) }, "relationship_not_loaded");
+    notLoaded = refused.length;
   }
   const outbox = await createOutboxRuntime(config, database, spicedb, logger, options.outbox);
   const iam = await createIamModule({
@@ -68,7 +73,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
   const server = await buildHttpServer({
     logger,
     corsOrigins: config.corsOrigins,
-    health: serviceHealthChecks(database, spicedb, config.graphName),
+    health: serviceHealthChecks(database, spicedb, config.graphName, () => notLoaded),
     routes: [
       (server) => {
         if (database.kind === "postgres") {

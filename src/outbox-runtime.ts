@@ -11,6 +11,8 @@ import { OutboxDispatcher, type DispatcherOptions } from "./platform/outbox/outb
 import { LoggingOutboxProbe, type OutboxProbe } from "./platform/outbox/outbox-probe.js";
 import { OutboxWorker } from "./platform/outbox/outbox-worker.js";
 import { CachedAuthorization } from "./platform/spicedb/cached-authorization.js";
+import type { AuthorizationPort } from "./shared-kernel/authorization/authorization-port.js";
+import { writeAcceptedUpdates, type RefusedUpdate } from "./platform/spicedb/accepted-updates.js";
 import { permissionSchemaIsMonotonic, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
 import { DrizzleUnitOfWork } from "./iam/infrastructure/drizzle-unit-of-work.js";
 import { RelationshipSyncHandler } from "./iam/infrastructure/relationship-sync-handler.js";
@@ -49,9 +51,11 @@ export async function createOutboxRuntime(
     backoff: { baseMs: 1_000, maxMs: 30_000 },
     ...options.dispatcher,
   });
-  const unitOfWork = new DrizzleUnitOfWork(database.db, dispatcher, (tenantId, error) =>
-    probe.drainFailed(tenantId, error instanceof Error ? error.message : String(error)),
-  );
+  const unitOfWork = new DrizzleUnitOfWork(database.db, dispatcher, {
+    onApplyFailure: (tenantId, error) => probe.drainFailed(tenantId, error instanceof Error ? error.message : String(error)),
+    // Not at once: what failed just now fails again; the worker's own back-off starts from here.
+    handOver: (tenantId) => worker.schedule(tenantId, HAND_OVER_DELAY_MS),
+  });
   const worker = new OutboxWorker(database, dispatcher, probe, {
     pollIntervalMs: options.pollIntervalMs ?? config.outbox.pollIntervalSeconds * 1000,
     listen: options.listen ?? true,
@@ -66,16 +70,28 @@ export async function createOutboxRuntime(
   };
 }
 
+/** How soon the process's worker retries a tenant its writer could not apply. */
+const HAND_OVER_DELAY_MS = 250;
+
 /**
  * The in-process SpiceDB keeps nothing across restarts: load it from the tables (the source of
- * truth). Pending outbox entries are applied afterwards by the worker, in order, on top.
+ * truth). Pending outbox entries are applied afterwards by the worker, in order, on top. A
+ * relationship SpiceDB refuses does not stop the start: everything else is loaded, and the refused
+ * ones are returned for the log and /health/ready.
  */
-export async function loadEmbeddedSpiceDb(database: DatabaseHandle, spicedb: SpiceDbEngine): Promise<number> {
+export async function loadEmbeddedSpiceDb(
+  database: DatabaseHandle,
+  spicedb: { readonly authorization: Pick<AuthorizationPort, "writeRelationships"> },
+): Promise<EmbeddedLoad> {
   const relationships = await deriveRelationships(database.db);
-  if (relationships.length > 0) {
-    await spicedb.authorization.writeRelationships(
-      relationships.map((relationship) => ({ operation: "touch" as const, relationship })),
-    );
-  }
-  return relationships.length;
+  const { refused } = await writeAcceptedUpdates(
+    spicedb.authorization,
+    relationships.map((relationship) => ({ operation: "touch" as const, relationship })),
+  );
+  return { loaded: relationships.length - refused.length, refused };
+}
+
+export interface EmbeddedLoad {
+  readonly loaded: number;
+  readonly refused: readonly RefusedUpdate[];
 }

@@ -7,6 +7,7 @@ import type { DatabaseHandle } from "../platform/database/database.js";
 import { openDatabase } from "../platform/database/open-database.js";
 import { createLogger } from "../platform/logging/logger.js";
 import { listDeadLetters, redriveDeadLetters } from "../platform/outbox/outbox-store.js";
+import { describeRefused } from "../platform/spicedb/accepted-updates.js";
 import { startSpiceDb } from "../platform/spicedb/spicedb-engine.js";
 import { formatRelationship } from "../shared-kernel/authorization/authorization-port.js";
 import { reconcile } from "../iam/infrastructure/reconciler.js";
@@ -61,7 +62,7 @@ export const workerCommand: Command = {
 export const reconcileCommand: Command = {
   summary: "Compare SpiceDB with the database and repair it (--dry-run only reports)",
   usage:
-    "Usage: kartograph-iam reconcile [--dry-run]\n\nDerives every relationship from the IAM tables, adds those SpiceDB lacks and deletes\nrelationships of IAM resource types that no table supports. Prints each change.",
+    "Usage: kartograph-iam reconcile [--dry-run]\n\nDerives every relationship from the IAM tables, adds those SpiceDB lacks and deletes\nrelationships of IAM resource types that no table supports. Prints each change, and each\nrepair SpiceDB refuses (marked !; the others are still applied, and the exit code is 2).",
   async run(args) {
     const { values } = parseCommandArgs(args, this.usage, { "dry-run": { type: "boolean" } });
     const config = loadConfig();
@@ -76,9 +77,16 @@ export const reconcileCommand: Command = {
       for (const r of report.orphaned) process.stdout.write(`- ${formatRelationship(r)}\n`);
       const verb = dryRun ? "would add" : "added";
       const verb2 = dryRun ? "would delete" : "deleted";
+      for (const r of report.refused) process.stdout.write(`! ${describeRefused(r)}\n`);
+      const refused = report.refused.length;
+      const refusedOf = (operation: string) => report.refused.filter((r) => r.update.operation === operation).length;
       process.stdout.write(
-        `${report.expected} relationships expected, ${report.found} found in SpiceDB: ${verb} ${report.missing.length}, ${verb2} ${report.orphaned.length}\n`,
+        `${report.expected} relationships expected, ${report.found} found in SpiceDB: ` +
+          `${verb} ${report.missing.length - refusedOf("touch")}, ${verb2} ${report.orphaned.length - refusedOf("delete")}` +
+          (refused > 0 ? `; SpiceDB refused ${refused} (listed with "!")\n` : "\n"),
       );
+      // Exit 2: the repair ran but is incomplete (1 stays "could not run at all").
+      if (refused > 0) process.exitCode = 2;
     } finally {
       await spicedb.close();
     }

@@ -10,6 +10,7 @@
  */
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { normaliseUlid } from "../../shared-kernel/ids.js";
+import { MAX_OBJECT_ID_UTF8_BYTES, isStorableObjectId } from "../../shared-kernel/authorization/object-ids.js";
 import { API_KEY_USAGE_RESOLUTION_MS, apiKeyUsername, type ApiKeyCredential } from "../domain/api-key.js";
 import { AuthenticationError, IdentityProviderUnavailableError } from "../domain/authentication-errors.js";
 import { ConflictError, ForbiddenError, InvalidInputError } from "../domain/errors.js";
@@ -190,6 +191,9 @@ export class AuthenticationService {
         throw new AuthenticationError(`Invalid token claims: ${claim} is longer than ${MAX_USER_FIELD_LENGTH} characters`);
       }
       assertStorableClaim(claim, value);
+    }
+    if (!isStorableObjectId(id)) {
+      throw new AuthenticationError(`Invalid token claims: ${userIdClaim} is longer than ${MAX_OBJECT_ID_UTF8_BYTES} bytes of UTF-8`);
     }
     // Only a JSON `true` vouches for the email (not "true", not a missing claim).
     return { id, username, name, email, emailVerified: claims["email_verified"] === true };

@@ -2,8 +2,11 @@
  * The unit of work over Drizzle: the rows a service writes and the events it records commit in one
  * PostgreSQL transaction. After the commit it drains the touched tenants' outbox up to its own
  * entries, on the same path the worker uses, so that its relationship changes are in SpiceDB when
- * the request answers (read-your-writes). If that fails (SpiceDB down), the change stays committed
- * and the worker applies it once SpiceDB answers again.
+ * the request answers (read-your-writes). If that fails (SpiceDB down), the change stays committed,
+ * the worker is told at once (in process, and by NOTIFY) and applies it as soon as SpiceDB answers,
+ * and the request fails with ChangeNotYetInEffectError (503): it must not answer success for a
+ * grant or a removal that does not hold yet. Changes that touch no relationship (a rename) answer
+ * success whatever SpiceDB does.
  */
 import type { AppDatabase } from "../../platform/database/database.js";
 import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, postgresErrorOf } from "../../platform/database/database-errors.js";
@@ -11,7 +14,9 @@ import { transactionEndingWith } from "../../platform/database/transaction-endin
 import { appendOutboxEntries, declareWriterApplies, wakeOutboxWorkers } from "../../platform/outbox/outbox-store.js";
 import type { IamEvent } from "../domain/events.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
+import { ChangeNotYetInEffectError } from "../../platform/outbox/change-not-in-effect.js";
 import { toOutboxEntry } from "./event-serialization.js";
+import { translate } from "./relationship-translator.js";
 import { bumpGroupListVersions } from "./group-list-version.js";
 import { createRepositories } from "./repositories.js";
 
@@ -20,8 +25,11 @@ export interface CommittedChangesApplier {
   drainThrough(tenantId: string, sequence: number): Promise<boolean>;
 }
 
-export interface ApplyFailureReporter {
-  (tenantId: string, error: unknown): void;
+export interface UnitOfWorkOptions {
+  /** Told when applying a tenant's committed changes failed (for the log). */
+  readonly onApplyFailure?: (tenantId: string, error: unknown) => void;
+  /** Hands a tenant this writer could not apply to the process's worker, which retries it soon. */
+  readonly handOver?: (tenantId: string) => void;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -35,31 +43,38 @@ export class DrizzleUnitOfWork implements UnitOfWork {
   constructor(
     private readonly db: AppDatabase,
     private readonly applier: CommittedChangesApplier | null,
-    private readonly onApplyFailure: ApplyFailureReporter = () => undefined,
+    private readonly options: UnitOfWorkOptions = {},
   ) {}
 
   async run<T>(work: (tx: TransactionContext) => Promise<T>): Promise<T> {
-    const { result, highestSequences } = await this.commit(work);
-    if (this.applier !== null) {
-      for (const [tenantId, sequence] of highestSequences) {
-        try {
-          // False: some entries wait (SpiceDB unavailable, a failed entry backing off).
-          if (!(await this.applier.drainThrough(tenantId, sequence))) await this.handOver(tenantId);
-        } catch (error) {
-          // Committed is committed: the worker retries; the caller still gets its success.
-          this.onApplyFailure(tenantId, error);
-          await this.handOver(tenantId);
-        }
+    const { result, highestSequences, relationshipTenants } = await this.commit(work);
+    if (this.applier === null) return result;
+    let notInEffect: ChangeNotYetInEffectError | null = null;
+    for (const [tenantId, sequence] of highestSequences) {
+      let failure: unknown = null;
+      try {
+        // False: some entries wait (SpiceDB unavailable, a failed entry backing off).
+        if (!(await this.applier.drainThrough(tenantId, sequence))) failure = "not applied";
+      } catch (error) {
+        failure = error;
+        this.options.onApplyFailure?.(tenantId, error);
       }
+      if (failure === null) continue;
+      await this.handOver(tenantId);
+      if (relationshipTenants.has(tenantId)) notInEffect ??= new ChangeNotYetInEffectError(tenantId, failure);
     }
+    // Committed is committed: the caller learns that it does not hold yet, not that it failed.
+    if (notInEffect !== null) throw notInEffect;
     return result;
   }
 
   /**
-   * Wakes the workers for entries this writer could not apply: its commit sent no NOTIFY (it said
-   * it would apply them). Best effort: without it they wait for the next poll.
+   * Tells the workers about entries this writer could not apply: its commit sent no NOTIFY (it said
+   * it would apply them). The process's own worker first, which needs no database to hear it (the
+   * database may be what failed); then NOTIFY for the others, best effort.
    */
   private async handOver(tenantId: string): Promise<void> {
+    this.options.handOver?.(tenantId);
     await wakeOutboxWorkers(this.db, tenantId).catch(() => undefined);
   }
 
@@ -81,9 +96,11 @@ export class DrizzleUnitOfWork implements UnitOfWork {
           // entries after the commit says so first, and its commit then wakes no worker.
           const declared = this.applier !== null && events.length > 0 ? declareWriterApplies(tx) : Promise.resolve();
           const appended = appendOutboxEntries(tx, events.map(toOutboxEntry));
-          return { value: result, last: Promise.all([declared, appended]).then(([, highest]) => highest) };
+          // Tenants whose relationships this change touches: only they can be "not in effect".
+          const relationshipTenants = new Set(events.filter((event) => translate(event).length > 0).map((event) => event.tenantId));
+          return { value: { result, relationshipTenants }, last: Promise.all([declared, appended]).then(([, highest]) => highest) };
         });
-        return { result: value, highestSequences: last };
+        return { result: value.result, relationshipTenants: value.relationshipTenants, highestSequences: last };
       } catch (error) {
         // A deadlock or serialization failure says nothing about the request: run it again.
         if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;

@@ -11,6 +11,7 @@ import { MAX_IDS_PER_LOOKUP } from "../application/user-service.js";
 import { InvalidNameError, NAME_MAX_LENGTH, nameOf, type NamedKind } from "../domain/names.js";
 import { GROUP_ROLES, MEMBER_TYPES, TENANT_ROLES, WORKSPACE_ROLES } from "../domain/roles.js";
 import { MAX_USER_FIELD_LENGTH } from "../domain/user.js";
+import { MAX_OBJECT_ID_UTF8_BYTES, isStorableObjectId } from "../../shared-kernel/authorization/object-ids.js";
 
 export const ULID_LENGTH = 26;
 /** User ids, emails and search terms: the users table holds 255 characters of each. */
@@ -102,6 +103,9 @@ export function ulidOr400(value: string, message: string): string {
 export function userIdOr400(raw: string, message = INVALID_USER_ID): string {
   const id = raw.trim();
   if (id === "") throw new HttpError(400, message);
+  if (!isStorableObjectId(id)) {
+    throw new HttpError(400, `${message}: a user ID may hold at most ${MAX_OBJECT_ID_UTF8_BYTES} bytes of UTF-8`);
+  }
   return id;
 }
 

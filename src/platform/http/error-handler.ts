@@ -8,6 +8,7 @@
  * the client, so it is a 422 too, with a message that names no SQL; the log line and the
  * `kartograph_validation_reached_database_total` counter show which route lacks a limit.
  */
+import { CHANGE_NOT_YET_IN_EFFECT } from "../outbox/change-not-in-effect.js";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isDataException, postgresErrorOf } from "../database/database-errors.js";
 import { HttpError, type ValidationIssue } from "./http-error.js";
@@ -96,6 +97,10 @@ export function installErrorHandling(server: FastifyInstance, metrics: RequestMe
       return reply.code(422).send({
         detail: [{ type: "value_error", loc: [partOf(request)], msg: "A value is not valid for storage", input: null }],
       });
+    }
+    if (error.name === "ChangeNotYetInEffectError") {
+      request.log.warn({ err: error }, "change committed, not in effect before the answer");
+      return reply.code(503).header("Retry-After", "2").send({ detail: CHANGE_NOT_YET_IN_EFFECT });
     }
     if (isUnavailableError(error)) {
       request.log.error({ err: error }, "backing service unavailable");

@@ -7,12 +7,18 @@ import { appliedMigrationCount, shippedMigrationCount } from "../database/open-d
 import type { SpiceDbEngine } from "../spicedb/spicedb-engine.js";
 import type { HealthChecks } from "./health-routes.js";
 
-export function serviceHealthChecks(database: DatabaseHandle, spicedb: Pick<SpiceDbEngine, "ping">, graphName: string): HealthChecks {
+export function serviceHealthChecks(
+  database: DatabaseHandle,
+  spicedb: Pick<SpiceDbEngine, "ping">,
+  graphName: string,
+  relationshipsNotLoaded: () => number = () => 0,
+): HealthChecks {
   const shipped = shippedMigrationCount();
   return {
     graphName,
     pingDatabase: () => database.ping(),
     migrationsCurrent: async () => (await appliedMigrationCount(database)) >= shipped,
     pingAuthorization: () => spicedb.ping(),
+    relationshipsNotLoaded,
   };
 }

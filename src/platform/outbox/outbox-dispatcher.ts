@@ -5,8 +5,10 @@
  *
  * Both the worker and a request that wants its own writes applied before it answers
  * (read-your-writes) drain through here, so there is one idempotent path. Ordering is strict per
- * tenant: a failing entry blocks the entries behind it until it succeeds or is dead-lettered, so a
- * later change is never overtaken by an earlier one.
+ * tenant: a failing entry (SpiceDB unavailable) blocks the entries behind it until it succeeds or
+ * is dead-lettered, so a later change is never overtaken by an earlier one. An entry SpiceDB
+ * refuses outright does not block: the handler applies the rest and reports it, and it is
+ * dead-lettered at once with SpiceDB's reason.
  */
 import type { AppDatabase, AppTransaction } from "../database/database.js";
 import { transactionEndingWith } from "../database/transaction-ending-with.js";
@@ -193,7 +195,8 @@ export class OutboxDispatcher {
     // Fast path: each handler takes all its entries at once (one SpiceDB request per batch).
     try {
       const written = await this.runHandlers(known);
-      return { applied: known.length, blockedUntil: null, written, toMark: known.map((e) => e.id) };
+      const toMark = await this.deadLetterRefused(tx, known, written);
+      return { applied: toMark.length, blockedUntil: null, written, toMark };
     } catch {
       // Find the entry at fault: replay one by one (handlers are idempotent).
     }
@@ -202,8 +205,9 @@ export class OutboxDispatcher {
     let written = NOTHING_WRITTEN;
     for (const entry of known) {
       try {
-        written = combine(written, await this.runHandlers([entry]));
-        done.push(entry.id);
+        const own = await this.runHandlers([entry]);
+        written = combine(written, own);
+        done.push(...(await this.deadLetterRefused(tx, [entry], own)));
       } catch (error) {
         const text = errorText(error);
         if (error instanceof PoisonEntryError || entry.retryCount + 1 >= this.options.maxRetries) {
@@ -222,6 +226,25 @@ export class OutboxDispatcher {
     return { applied: done.length, blockedUntil: null, written: { ...written, revokes: true }, toMark: done };
   }
 
+  /**
+   * Dead-letters, with the downstream reason, the entries a handler reported refused (the rest of
+   * their batch went through); returns the ids of the others, to be marked applied.
+   */
+  private async deadLetterRefused(tx: AppTransaction, entries: readonly OutboxEntry[], written: HandledWrite): Promise<string[]> {
+    const applied: string[] = [];
+    for (const entry of entries) {
+      const reason = written.refused?.get(entry.id);
+      if (reason === undefined) {
+        applied.push(entry.id);
+        continue;
+      }
+      const text = errorText(reason);
+      await markFailed(tx, entry.id, text);
+      this.probe.entryDeadLettered(entry.id, entry.eventType, text);
+    }
+    return applied;
+  }
+
   /** Fan-out in registration order; the last downstream token wins. */
   private async runHandlers(entries: readonly OutboxEntry[]): Promise<HandledWrite> {
     let written = NOTHING_WRITTEN;
@@ -234,5 +257,6 @@ export class OutboxDispatcher {
 }
 
 function combine(before: HandledWrite, next: HandledWrite): HandledWrite {
-  return { token: next.token ?? before.token, revokes: before.revokes || next.revokes };
+  const refused = before.refused === undefined ? next.refused : next.refused === undefined ? before.refused : new Map([...before.refused, ...next.refused]);
+  return { token: next.token ?? before.token, revokes: before.revokes || next.revokes, ...(refused === undefined ? {} : { refused }) };
 }

@@ -21,6 +21,11 @@ export interface HandledWrite {
   readonly token: string | null;
   /** Whether it took anything away (deleted relationships): cached "allowed" decisions must go. */
   readonly revokes: boolean;
+  /**
+   * Entries the downstream system refused (entry id -> its reason), when the rest of the batch
+   * went through: each is dead-lettered at once with that reason, and the others are applied.
+   */
+  readonly refused?: ReadonlyMap<string, string>;
 }
 
 export const NOTHING_WRITTEN: HandledWrite = { token: null, revokes: false };

@@ -38,6 +38,8 @@ export const WRITER_GRACE_MS = 200;
 /** When another drain holds a tenant, look again shortly: it may stop before our entries. */
 const LOCK_BUSY_RETRY_MS = 100;
 const SWEEP_TENANT_LIMIT = 1000;
+/** First retry of a drain that failed (database or SpiceDB away); doubles up to the poll interval. */
+const DRAIN_RETRY_BASE_MS = 250;
 
 export class OutboxWorker {
   private running = false;
@@ -46,6 +48,8 @@ export class OutboxWorker {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly queued = new Set<string>();
   private readonly active = new Map<string, Promise<void>>();
+  /** Drains of a tenant that failed in a row (database or SpiceDB away), for the retry back-off. */
+  private readonly drainFailures = new Map<string, number>();
   private lastPurgeAt = 0;
 
   constructor(
@@ -121,6 +125,7 @@ export class OutboxWorker {
     try {
       for (;;) {
         const result = await this.dispatcher.drain(tenantId, { wait: false });
+        this.drainFailures.delete(tenantId); // the database and SpiceDB answered
         if (result.lockBusy) return this.schedule(tenantId, LOCK_BUSY_RETRY_MS);
         if (result.blockedUntil !== null) {
           return this.schedule(tenantId, Math.max(10, result.blockedUntil.getTime() - Date.now()));
@@ -129,7 +134,11 @@ export class OutboxWorker {
       }
     } catch (error) {
       this.probe.drainFailed(tenantId, error instanceof Error ? error.message : String(error));
-      this.schedule(tenantId, this.options.pollIntervalMs);
+      // The database (or SpiceDB) is away: look again soon, then less often, never later than the
+      // poll, so that committed changes apply within about a second of it coming back.
+      const failures = (this.drainFailures.get(tenantId) ?? 0) + 1;
+      this.drainFailures.set(tenantId, failures);
+      this.schedule(tenantId, Math.min(this.options.pollIntervalMs, DRAIN_RETRY_BASE_MS * 2 ** Math.min(failures - 1, 10)));
     }
   }
 

@@ -14,6 +14,7 @@ import type {
   RelationshipUpdate,
   SubjectRef,
 } from "../../shared-kernel/authorization/authorization-port.js";
+import { fromSpiceDbObjectId, toSpiceDbObjectId } from "../../shared-kernel/authorization/object-ids.js";
 
 /** SpiceDB's default cap on updates per WriteRelationships request. */
 const MAX_UPDATES_PER_WRITE = 1000;
@@ -58,7 +59,7 @@ function isRetryable(error: unknown): boolean {
 }
 
 function objectRef(ref: ObjectRef): v1.ObjectReference {
-  return v1.ObjectReference.create({ objectType: ref.type, objectId: ref.id });
+  return v1.ObjectReference.create({ objectType: ref.type, objectId: toSpiceDbObjectId(ref.id) });
 }
 
 function subjectRef(ref: SubjectRef): v1.SubjectReference {
@@ -85,11 +86,11 @@ function relationshipOf(r: Relationship): v1.Relationship {
 function fromRelationship(r: v1.Relationship): Relationship {
   const subjectRelation = r.subject?.optionalRelation;
   return {
-    resource: { type: r.resource?.objectType ?? "", id: r.resource?.objectId ?? "" },
+    resource: { type: r.resource?.objectType ?? "", id: fromSpiceDbObjectId(r.resource?.objectId ?? "") },
     relation: r.relation,
     subject: {
       type: r.subject?.object?.objectType ?? "",
-      id: r.subject?.object?.objectId ?? "",
+      id: fromSpiceDbObjectId(r.subject?.object?.objectId ?? ""),
       ...(subjectRelation ? { relation: subjectRelation } : {}),
     },
   };
@@ -101,14 +102,14 @@ function filterOf(filter: RelationshipFilter): v1.RelationshipFilter {
   }
   return v1.RelationshipFilter.create({
     resourceType: filter.resourceType,
-    optionalResourceId: filter.resourceId ?? "",
+    optionalResourceId: filter.resourceId === undefined ? "" : toSpiceDbObjectId(filter.resourceId),
     optionalRelation: filter.relation ?? "",
     ...(filter.subjectType === undefined
       ? {}
       : {
           optionalSubjectFilter: v1.SubjectFilter.create({
             subjectType: filter.subjectType,
-            optionalSubjectId: filter.subjectId ?? "",
+            optionalSubjectId: filter.subjectId === undefined ? "" : toSpiceDbObjectId(filter.subjectId),
             ...(filter.subjectRelation === undefined
               ? {}
               : { optionalRelation: v1.SubjectFilter_RelationFilter.create({ relation: filter.subjectRelation }) }),
@@ -230,7 +231,7 @@ export class SpiceDbAuthorization implements AuthorizationPort {
     );
     return responses
       .filter((r) => r.permissionship === v1.LookupPermissionship.HAS_PERMISSION)
-      .map((r) => r.resourceObjectId);
+      .map((r) => fromSpiceDbObjectId(r.resourceObjectId));
   }
 
   async lookupSubjects(
@@ -252,7 +253,8 @@ export class SpiceDbAuthorization implements AuthorizationPort {
     return responses
       .filter((r) => r.subject?.permissionship === v1.LookupPermissionship.HAS_PERMISSION)
       .map((r) => r.subject?.subjectObjectId ?? "")
-      .filter((id) => id !== "");
+      .filter((id) => id !== "")
+      .map(fromSpiceDbObjectId);
   }
 
   async readRelationships(filter: RelationshipFilter, consistency = this.defaultConsistency): Promise<Relationship[]> {

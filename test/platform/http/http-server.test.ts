@@ -577,6 +577,27 @@ describe("health when parts fail (embedded)", () => {
     }
   });
 
+  it("relationships SpiceDB refused at start-up make /health/ready 200 degraded, naming how many", async () => {
+    const [database, spicedb] = await Promise.all([createTestDatabase("pglite"), startTestSpiceDb()]);
+    const server = await buildHttpServer({
+      logger: captureLog().logger,
+      corsOrigins: [],
+      health: serviceHealthChecks(database.handle, spicedb, "kartograph_graph", () => 3),
+    });
+    try {
+      const ready = await server.inject("/health/ready");
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toEqual({
+        status: "degraded",
+        checks: { database: "ok", migrations: "ok", spicedb: "ok", relationships: "3 refused by SpiceDB at start-up" },
+      });
+    } finally {
+      await server.close();
+      await spicedb.close();
+      await database.dispose();
+    }
+  });
+
   it("pending migrations make /health/ready 503", async () => {
     const { openPglite } = await import("../../../src/platform/database/pglite-database.js");
     const handle = await openPglite(null);

@@ -140,6 +140,33 @@ describe.each(TEST_DATABASE_KINDS)("outbox worker on %s", (kind) => {
     expect(await pending(database.handle)).toBe(3);
   });
 
+  it("retries a tenant whose drain failed (database away) within a second, not at the next poll", async () => {
+    const journal: { worker: string; entry: OutboxEntry }[] = [];
+    const probe = new RecordingOutboxProbe();
+    /** The database is away for the first two drains. */
+    class BlippingDispatcher extends OutboxDispatcher {
+      failuresLeft = 2;
+      override drain(...args: Parameters<OutboxDispatcher["drain"]>) {
+        if (this.failuresLeft-- > 0) return Promise.reject(new Error("Connection terminated unexpectedly"));
+        return super.drain(...args);
+      }
+    }
+    const dispatcher = new BlippingDispatcher(database.handle.db, [new CountingHandler("w", journal)], new AuthzRevisionTracker(), probe, {
+      batchSize: 25,
+      maxRetries: 3,
+      backoff: { baseMs: 5, maxMs: 50 },
+    });
+    const worker = new OutboxWorker(database.handle, dispatcher, probe, { pollIntervalMs: 60_000, listen: false, writerGraceMs: 0 });
+    workers.push(worker);
+    await database.handle.db.transaction((tx) => appendOutboxEntries(tx, entries(3)));
+    const started = Date.now();
+    await worker.start(); // its first poll finds the tenants; their drains fail twice
+    await waitFor(async () => (await pending(database.handle)) === 0, 10_000);
+    // 250 ms, then 500 ms: well inside a minute's poll.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(probe.events.filter((e) => e.name === "drainFailed").length).toBeGreaterThanOrEqual(2);
+  });
+
   it("falls back to polling when notifications are off", async () => {
     const journal: { worker: string; entry: OutboxEntry }[] = [];
     const worker = workerOver(database.handle, "w", journal, false);
