@@ -5,6 +5,7 @@
 import type { AppConfig } from "./platform/config/config.js";
 import type { DatabaseHandle } from "./platform/database/database.js";
 import { openDatabase } from "./platform/database/open-database.js";
+import { trySessionLock } from "./platform/database/postgres-database.js";
 import { MaintenanceSchedule } from "./platform/database/pglite-maintenance.js";
 import { buildHttpServer, type HttpServer } from "./platform/http/http-server.js";
 import { serviceHealthChecks } from "./platform/http/service-health-checks.js";
@@ -53,6 +54,11 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     throw started.reason;
   }
   const spicedb = started.value;
+  const claim = await claimForEmbeddedSpiceDb(config, database, spicedb).catch(async (error: unknown) => {
+    await spicedb.close();
+    if (!options.database) await database.close();
+    throw error;
+  });
   let notLoaded = 0;
   if (spicedb.mode === "embedded") {
     const { loaded, refused } = await loadEmbeddedSpiceDb(database, spicedb);
@@ -114,8 +120,33 @@ export async function createService(config: AppConfig, logger: Logger, options: 
         await outbox.worker.stop();
         if (!options.database) await database.close();
         await spicedb.close();
+        await claim?.release();
       })();
       return closing;
     },
   };
+}
+
+/** Another process serves the same PostgreSQL database with an in-process SpiceDB of its own. */
+export class SharedEmbeddedSpiceDbError extends Error {
+  override name = "SharedEmbeddedSpiceDbError";
+}
+
+/**
+ * An in-process SpiceDB learns only the changes its own process applies, so a second process with
+ * one on the same PostgreSQL database would answer from a stale index (a removed member kept
+ * reading there for 45 s and more). Until processes replay each other's changes, one process per
+ * database may run the embedded engine; more need a shared SpiceDB (SPICEDB_ENDPOINT). The claim
+ * is a session advisory lock: it goes with the process, however it ends.
+ */
+async function claimForEmbeddedSpiceDb(config: AppConfig, database: DatabaseHandle, spicedb: SpiceDbEngine) {
+  const url = config.database.url;
+  if (spicedb.mode !== "embedded" || database.kind !== "postgres" || url === null) return null;
+  const claim = await trySessionLock({ ...config.database, url }, "kartograph-iam embedded spicedb");
+  if (claim === null) {
+    throw new SharedEmbeddedSpiceDbError(
+      "another kartograph-iam process serves this database with its own in-process SpiceDB, which would leave each one's permissions stale; run several processes against one SpiceDB cluster (set SPICEDB_ENDPOINT), or stop the other process",
+    );
+  }
+  return claim;
 }

@@ -16,6 +16,7 @@ const EXPECTED_START_ERRORS = new Set([
   "ConfigError",
   "DatabaseStartError",
   "DataDirectoryError",
+  "SharedEmbeddedSpiceDbError",
   "SpiceDbStartError",
   "UsageError",
 ]);

@@ -108,3 +108,32 @@ export async function migratePostgres(config: DatabaseConfig & { url: string }):
     await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * Takes the session-level advisory lock `name` on a connection of its own and holds it until
+ * `release()` (or until that connection ends). Null when another session holds it.
+ */
+export async function trySessionLock(
+  config: DatabaseConfig & { url: string },
+  name: string,
+): Promise<{ release(): Promise<void> } | null> {
+  const client = new pg.Client({
+    connectionString: config.url,
+    ssl: sslOption(config.sslMode),
+    application_name: `kartograph-iam:${name}`,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [name]);
+    if (rows[0]?.locked !== true) {
+      await client.end();
+      return null;
+    }
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return { release: () => client.end().catch(() => undefined) };
+}
