@@ -62,6 +62,7 @@ describe("kartograph-iam --help", () => {
   });
 });
 
+// PORT 0 where the port is not what is tested: a service on the default 8000 would answer first.
 describe("kartograph-iam serve: start-up failures end with one clear line", () => {
   it("a bad configuration value names the variable", async () => {
     const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, PORT: "eighty" });
@@ -71,18 +72,18 @@ describe("kartograph-iam serve: start-up failures end with one clear line", () =
   it("an unwritable data directory names KARTOGRAPH_DATA_DIR", async () => {
     const blocker = join(workDir, "a-file");
     writeFileSync(blocker, "not a directory");
-    const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: join(blocker, "data") });
+    const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: join(blocker, "data"), PORT: "0" });
     expectOneClearLine(run, /KARTOGRAPH_DATA_DIR .*a-file\/data is not a writable directory/);
   });
 
   it("an unreachable database names where it looked, without the password", async () => {
-    const run = await runCli(["serve"], { KARTOGRAPH_DB_URL: "postgresql://app:hunter2@127.0.0.1:1/iam" });
+    const run = await runCli(["serve"], { KARTOGRAPH_DB_URL: "postgresql://app:hunter2@127.0.0.1:1/iam", PORT: "0" });
     expectOneClearLine(run, /Cannot open the database \(PostgreSQL at 127\.0\.0\.1:1\/iam\)/);
     expect(run.stderr).not.toContain("hunter2");
   });
 
   it("an unreachable SpiceDB names SPICEDB_ENDPOINT", async () => {
-    const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, SPICEDB_ENDPOINT: "127.0.0.1:1", SPICEDB_USE_TLS: "false" });
+    const run = await runCli(["serve"], { KARTOGRAPH_DATA_DIR: dataDir, SPICEDB_ENDPOINT: "127.0.0.1:1", SPICEDB_USE_TLS: "false", PORT: "0" });
     expectOneClearLine(
       run,
       /^kartograph-iam: Cannot reach SpiceDB at 127\.0\.0\.1:1 \(SPICEDB_ENDPOINT\): connect ECONNREFUSED 127\.0\.0\.1:1; check that SpiceDB runs there$/,
