@@ -1,0 +1,145 @@
+/**
+ * The deployed topology, with real processes (the SpiceDB-server configuration): two API processes
+ * started with KARTOGRAPH_OUTBOX_ENABLED=false and one `kartograph-iam worker`, on one PostgreSQL
+ * database and one SpiceDB server, driven over HTTP by a client that alternates between the two.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reconcile } from "../../src/iam/infrastructure/reconciler.js";
+import { queryRows } from "../../src/platform/database/database.js";
+import { startSpiceDb, type SpiceDbEngine } from "../../src/platform/spicedb/spicedb-engine.js";
+import { ensureBuilt, runCli, startCli, type RunningCli } from "../support/built-cli.js";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { HAS_SPICEDB_SERVER, startTestSpiceDbServer, type TestSpiceDbServer } from "../support/test-spicedb.js";
+
+describe.skipIf(!HAS_SPICEDB_SERVER)("two API processes and a worker over one database and one SpiceDB server", () => {
+  let workDir: string;
+  let database: TestDatabase;
+  let spicedbServer: TestSpiceDbServer;
+  let spicedb: SpiceDbEngine;
+  const processes: RunningCli[] = [];
+  let worker: RunningCli;
+  const addresses: string[] = [];
+  const tokens = new Map<string, string>();
+  let root = "";
+
+  const environment = (extra: Record<string, string> = {}) => ({
+    KARTOGRAPH_DB_URL: database.url ?? "",
+    KARTOGRAPH_DATA_DIR: join(workDir, "data"),
+    SPICEDB_ENDPOINT: spicedbServer.endpoint,
+    SPICEDB_PRESHARED_KEY: spicedbServer.presharedKey,
+    SPICEDB_USE_TLS: "false",
+    KARTOGRAPH_IAM_BOOTSTRAP_ADMIN_USERNAMES: '["alice"]',
+    ...extra,
+  });
+  const startApi = async () => {
+    const cli = startCli(["serve"], environment({ PORT: "0", KARTOGRAPH_OUTBOX_ENABLED: "false" }));
+    processes.push(cli);
+    const ready = JSON.parse(await cli.waitForLine(/kartograph-iam ready/)) as { address: string };
+    addresses.push(ready.address);
+  };
+  const startWorker = () => {
+    worker = startCli(["worker"], environment());
+    processes.push(worker);
+  };
+  const tokenOf = async (user: string) => {
+    let token = tokens.get(user);
+    if (token === undefined) {
+      token = (await runCli(["token", user], { KARTOGRAPH_DATA_DIR: join(workDir, "data") })).stdout.trim();
+      tokens.set(user, token);
+    }
+    return token;
+  };
+  let turn = 0;
+  /** Each call goes to the other process than the last one (or to `on`). */
+  const call = async (user: string, method: string, path: string, body?: unknown, on?: number) => {
+    const address = addresses[on ?? turn++ % addresses.length]!;
+    const response = await fetch(`${address}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${await tokenOf(user)}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  };
+
+  beforeAll(async () => {
+    ensureBuilt();
+    workDir = mkdtempSync(join(tmpdir(), "kiam-multi-process-"));
+    [database, spicedbServer] = await Promise.all([createTestDatabase("postgres"), startTestSpiceDbServer()]);
+    spicedb = await startSpiceDb({ endpoint: spicedbServer.endpoint, presharedKey: spicedbServer.presharedKey, useTls: false, certPath: null });
+    // One after the other: the first creates the development issuer's key that the second reads.
+    await startApi();
+    await startApi();
+    startWorker();
+    const listed = await call("alice", "GET", "/iam/workspaces", undefined, 0);
+    root = (listed.body["workspaces"] as { id: string; parent_workspace_id: string | null }[]).find((w) => w.parent_workspace_id === null)!.id;
+    // Bob joins the default tenant at his first tenant-scoped request.
+    expect((await call("bob", "GET", "/iam/workspaces", undefined, 1)).status).toBe(200);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const cli of processes) cli.child.kill("SIGTERM");
+    await Promise.all(processes.map((cli) => cli.exited));
+    spicedb?.close();
+    await Promise.all([spicedbServer?.stop(), database?.dispose()]);
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it("reads on one process what was created on the other, every time", async () => {
+    const answers = new Map<string, number>();
+    for (let round = 0; round < 200; round++) {
+      const created = await call("alice", "POST", "/iam/workspaces", { name: `round ${round}`, parent_workspace_id: root });
+      const read = await call("alice", "GET", `/iam/workspaces/${String(created.body["id"])}`);
+      const key = `${created.status} ${read.status}`;
+      answers.set(key, (answers.get(key) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(answers)).toEqual({ "201 200": 200 });
+  }, 180_000);
+
+  it("lets a grantee read on one process at once after the grant on the other, and refuses at once after a removal", async () => {
+    const wrong: string[] = [];
+    for (let round = 0; round < 30; round++) {
+      const id = String((await call("alice", "POST", "/iam/workspaces", { name: `grant ${round}`, parent_workspace_id: root }, 0)).body["id"]);
+      const answers = [
+        (await call("alice", "POST", `/iam/workspaces/${id}/members`, { member_type: "user", member_id: "bob", role: "editor" }, 0)).status,
+        (await call("bob", "GET", `/iam/workspaces/${id}`, undefined, 1)).status,
+        (await call("alice", "DELETE", `/iam/workspaces/${id}/members/bob?member_type=user`, undefined, 1)).status,
+        (await call("bob", "GET", `/iam/workspaces/${id}`, undefined, 0)).status,
+      ].join(" ");
+      if (answers !== "201 200 204 404") wrong.push(`round ${round}: ${answers}`);
+    }
+    expect(wrong).toEqual([]);
+  }, 180_000);
+
+  it("loses nothing when the worker is killed with SIGKILL in a burst of 200 writes", async () => {
+    const statuses: number[] = [];
+    const writes = Array.from({ length: 200 }, (_, n) => n);
+    let killed = false;
+    // Ten at a time, on both processes.
+    for (let start = 0; start < writes.length; start += 10) {
+      if (!killed && start >= 100) {
+        worker.child.kill("SIGKILL");
+        await worker.exited;
+        killed = true;
+        startWorker();
+      }
+      const batch = writes.slice(start, start + 10);
+      statuses.push(...(await Promise.all(batch.map((n) => call("alice", "POST", "/iam/groups", { name: `burst ${n}` }).then((r) => r.status)))));
+    }
+    expect(statuses.filter((status) => status !== 201)).toEqual([]);
+    // Every committed change is applied (nothing pending, nothing dead), and SpiceDB holds exactly what the tables say.
+    const deadline = Date.now() + 30_000;
+    const waiting = async () =>
+      Number((await queryRows<{ n: string }>(database.handle.db, sql`SELECT count(*) AS n FROM outbox WHERE processed_at IS NULL`))[0]?.n);
+    while ((await waiting()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await waiting()).toBe(0);
+    const report = await reconcile(database.handle.db, spicedb.authorization, { dryRun: true });
+    expect(report.missing).toEqual([]);
+    expect(report.orphaned).toEqual([]);
+    expect(report.expected).toBeGreaterThan(400);
+  }, 180_000);
+});
