@@ -78,12 +78,20 @@ export async function readAuthzRevision(db: Queryable): Promise<AuthzRevisionSna
  * after an undeclared one counts as revoking too, so an older process's deletions are never missed.
  * `processedIds` are outbox entries to mark applied in the same statement (one round trip less
  * inside the tenant's lock, where drains queue).
+ *
+ * The stored ZedToken is what every process's checks ask SpiceDB to be at least as fresh as, so it
+ * must cover every write whose bump has committed. Drains of different tenants run side by side:
+ * one that wrote to SpiceDB before another but commits after it would store the older token over
+ * the newer one, and checks would miss the other's change. So `revisionBefore` (the revision read
+ * before this drain wrote to SpiceDB) says whether another bump came in between; if one did, the
+ * token is cleared and checks are fully consistent until a drain bumps with nobody in between.
  */
 export async function bumpAuthzRevision(
   tx: Queryable,
   zedToken: string | null,
   revokes: boolean,
   processedIds: readonly string[] = [],
+  revisionBefore: number | null = null,
 ): Promise<AuthzRevisionSnapshot> {
   const rows = await queryRows<RevisionRow>(
     tx,
@@ -92,7 +100,11 @@ export async function bumpAuthzRevision(
         )
         UPDATE authz_revision
         SET revision = revision + 1,
-            zed_token = COALESCE(${zedToken}, zed_token),
+            zed_token = CASE
+              WHEN ${zedToken}::text IS NULL THEN zed_token
+              WHEN ${revisionBefore}::bigint IS NULL OR revision = ${revisionBefore}::bigint THEN ${zedToken}::text
+              ELSE NULL
+            END,
             revoked_revision = CASE WHEN ${revokes} OR declared_revision <> revision THEN revision + 1 ELSE revoked_revision END,
             declared_revision = revision + 1,
             updated_at = now()

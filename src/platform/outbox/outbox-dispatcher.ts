@@ -13,7 +13,7 @@
 import type { AppDatabase, AppTransaction } from "../database/database.js";
 import { transactionEndingWith } from "../database/transaction-ending-with.js";
 import { FreshSharedRun } from "../runtime/fresh-shared-run.js";
-import { bumpAuthzRevision, type AuthzRevisionTracker } from "./authz-revision.js";
+import { bumpAuthzRevision, readAuthzRevision, type AuthzRevisionSnapshot, type AuthzRevisionTracker } from "./authz-revision.js";
 import { NOTHING_WRITTEN, PoisonEntryError, type HandledWrite, type OutboxEntry, type OutboxHandler } from "./outbox-entry.js";
 import type { OutboxProbe } from "./outbox-probe.js";
 import { claimPending, lockTenant, markFailed, markRetry, tryLockTenant, type ClaimedEntry } from "./outbox-store.js";
@@ -83,13 +83,18 @@ export class OutboxDispatcher {
     const { value: outcome, last: revision } = await transactionEndingWith(this.db, async (tx) => {
       const nothing = Promise.resolve(null);
       let claimed: ClaimedEntry[];
+      let before: AuthzRevisionSnapshot;
       if (options.wait) {
         // Sent together: the claim runs once the lock is held, and sees what committed before.
-        [, claimed] = await Promise.all([lockTenant(tx, tenantId, LOCK_WAIT), claimPending(tx, tenantId, this.options.batchSize)]);
+        [, claimed, before] = await Promise.all([
+          lockTenant(tx, tenantId, LOCK_WAIT),
+          claimPending(tx, tenantId, this.options.batchSize),
+          readAuthzRevision(tx),
+        ]);
       } else if (!(await tryLockTenant(tx, tenantId))) {
         return { value: { applied: 0, lockBusy: true, more: false, highestSequence: null, blockedUntil: null }, last: nothing };
       } else {
-        claimed = await claimPending(tx, tenantId, this.options.batchSize);
+        [claimed, before] = await Promise.all([claimPending(tx, tenantId, this.options.batchSize), readAuthzRevision(tx)]);
       }
       const head = claimed[0];
       const highestSequence = claimed.at(-1)?.entry.sequence ?? null;
@@ -108,7 +113,7 @@ export class OutboxDispatcher {
       return {
         value: { applied, lockBusy: false, more, highestSequence, blockedUntil },
         // Not awaited: marking the entries and moving the revision travel with the COMMIT.
-        last: applied > 0 ? bumpAuthzRevision(tx, written.token, written.revokes, toMark) : nothing,
+        last: applied > 0 ? bumpAuthzRevision(tx, written.token, written.revokes, toMark, before.revision) : nothing,
       };
     });
     if (revision !== null) this.tracker.observe(revision);
