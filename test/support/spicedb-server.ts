@@ -21,6 +21,8 @@ export interface SpiceDbServerOptions {
   readonly presharedKey: string;
   /** Serve gRPC over TLS with this certificate and key (PEM files). */
   readonly tls?: { readonly certPath: string; readonly keyPath: string };
+  /** Listen on this port (a restart at the same endpoint) instead of a free one. */
+  readonly port?: number;
 }
 
 export interface SpiceDbServer {
@@ -145,6 +147,7 @@ async function launch(options: SpiceDbServerOptions, port: number): Promise<Spic
 }
 
 export async function startSpiceDbServer(options: SpiceDbServerOptions): Promise<SpiceDbServer> {
+  if (options.port !== undefined) return launch(options, options.port);
   // A port found free can be taken before SpiceDB binds it: then try another.
   for (let attempt = 1; ; attempt++) {
     try {

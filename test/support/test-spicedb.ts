@@ -21,6 +21,10 @@ export interface TestSpiceDbServer extends SpiceDbServer {
   readonly presharedKey: string;
   /** Stops the server and drops its datastore. */
   stop(): Promise<void>;
+  /** Kills the server (SIGKILL) and keeps its datastore: an outage. */
+  kill(): Promise<void>;
+  /** Starts it again at the same endpoint, on its datastore or, with `wiped`, on a fresh migrated one. */
+  restart(options?: { wiped?: boolean }): Promise<void>;
 }
 
 let started = 0;
@@ -35,20 +39,36 @@ export async function startTestSpiceDbServer(
   await onTestServer(`CREATE DATABASE ${datastore} TEMPLATE ${prefix}_template`);
   const dropDatastore = () => onTestServer(`DROP DATABASE IF EXISTS ${datastore} WITH (FORCE)`);
   const presharedKey = options.presharedKey ?? randomBytes(16).toString("hex");
+  const serverOptions = { binary, datastoreUrl: testServerDatabaseUrl(datastore), presharedKey, ...(options.tls ? { tls: options.tls } : {}) };
   let server: SpiceDbServer;
   try {
-    server = await startSpiceDbServer({ binary, datastoreUrl: testServerDatabaseUrl(datastore), presharedKey, ...(options.tls ? { tls: options.tls } : {}) });
+    server = await startSpiceDbServer(serverOptions);
   } catch (error) {
     await dropDatastore();
     throw error;
   }
+  const port = Number(server.endpoint.split(":")[1]);
   return {
     endpoint: server.endpoint,
-    pid: server.pid,
+    get pid() {
+      return server.pid;
+    },
     presharedKey,
     async stop() {
       await server.stop();
       await dropDatastore();
+    },
+    async kill() {
+      process.kill(server.pid, "SIGKILL");
+      await server.stop(); // resolves once it is gone
+    },
+    async restart({ wiped = false } = {}) {
+      await server.stop();
+      if (wiped) {
+        await dropDatastore();
+        await onTestServer(`CREATE DATABASE ${datastore} TEMPLATE ${prefix}_template`);
+      }
+      server = await startSpiceDbServer({ ...serverOptions, port });
     },
   };
 }
