@@ -1,5 +1,5 @@
 /**
- * Groups (issue 6), on the embedded default:
+ * Groups (issue 6), on the embedded default and (groups-check-spicedb-server) on a SpiceDB server:
  *
  * - `edit` inherited through a group membership against a direct grant, on a tenant with 1,000
  *   groups of 100 members each, checked on the in-process SpiceDB adapter: raw (full consistency)
@@ -8,10 +8,12 @@
  * - GET /iam/groups for a tenant admin of a tenant with 1,000 such groups (members included):
  *   repeated (the kept answer of an unchanged list) and right after a change (read and serialized).
  */
+import pg from "pg";
 import { CachedAuthorization } from "../src/platform/spicedb/cached-authorization.js";
 import { AuthzRevisionTracker } from "../src/platform/outbox/authz-revision.js";
 import { startSpiceDb } from "../src/platform/spicedb/spicedb-engine.js";
 import type { AuthorizationPort, PermissionCheck, Relationship, RelationshipUpdate } from "../src/shared-kernel/authorization/authorization-port.js";
+import { migrateDatastore, startSpiceDbServer, type SpiceDbServer } from "../test/support/spicedb-server.js";
 import { median, percentile, timeMs, type BenchResult, type BenchScenario } from "./bench-kit.js";
 import {
   bearer,
@@ -81,71 +83,124 @@ async function timeChecks(count: number, make: (i: number) => PermissionCheck, a
   return latencies;
 }
 
+/**
+ * Loads the 1,000 × 100 relationships into `raw` and times inherited against direct checks: raw
+ * with full consistency, and through the decision cache with a new revision before every check
+ * (all misses, which ask SpiceDB for the write's ZedToken freshness). `where` names the SpiceDB.
+ */
+async function measureChecks(raw: AuthorizationPort, where: string): Promise<BenchResult[]> {
+  const updates: RelationshipUpdate[] = relationships().map((relationship) => ({ operation: "touch", relationship }));
+  const zedToken = await raw.writeRelationships(updates);
+  const full = (check: PermissionCheck) => raw.check(check, { kind: "full" });
+  // Warm-up: JIT, gRPC channel, SpiceDB's schema caches.
+  await timeChecks(40, inheritedCheck, full);
+  await timeChecks(40, directCheck, full);
+  // Interleaved halves, so that background load on the machine hits both alike.
+  const rawInherited: number[] = [];
+  const rawDirect: number[] = [];
+  for (let half = 0; half < 2; half++) {
+    rawInherited.push(...(await timeChecks(CHECKS / 2, (i) => inheritedCheck(i + half * CHECKS), full)));
+    rawDirect.push(...(await timeChecks(CHECKS / 2, (i) => directCheck(i + half * CHECKS), full)));
+  }
+
+  const tracker = new AuthzRevisionTracker();
+  tracker.observe({ revision: 1, zedToken, revokedRevision: 1 });
+  const cached: AuthorizationPort = new CachedAuthorization(raw, tracker, { monotonicSchema: true });
+  let revision = 1;
+  const miss = (check: PermissionCheck) => {
+    // A new revoking revision each time: the cache is emptied, the check goes to SpiceDB with the ZedToken.
+    revision++;
+    tracker.observe({ revision, zedToken, revokedRevision: revision });
+    return cached.check(check);
+  };
+  await timeChecks(40, inheritedCheck, miss);
+  const missInherited = await timeChecks(CHECKS, inheritedCheck, miss);
+  const missDirect = await timeChecks(CHECKS, directCheck, miss);
+
+  const relationshipsCount = updates.length.toLocaleString("en-US");
+  return [
+    {
+      metric: `${where}: edit via group, raw check (full consistency), p50`,
+      value: median(rawInherited),
+      unit: "µs",
+      baseline: { label: "direct grant", value: median(rawDirect) },
+      note: `goal ≤ 2x; ${GROUPS} groups × ${MEMBERS_PER_GROUP} members, ${relationshipsCount} relationships; ${CHECKS} checks each`,
+    },
+    {
+      metric: `${where}: edit via group, raw check (full consistency), p99`,
+      value: percentile(rawInherited, 99),
+      unit: "µs",
+      baseline: { label: "direct grant", value: percentile(rawDirect, 99) },
+    },
+    {
+      metric: `${where}: edit via group, cache miss (ZedToken), p50`,
+      value: median(missInherited),
+      unit: "µs",
+      baseline: { label: "direct grant", value: median(missDirect) },
+      note: "goal ≤ 2x; a new revision before every check",
+    },
+    {
+      metric: `${where}: edit via group, cache miss (ZedToken), p99`,
+      value: percentile(missInherited, 99),
+      unit: "µs",
+      baseline: { label: "direct grant", value: percentile(missDirect, 99) },
+    },
+    {
+      metric: `${where}: edit via group, ZedToken against full consistency, p50`,
+      value: median(missInherited),
+      unit: "µs",
+      baseline: { label: "full consistency", value: median(rawInherited) },
+      note: "what the stored ZedToken buys each check that misses the cache",
+    },
+  ];
+}
+
 const checkScenario: BenchScenario = {
   name: "groups-check",
   async run(): Promise<BenchResult[]> {
     const spicedb = await startSpiceDb({ endpoint: null, presharedKey: "", useTls: false, certPath: null });
     try {
-      const updates: RelationshipUpdate[] = relationships().map((relationship) => ({ operation: "touch", relationship }));
-      const zedToken = await spicedb.authorization.writeRelationships(updates);
-      const raw = spicedb.authorization;
-      const full = (check: PermissionCheck) => raw.check(check, { kind: "full" });
-      // Warm-up: JIT, gRPC channel, SpiceDB's schema caches.
-      await timeChecks(40, inheritedCheck, full);
-      await timeChecks(40, directCheck, full);
-      // Interleaved halves, so that background load on the machine hits both alike.
-      const rawInherited: number[] = [];
-      const rawDirect: number[] = [];
-      for (let half = 0; half < 2; half++) {
-        rawInherited.push(...(await timeChecks(CHECKS / 2, (i) => inheritedCheck(i + half * CHECKS), full)));
-        rawDirect.push(...(await timeChecks(CHECKS / 2, (i) => directCheck(i + half * CHECKS), full)));
-      }
-
-      const tracker = new AuthzRevisionTracker();
-      tracker.observe({ revision: 1, zedToken, revokedRevision: 1 });
-      const cached: AuthorizationPort = new CachedAuthorization(raw, tracker, { monotonicSchema: true });
-      let revision = 1;
-      const miss = (check: PermissionCheck) => {
-        // A new revoking revision each time: the cache is emptied, the check goes to SpiceDB with the ZedToken.
-        revision++;
-        tracker.observe({ revision, zedToken, revokedRevision: revision });
-        return cached.check(check);
-      };
-      await timeChecks(40, inheritedCheck, miss);
-      const missInherited = await timeChecks(CHECKS, inheritedCheck, miss);
-      const missDirect = await timeChecks(CHECKS, directCheck, miss);
-
-      const relationshipsCount = updates.length.toLocaleString("en-US");
-      return [
-        {
-          metric: "edit via group, raw check (full consistency), p50",
-          value: median(rawInherited),
-          unit: "µs",
-          baseline: { label: "direct grant", value: median(rawDirect) },
-          note: `goal ≤ 2x; ${GROUPS} groups × ${MEMBERS_PER_GROUP} members, ${relationshipsCount} relationships; ${CHECKS} checks each`,
-        },
-        {
-          metric: "edit via group, raw check (full consistency), p99",
-          value: percentile(rawInherited, 99),
-          unit: "µs",
-          baseline: { label: "direct grant", value: percentile(rawDirect, 99) },
-        },
-        {
-          metric: "edit via group, cache miss (ZedToken), p50",
-          value: median(missInherited),
-          unit: "µs",
-          baseline: { label: "direct grant", value: median(missDirect) },
-          note: "goal ≤ 2x; a new revision before every check",
-        },
-        {
-          metric: "edit via group, cache miss (ZedToken), p99",
-          value: percentile(missInherited, 99),
-          unit: "µs",
-          baseline: { label: "direct grant", value: percentile(missDirect, 99) },
-        },
-      ];
+      return await measureChecks(spicedb.authorization, "embedded (memdb)");
     } finally {
       spicedb.close();
+    }
+  },
+};
+
+/**
+ * The same checks against a SpiceDB server on its PostgreSQL datastore (the deployed topology):
+ * needs KARTOGRAPH_BENCH_DB_URL (a PostgreSQL server, as a superuser) and
+ * KARTOGRAPH_BENCH_SPICEDB_BINARY (`scripts/spicedb-binary.sh` prints it).
+ */
+const remoteCheckScenario: BenchScenario = {
+  name: "groups-check-spicedb-server",
+  async run(): Promise<BenchResult[]> {
+    const serverUrl = process.env["KARTOGRAPH_BENCH_DB_URL"];
+    const binary = process.env["KARTOGRAPH_BENCH_SPICEDB_BINARY"];
+    if (!serverUrl || !binary) {
+      throw new Error("set KARTOGRAPH_BENCH_DB_URL and KARTOGRAPH_BENCH_SPICEDB_BINARY=$(scripts/spicedb-binary.sh) to measure on a SpiceDB server");
+    }
+    const datastore = `kiam_bench_spicedb_${process.pid}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${datastore}`);
+    const datastoreUrl = new URL(serverUrl);
+    datastoreUrl.pathname = `/${datastore}`;
+    let server: SpiceDbServer | null = null;
+    try {
+      await migrateDatastore(binary, datastoreUrl.toString());
+      const presharedKey = "bench-key";
+      server = await startSpiceDbServer({ binary, datastoreUrl: datastoreUrl.toString(), presharedKey });
+      const spicedb = await startSpiceDb({ endpoint: server.endpoint, presharedKey, useTls: false, certPath: null });
+      try {
+        return await measureChecks(spicedb.authorization, "SpiceDB server (PostgreSQL datastore)");
+      } finally {
+        spicedb.close();
+      }
+    } finally {
+      await server?.stop();
+      await admin.query(`DROP DATABASE IF EXISTS ${datastore} WITH (FORCE)`);
+      await admin.end();
     }
   },
 };
@@ -215,4 +270,4 @@ const listScenario: BenchScenario = {
   },
 };
 
-export const scenarios: BenchScenario[] = [checkScenario, listScenario];
+export const scenarios: BenchScenario[] = [checkScenario, remoteCheckScenario, listScenario];
