@@ -12,28 +12,14 @@ import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine
 import { DrizzleUnitOfWork } from "../../../src/iam/infrastructure/drizzle-unit-of-work.js";
 import { reconcile } from "../../../src/iam/infrastructure/reconciler.js";
 import { RelationshipSyncHandler } from "../../../src/iam/infrastructure/relationship-sync-handler.js";
-import type { IamEvent } from "../../../src/iam/domain/events.js";
 import type { RelationshipUpdate } from "../../../src/shared-kernel/authorization/authorization-port.js";
 import { loadEmbeddedSpiceDb } from "../../../src/outbox-runtime.js";
 import { RecordingOutboxProbe } from "../../support/recording-outbox.js";
 import { refusingAuthorization } from "../../support/refusing-authorization.js";
 import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
+import { T, W, memberAdded, memberRemoved } from "../../support/workspace-member-events.js";
 import { startTestSpiceDb } from "../../support/test-spicedb.js";
 
-const T = "01J000000000000000000TENA1";
-const W = "01J000000000000000000WSPA1";
-const at = new Date("2026-01-02T03:04:05Z");
-
-const added = (userId: string): IamEvent => ({
-  type: "WorkspaceMemberAdded",
-  tenantId: T,
-  occurredAt: at,
-  workspaceId: W,
-  memberId: userId,
-  memberType: "user",
-  role: "editor",
-});
-const removed = (userId: string): IamEvent => ({ ...added(userId), type: "WorkspaceMemberRemoved" }) as IamEvent;
 /** SpiceDB refuses every relationship naming mallory. */
 const aboutMallory = (update: RelationshipUpdate) => update.relationship.subject.id === "mallory";
 
@@ -77,9 +63,9 @@ describe.each(TEST_DATABASE_KINDS)("relationships SpiceDB refuses, on %s", (kind
   it("dead-letters the refused entry at once, with SpiceDB's reason, and applies the rest of its batch", async () => {
     // One unit of work, one batch: alice's grant goes with mallory's, and bob's after both.
     await unitOfWork.run(async (tx) => {
-      tx.record(added("alice"));
-      tx.record(added("mallory"));
-      tx.record(added("bob"));
+      tx.record(memberAdded("alice"));
+      tx.record(memberAdded("mallory"));
+      tx.record(memberAdded("bob"));
     });
     expect([await canEdit("alice"), await canEdit("bob"), await canEdit("mallory")]).toEqual([true, true, false]);
     const rows = await outboxRows();
@@ -93,9 +79,9 @@ describe.each(TEST_DATABASE_KINDS)("relationships SpiceDB refuses, on %s", (kind
   });
 
   it("never holds the tenant's queue: a removal committed behind a refused entry takes effect at once", async () => {
-    await unitOfWork.run(async (tx) => tx.record(added("carol")));
-    await unitOfWork.run(async (tx) => tx.record(added("mallory")));
-    await unitOfWork.run(async (tx) => tx.record(removed("carol")));
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("carol")));
+    await unitOfWork.run(async (tx) => tx.record(memberAdded("mallory")));
+    await unitOfWork.run(async (tx) => tx.record(memberRemoved("carol")));
     expect(await canEdit("carol")).toBe(false);
     const rows = await outboxRows();
     expect(rows.map((r) => [r.payload.memberId, r.processed_at !== null, r.failed_at !== null])).toEqual([

@@ -14,22 +14,9 @@ import type { IamEvent } from "../../../src/iam/domain/events.js";
 import { RecordingOutboxProbe } from "../../support/recording-outbox.js";
 import { switchableAuthorization } from "../../support/switchable-authorization.js";
 import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
+import { T, W, at, memberAdded, memberRemoved } from "../../support/workspace-member-events.js";
 import { startTestSpiceDb } from "../../support/test-spicedb.js";
 
-const T = "01J000000000000000000TENA1";
-const W = "01J000000000000000000WSPA1";
-const at = new Date("2026-01-02T03:04:05Z");
-
-const memberAdded = (userId: string): IamEvent => ({
-  type: "WorkspaceMemberAdded",
-  tenantId: T,
-  occurredAt: at,
-  workspaceId: W,
-  memberId: userId,
-  memberType: "user",
-  role: "editor",
-});
-const memberRemoved = (userId: string): IamEvent => ({ ...memberAdded(userId), type: "WorkspaceMemberRemoved" }) as IamEvent;
 
 describe.each(TEST_DATABASE_KINDS)("relationship sync on %s", (kind) => {
   let database: TestDatabase;
