@@ -7,6 +7,8 @@ export class RecordingHandler implements OutboxHandler {
   /** Entry event types that fail while `failuresLeft` > 0. */
   failuresLeft = 0;
   failOn: (entry: OutboxEntry) => boolean = () => true;
+  /** The error a failing call throws. */
+  failure: (entry: OutboxEntry) => Error = (entry) => new Error(`${this.name} refused ${entry.eventType}`);
   /** What each successful call reports having written downstream. */
   written: HandledWrite = NOTHING_WRITTEN;
   /** Awaited at the start of each call while set: holds a drain mid-way, with its entries claimed. */
@@ -45,7 +47,7 @@ export class RecordingHandler implements OutboxHandler {
     for (const entry of entries) {
       if (this.failuresLeft > 0 && this.failOn(entry)) {
         this.failuresLeft--;
-        throw new Error(`${this.name} refused ${entry.eventType}`);
+        throw this.failure(entry);
       }
     }
     this.seen.push(...entries);

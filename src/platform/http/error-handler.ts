@@ -14,7 +14,7 @@ import { isDataException, postgresErrorOf } from "../database/database-errors.js
 import { HttpError, type ValidationIssue } from "./http-error.js";
 import type { RequestMetrics } from "./metrics.js";
 import { receivedParameters } from "./parameter-coercion.js";
-import { isUnavailableError } from "./unavailable.js";
+import { isUnavailableError } from "../runtime/unavailable.js";
 import { toValidationIssues } from "./validation-errors.js";
 
 const STATUS_TEXT: Record<number, string> = {

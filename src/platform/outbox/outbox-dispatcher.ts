@@ -5,14 +5,16 @@
  *
  * Both the worker and a request that wants its own writes applied before it answers
  * (read-your-writes) drain through here, so there is one idempotent path. Ordering is strict per
- * tenant: a failing entry (SpiceDB unavailable) blocks the entries behind it until it succeeds or
- * is dead-lettered, so a later change is never overtaken by an earlier one. An entry SpiceDB
- * refuses outright does not block: the handler applies the rest and reports it, and it is
- * dead-lettered at once with SpiceDB's reason.
+ * tenant: a failing entry blocks the entries behind it until it succeeds or is dead-lettered, so a
+ * later change is never overtaken by an earlier one; while SpiceDB is unavailable it backs off
+ * (up to the policy's maximum) for as long as the outage lasts, and is never dead-lettered for it.
+ * An entry SpiceDB refuses outright does not block: the handler applies the rest and reports it,
+ * and it is dead-lettered at once with SpiceDB's reason.
  */
 import type { AppDatabase, AppTransaction } from "../database/database.js";
 import { transactionEndingWith } from "../database/transaction-ending-with.js";
 import { FreshSharedRun } from "../runtime/fresh-shared-run.js";
+import { isUnavailableError } from "../runtime/unavailable.js";
 import { bumpAuthzRevision, readAuthzRevision, type AuthzRevisionSnapshot, type AuthzRevisionTracker } from "./authz-revision.js";
 import { NOTHING_WRITTEN, PoisonEntryError, type HandledWrite, type OutboxEntry, type OutboxHandler } from "./outbox-entry.js";
 import type { OutboxProbe } from "./outbox-probe.js";
@@ -25,7 +27,11 @@ export interface BackoffPolicy {
 
 export interface DispatcherOptions {
   readonly batchSize: number;
-  /** Attempts before an entry is dead-lettered. */
+  /**
+   * Failed attempts before an entry is dead-lettered. Attempts that failed because the downstream
+   * (SpiceDB) or the database was away do not count: an outage is not the entry's fault, and
+   * dead-lettering it would leave a saved change unapplied until an operator re-drives it.
+   */
   readonly maxRetries: number;
   readonly backoff: BackoffPolicy;
 }
@@ -215,7 +221,8 @@ export class OutboxDispatcher {
         done.push(...(await this.deadLetterRefused(tx, [entry], own)));
       } catch (error) {
         const text = errorText(error);
-        if (error instanceof PoisonEntryError || entry.retryCount + 1 >= this.options.maxRetries) {
+        const outage = isUnavailableError(error);
+        if (error instanceof PoisonEntryError || (!outage && entry.retryCount + 1 >= this.options.maxRetries)) {
           await markFailed(tx, entry.id, text);
           this.probe.entryDeadLettered(entry.id, entry.eventType, text);
           continue;

@@ -5,7 +5,7 @@ import { queryRows, type AppTransaction } from "../../../src/platform/database/d
 import { postgresErrorOf } from "../../../src/platform/database/database-errors.js";
 import { TransactionRolledBackError } from "../../../src/platform/database/pipelined-client.js";
 import { transactionEndingWith } from "../../../src/platform/database/transaction-ending-with.js";
-import { isUnavailableError } from "../../../src/platform/http/unavailable.js";
+import { isUnavailableError } from "../../../src/platform/runtime/unavailable.js";
 import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 
 describe.each(TEST_DATABASE_KINDS)("a transaction whose last statement travels with its COMMIT, on %s", (kind) => {

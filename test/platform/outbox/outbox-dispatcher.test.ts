@@ -188,6 +188,40 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     expect(await pendingCount()).toBe(0);
   });
 
+  it("never dead-letters an entry for an outage of SpiceDB, however long, and applies it when SpiceDB is back", async () => {
+    first.failuresLeft = 16; // two per drain (the batch, then the head alone): 8 attempts, more than maxRetries (3)
+    first.failOn = (e) => e.payload["n"] === 1;
+    first.failure = () => Object.assign(new Error("SpiceDB WriteRelationships failed: 14 UNAVAILABLE"), { name: "AuthorizationUnavailableError" });
+    await append([entry("Shared", TENANT, 1), entry("Shared", TENANT, 2)]);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10)); // past the back-off (at most 4 ms)
+      expect((await dispatcher.drain(TENANT, { wait: true })).applied).toBe(0);
+    }
+    expect(await listDeadLetters(database.handle.db)).toEqual([]);
+    expect(probe.named("entryFailed").map((failure) => failure.fields["retryCount"])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await dispatcher.drain(TENANT, { wait: true })).applied).toBe(2);
+    expect(await pendingCount()).toBe(0);
+  });
+
+  it("still dead-letters a refused entry after its retries when it had waited out an outage before", async () => {
+    let outage = true;
+    first.failuresLeft = 100;
+    first.failOn = (e) => e.payload["n"] === 1;
+    first.failure = () => (outage ? Object.assign(new Error("SpiceDB is away"), { name: "AuthorizationUnavailableError" }) : new Error("refused"));
+    await append([entry("Shared", TENANT, 1), entry("Shared", TENANT, 2)]);
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await dispatcher.drain(TENANT, { wait: true });
+    }
+    expect(await listDeadLetters(database.handle.db)).toEqual([]);
+    outage = false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await dispatcher.drain(TENANT, { wait: true });
+    expect((await listDeadLetters(database.handle.db)).map((d) => d.lastError)).toEqual(["refused"]);
+    expect(second.seen.map((e) => e.payload["n"])).toEqual([2]);
+  });
+
   it("re-drives dead letters on request", async () => {
     await append([entry("Nobody")]);
     await dispatcher.drain(TENANT, { wait: true });

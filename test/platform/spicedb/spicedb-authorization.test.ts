@@ -7,7 +7,7 @@ import type { Relationship, RelationshipUpdate } from "../../../src/shared-kerne
 import { formatRelationship } from "../../../src/shared-kernel/authorization/authorization-port.js";
 import { AuthorizationUnavailableError } from "../../../src/platform/spicedb/spicedb-authorization.js";
 import { startSpiceDb, type SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
-import { isUnavailableError } from "../../../src/platform/http/unavailable.js";
+import { isUnavailableError } from "../../../src/platform/runtime/unavailable.js";
 import { HAS_SPICEDB_SERVER, startTestSpiceDb } from "../../support/test-spicedb.js";
 
 const member = (tenant: string, userId: string): Relationship => ({
