@@ -3,7 +3,6 @@
  * configured, else a client for a SpiceDB cluster. Either way the permission schema is written at
  * start (WriteSchema is idempotent) and the same adapter is returned.
  */
-import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { v1 } from "@authzed/authzed-node";
@@ -12,12 +11,9 @@ import type { SpiceDbConfig } from "../config/config.js";
 import { packageRoot } from "../runtime/package-root.js";
 import { isMonotonicSchema } from "./schema-monotonicity.js";
 import { asyncUnaryCalls, withUnaryCalls } from "./embedded-transport.js";
+import { SpiceDbStartError, remoteSpiceDbClient } from "./remote-client.js";
 import { SpiceDbDeadlineError, remoteStartFailure } from "./remote-start-failure.js";
 import { SpiceDbAuthorization, type SpiceDbClient } from "./spicedb-authorization.js";
-
-export class SpiceDbStartError extends Error {
-  override name = "SpiceDbStartError";
-}
 
 export interface SpiceDbEngine {
   readonly mode: "embedded" | "remote";
@@ -39,30 +35,6 @@ export function permissionSchemaIsMonotonic(): boolean {
 }
 
 const REMOTE_DEADLINE_MS = 5_000;
-
-function remoteClient(config: SpiceDbConfig & { endpoint: string }): v1.ZedClientInterface {
-  if (!config.useTls) {
-    return v1.NewClient(config.presharedKey, config.endpoint, v1.ClientSecurity.INSECURE_PLAINTEXT_CREDENTIALS);
-  }
-  if (config.certPath !== null) {
-    let certificate: Buffer;
-    try {
-      certificate = readFileSync(config.certPath);
-    } catch (error) {
-      throw new SpiceDbStartError(
-        `SPICEDB_CERT_PATH ${config.certPath} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-    try {
-      // The client would take anything and then fail every handshake as "unable to verify".
-      new X509Certificate(certificate);
-    } catch {
-      throw new SpiceDbStartError(`SPICEDB_CERT_PATH ${config.certPath} holds no PEM certificate; give the CA certificate that signed SpiceDB's`);
-    }
-    return v1.NewClientWithCustomCert(config.presharedKey, config.endpoint, certificate);
-  }
-  return v1.NewClient(config.presharedKey, config.endpoint, v1.ClientSecurity.SECURE);
-}
 
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -90,6 +62,8 @@ async function writeSchema(client: v1.ZedClientInterface, config: SpiceDbConfig 
     throw new SpiceDbStartError(remoteStartFailure(error, config));
   }
 }
+
+export { SpiceDbStartError };
 
 export async function startSpiceDb(config: SpiceDbConfig): Promise<SpiceDbEngine> {
   if (config.endpoint === null) {
@@ -126,7 +100,7 @@ export async function startSpiceDb(config: SpiceDbConfig): Promise<SpiceDbEngine
     };
   }
   const endpoint = config.endpoint;
-  const client = remoteClient({ ...config, endpoint });
+  const client = remoteSpiceDbClient({ ...config, endpoint });
   await writeSchema(client, { ...config, endpoint });
   return {
     mode: "remote",
