@@ -1,11 +1,14 @@
 /**
  * Shared set-up for the IAM benchmarks (workspaces, groups): a database to run against (a PGlite
  * data directory, or a fresh database on the PostgreSQL server named by KARTOGRAPH_BENCH_DB_URL,
- * dropped afterwards), SQL seeding of the default tenant, development-issuer tokens, the served
- * service, and the bare Fastify + primary-key SELECT yardstick.
+ * dropped afterwards), optionally with a SpiceDB server of its own on a fresh PostgreSQL datastore
+ * (the deployed topology; KARTOGRAPH_BENCH_SPICEDB_BINARY names the binary), SQL seeding of the
+ * default tenant, development-issuer tokens, the served service, and the bare Fastify +
+ * primary-key SELECT yardstick.
  *
- * Rows are seeded with SQL before the service starts: in embedded mode the service loads SpiceDB
- * from the tables at start, so rows alone give the permissions they imply.
+ * Rows are seeded with SQL before the service starts: with the embedded SpiceDB the service loads
+ * it from the tables at start, so rows alone give the permissions they imply; a SpiceDB server is
+ * brought in line with the tables by `reconcile` after each seeding.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,12 +20,21 @@ import { loadConfig } from "../src/platform/config/config.js";
 import { queryRows, type DatabaseHandle } from "../src/platform/database/database.js";
 import { openDatabase } from "../src/platform/database/open-database.js";
 import { DevelopmentIssuer } from "../src/iam/infrastructure/identity/development-issuer.js";
+import { reconcile } from "../src/iam/infrastructure/reconciler.js";
+import { startSpiceDb } from "../src/platform/spicedb/spicedb-engine.js";
+import { migrateDatastore, startSpiceDbServer, type SpiceDbServer } from "../test/support/spicedb-server.js";
 import { PACKAGE_ROOT, serve, type ServedProcess } from "./bench-kit.js";
 
 export const BENCH_DB_URL_VARIABLE = "KARTOGRAPH_BENCH_DB_URL";
 
 /** The PostgreSQL server to bench against, if the runner named one. */
 export const benchServerUrl = (): string | null => process.env[BENCH_DB_URL_VARIABLE] || null;
+
+export const BENCH_SPICEDB_BINARY_VARIABLE = "KARTOGRAPH_BENCH_SPICEDB_BINARY";
+/** The SpiceDB binary for the deployed topology (`scripts/spicedb-binary.sh` prints it), if named. */
+export const benchSpiceDbBinary = (): string | null => process.env[BENCH_SPICEDB_BINARY_VARIABLE] || null;
+/** Whether the runner gave what the deployed topology needs: a PostgreSQL server and a SpiceDB binary. */
+export const canBenchRemote = (): boolean => benchServerUrl() !== null && benchSpiceDbBinary() !== null;
 
 /** IDs of the seeded default tenant and its root workspace (valid ULIDs, easy to recognise). */
 export const TENANT_ID = "01JT0000000000000000000001";
@@ -33,7 +45,8 @@ export const groupId = (g: number) => `01JG${String(g).padStart(22, "0")}`;
 const WORKSPACE_ID_SQL = (g: string) => sql.raw(`'01JW' || lpad((${g})::text, 22, '0')`);
 const GROUP_ID_SQL = (g: string) => sql.raw(`'01JG' || lpad((${g})::text, 22, '0')`);
 
-export type DatabaseKind = "pglite" | "postgres";
+/** pglite and postgres use the embedded SpiceDB; remote is PostgreSQL with a SpiceDB server on its PostgreSQL datastore. */
+export type DatabaseKind = "pglite" | "postgres" | "remote";
 
 export interface BenchTarget {
   readonly kind: DatabaseKind;
@@ -45,7 +58,9 @@ export interface BenchTarget {
   readonly env: Record<string, string>;
   /** Opens the database, migrated. */
   open(): Promise<DatabaseHandle>;
-  /** Removes the data directory and drops the fresh database. */
+  /** Brings a SpiceDB server in line with the tables (after seeding); nothing for the embedded engine. */
+  syncSpiceDb(): Promise<void>;
+  /** Removes the data directory, stops the SpiceDB server and drops the fresh databases. */
   dispose(): Promise<void>;
 }
 
@@ -59,31 +74,62 @@ async function adminQuery(url: string, statement: string): Promise<void> {
   }
 }
 
+/** A fresh database on the bench's PostgreSQL server: its URL and how to drop it. */
+async function freshDatabase(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const serverUrl = benchServerUrl();
+  if (serverUrl === null) throw new Error(`${BENCH_DB_URL_VARIABLE} is not set`);
+  const name = `${prefix}_${randomBytes(4).toString("hex")}`;
+  await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
+  const parsed = new URL(serverUrl);
+  parsed.pathname = `/${name}`;
+  return { url: parsed.toString(), drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** A SpiceDB server on a fresh migrated PostgreSQL datastore, with the service's environment for it. */
+async function startBenchSpiceDb(): Promise<{ server: SpiceDbServer; env: Record<string, string>; stop: () => Promise<void> }> {
+  const binary = benchSpiceDbBinary();
+  if (binary === null) throw new Error(`${BENCH_SPICEDB_BINARY_VARIABLE} is not set (scripts/spicedb-binary.sh prints it)`);
+  const datastore = await freshDatabase("kiam_bench_sdb");
+  const presharedKey = randomBytes(16).toString("hex");
+  try {
+    await migrateDatastore(binary, datastore.url);
+    const server = await startSpiceDbServer({ binary, datastoreUrl: datastore.url, presharedKey });
+    const env = { SPICEDB_ENDPOINT: server.endpoint, SPICEDB_PRESHARED_KEY: presharedKey, SPICEDB_USE_TLS: "false" };
+    return { server, env, stop: async () => (await server.stop(), await datastore.drop()) };
+  } catch (error) {
+    await datastore.drop();
+    throw error;
+  }
+}
+
 export async function createTarget(kind: DatabaseKind): Promise<BenchTarget> {
   const dataDir = mkdtempSync(join(tmpdir(), "kiam-bench-iam-"));
-  let url: string | null = null;
-  let dropDatabase = async () => {};
-  if (kind === "postgres") {
-    const serverUrl = benchServerUrl();
-    if (serverUrl === null) throw new Error(`${BENCH_DB_URL_VARIABLE} is not set`);
-    const name = `kiam_bench_${randomBytes(4).toString("hex")}`;
-    await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
-    const parsed = new URL(serverUrl);
-    parsed.pathname = `/${name}`;
-    url = parsed.toString();
-    dropDatabase = () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  }
-  const env: Record<string, string> = { KARTOGRAPH_DATA_DIR: dataDir, LOG_LEVEL: "warn" };
-  if (url !== null) env["KARTOGRAPH_DB_URL"] = url;
+  const database = kind === "pglite" ? null : await freshDatabase("kiam_bench");
+  const spicedb = kind === "remote" ? await startBenchSpiceDb() : null;
+  const env: Record<string, string> = { KARTOGRAPH_DATA_DIR: dataDir, LOG_LEVEL: "warn", ...(spicedb?.env ?? {}) };
+  if (database !== null) env["KARTOGRAPH_DB_URL"] = database.url;
+  const open = () => openDatabase(loadConfig(env).database, { migrate: true });
   return {
     kind,
     dataDir,
-    url,
+    url: database?.url ?? null,
     env,
-    open: () => openDatabase(loadConfig(env).database, { migrate: true }),
+    open,
+    async syncSpiceDb() {
+      if (spicedb === null) return;
+      const handle = await open();
+      const engine = await startSpiceDb(loadConfig(env).spicedb);
+      try {
+        await reconcile(handle.db, engine.authorization, { dryRun: false });
+      } finally {
+        await engine.close();
+        await handle.close();
+      }
+    },
     async dispose() {
       rmSync(dataDir, { recursive: true, force: true });
-      await dropDatabase();
+      await spicedb?.stop();
+      await database?.drop();
     },
   };
 }
@@ -100,6 +146,7 @@ export async function seed(target: BenchTarget, work: (db: DatabaseHandle["db"])
   } finally {
     await database.close();
   }
+  await target.syncSpiceDb();
 }
 
 /** The single-tenant mode's default tenant ("default") and its root workspace, as the service would create them. */

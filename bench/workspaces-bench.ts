@@ -3,11 +3,15 @@
  * KARTOGRAPH_BENCH_DB_URL names a PostgreSQL server, on a fresh database there (SpiceDB stays
  * embedded, loaded from the tables at start):
  *
+ * and, when KARTOGRAPH_BENCH_SPICEDB_BINARY names a SpiceDB binary as well, on PostgreSQL with a
+ * SpiceDB server on its PostgreSQL datastore (the deployed topology):
+ *
  * - GET /iam/workspaces/{id} by a member at 50 connections, next to a bare Fastify route doing one
  *   primary-key SELECT on the same database;
  * - GET /iam/workspaces for a member who can view 1,000 of 10,000 workspaces, then of 100,000;
  * - POST /iam/workspaces at 8 connections next to pgbench's single-row INSERT rate (server only);
- * - 1,000 create-then-get sequences by the creator, counting any answer but 201/200.
+ * - 1,000 create-then-get sequences by the creator, counting any answer but 201/200 (with a
+ *   SpiceDB server: the create on one service process, the get on another).
  */
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
@@ -18,6 +22,7 @@ import { load, median, percentile, type BenchResult, type BenchScenario, type Lo
 import {
   bearer,
   benchServerUrl,
+  canBenchRemote,
   createTarget,
   ROOT_WORKSPACE_ID,
   seed,
@@ -34,7 +39,11 @@ import {
   type DatabaseKind,
 } from "./iam-bench-support.js";
 
-const LABEL: Record<DatabaseKind, string> = { pglite: "embedded (PGlite)", postgres: "PostgreSQL server" };
+const LABEL: Record<DatabaseKind, string> = {
+  pglite: "embedded (PGlite)",
+  postgres: "PostgreSQL server",
+  remote: "PostgreSQL + SpiceDB server",
+};
 const failures = (figures: LoadFigures) => (figures.non2xx + figures.errors > 0 ? `; ${figures.non2xx} non-2xx, ${figures.errors} errors` : "");
 
 async function withTarget<T>(kind: DatabaseKind, work: (target: BenchTarget) => Promise<T>): Promise<T> {
@@ -255,8 +264,8 @@ async function pgbenchInsertRate(target: BenchTarget): Promise<number> {
   return Number(tps);
 }
 
-async function create(): Promise<BenchResult[]> {
-  return withTarget("postgres", async (target) => {
+async function create(kind: "postgres" | "remote"): Promise<BenchResult[]> {
+  return withTarget(kind, async (target) => {
     await seed(target, async (db) => {
       await seedDefaultTenant(db);
       await seedTenantMembers(db, "creator-", 1, "member");
@@ -276,7 +285,7 @@ async function create(): Promise<BenchResult[]> {
       .join(", ");
     return [
       {
-        metric: "POST /iam/workspaces throughput, PostgreSQL server",
+        metric: `POST /iam/workspaces throughput, ${LABEL[kind]}`,
         value: result.requests.average,
         unit: "req/s",
         baseline: { label: "pgbench 1-row INSERT, 8 clients", value: pgbench },
@@ -298,6 +307,11 @@ async function createThenGet(kind: DatabaseKind): Promise<BenchResult[]> {
       await seedTenantMembers(db, "creator-", CREATORS, "member");
     });
     const service = await serveService(target);
+    // With a SpiceDB server, reads go to a second process: nothing but the database and SpiceDB is shared.
+    const reader = kind === "remote" ? await serveService(target).catch(async (error: unknown) => {
+      await service.stop();
+      throw error;
+    }) : service;
     const statuses = new Map<string, number>();
     const sequenceMs: number[] = [];
     let unexpected = 0;
@@ -322,7 +336,7 @@ async function createThenGet(kind: DatabaseKind): Promise<BenchResult[]> {
               continue;
             }
             const { id } = (await created.json()) as { id: string };
-            const read = await fetch(`${service.baseUrl}/iam/workspaces/${id}`, { headers: bearer(token) });
+            const read = await fetch(`${reader.baseUrl}/iam/workspaces/${id}`, { headers: bearer(token) });
             await read.arrayBuffer();
             count(`GET ${read.status}`);
             if (read.status !== 200) unexpected++;
@@ -331,11 +345,11 @@ async function createThenGet(kind: DatabaseKind): Promise<BenchResult[]> {
         }),
       );
     } finally {
-      await service.stop();
+      await Promise.all([service.stop(), reader === service ? null : reader.stop()]);
     }
     return [
       {
-        metric: `create then get at once, answers other than 201/200, ${LABEL[kind]}`,
+        metric: `create then get at once${reader === service ? "" : ", get on another process"}, answers other than 201/200, ${LABEL[kind]}`,
         value: unexpected,
         unit: "responses",
         note: `goal 0; ${SEQUENCES} sequences by ${CREATORS} creators in parallel; ${[...statuses.entries()].map(([s, n]) => `${n}×${s}`).join(", ")}; sequence p50 ${median(sequenceMs).toFixed(1)} ms, p99 ${percentile(sequenceMs, 99).toFixed(1)} ms`,
@@ -350,13 +364,24 @@ const serverScenarios: BenchScenario[] =
     : [
         { name: "workspaces-get-postgres", run: () => getById("postgres") },
         { name: "workspaces-list-postgres", run: () => list("postgres") },
-        { name: "workspaces-create-postgres", run: create },
+        { name: "workspaces-create-postgres", run: () => create("postgres") },
         { name: "workspaces-create-get-postgres", run: () => createThenGet("postgres") },
       ];
+
+/** The deployed topology: PostgreSQL and a SpiceDB server on its PostgreSQL datastore. */
+const remoteScenarios: BenchScenario[] = !canBenchRemote()
+  ? []
+  : [
+      { name: "workspaces-get-spicedb-server", run: () => getById("remote") },
+      { name: "workspaces-list-spicedb-server", run: () => list("remote") },
+      { name: "workspaces-create-spicedb-server", run: () => create("remote") },
+      { name: "workspaces-create-get-spicedb-server", run: () => createThenGet("remote") },
+    ];
 
 export const scenarios: BenchScenario[] = [
   { name: "workspaces-get-embedded", run: () => getById("pglite") },
   { name: "workspaces-list-embedded", run: () => list("pglite") },
   { name: "workspaces-create-get-embedded", run: () => createThenGet("pglite") },
   ...serverScenarios,
+  ...remoteScenarios,
 ];
