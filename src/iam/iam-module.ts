@@ -26,15 +26,11 @@ import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
 import { UserService } from "./application/user-service.js";
 import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
-import { apiKeyRoutes } from "./presentation/api-key-routes.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
-import { userRoutes } from "./presentation/user-routes.js";
+import { iamRoutes } from "./presentation/iam-routes.js";
 import { ObservationContext } from "../shared-kernel/observation-context.js";
 import { GroupService } from "./application/group-service.js";
 import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
-import { registerGroupRoutes } from "./presentation/group-routes.js";
-import { tenantRoutes } from "./presentation/tenant-routes.js";
-import { workspaceRoutes } from "./presentation/workspace-routes.js";
 
 export interface IamModuleDependencies {
   readonly config: AppConfig;
@@ -154,13 +150,19 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
 
   return {
     routes: [
-      // Authentication first: its hook and request decorations exist before any IAM route.
+      // Authentication first, on the server itself: its hook and request decorations serve every
+      // route that declares `config.auth`, inside the IAM plugin or not.
       (server) => installAuthentication(server, authentication, config.authFailures),
-      tenantRoutes(tenantService, { singleTenantMode: config.iam.singleTenantMode }),
-      workspaceRoutes(workspaceService),
-      apiKeyRoutes(apiKeys),
-      userRoutes(users),
-      (server) => registerGroupRoutes(server, groups),
+      async (server) => {
+        await server.register(iamRoutes, {
+          tenants: tenantService,
+          workspaces: workspaceService,
+          groups,
+          users,
+          apiKeys,
+          singleTenantMode: config.iam.singleTenantMode,
+        });
+      },
     ],
     async start() {
       if (config.iam.singleTenantMode) await defaultTenant.ensureDefaultTenant();

@@ -1,16 +1,16 @@
 /** `POST /iam/api-keys`, `GET /iam/api-keys`, `DELETE /iam/api-keys/{api_key_id}` (contract 26–28). */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import type { HttpServer, RouteRegistrar } from "../../platform/http/http-server.js";
 import { HttpError } from "../../platform/http/http-error.js";
 import { normaliseUlid } from "../../shared-kernel/ids.js";
 import type { ApiKeyService } from "../application/api-key-service.js";
 import { DEFAULT_API_KEY_EXPIRY_DAYS, MAX_API_KEY_EXPIRY_DAYS, MIN_API_KEY_EXPIRY_DAYS, type ApiKey } from "../domain/api-key.js";
-import { answering } from "./error-mapping.js";
+import { EXAMPLE } from "./examples.js";
 import { callerOf } from "./request-context.js";
 import { UserIdParameter, nameField, nameOr422, ulidParameter, userIdOr400 } from "./request-fields.js";
+import { errors, noContent, tenantScoped } from "./route-contract.js";
 import { isoTimestamp } from "./timestamps.js";
 
-const Detail = Type.Object({ detail: Type.Unknown() });
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const apiKeyFields = {
@@ -24,7 +24,6 @@ const apiKeyFields = {
   is_revoked: Type.Boolean(),
 };
 const ApiKeyResponse = Type.Object(apiKeyFields);
-const ApiKeyCreatedResponse = Type.Object({ ...apiKeyFields, secret: Type.String() });
 
 const CreateApiKeyBody = Type.Object(
   {
@@ -39,7 +38,7 @@ const CreateApiKeyBody = Type.Object(
     ),
   },
   // A misspelt field (`expire_in_days`) is refused rather than silently ignored.
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: "ci-deploy", expires_in_days: 90 }] },
 );
 
 function apiKeyResponse(key: ApiKey) {
@@ -55,73 +54,83 @@ function apiKeyResponse(key: ApiKey) {
   };
 }
 
-const security: { [scheme: string]: string[] }[] = [{ bearer: [] }, { apiKey: [] }];
+const apiKeyExample = {
+  id: EXAMPLE.apiKeyId,
+  name: "ci-deploy",
+  prefix: "karto_Xb3kQ9",
+  created_by_user_id: EXAMPLE.userId,
+  created_at: EXAMPLE.createdAt,
+  expires_at: EXAMPLE.expiresAt,
+  last_used_at: null,
+  is_revoked: false,
+};
 
-export function apiKeyRoutes(apiKeys: ApiKeyService): RouteRegistrar {
-  return (server: HttpServer) => {
-    server.post(
-      "/iam/api-keys",
-      {
-        config: { auth: "tenant" },
-        schema: {
-          tags: ["api-keys"],
-          summary: "Create an API key in the current tenant (the secret is shown only in this answer)",
-          description:
-            "Needs a person's token: API keys cannot create API keys (403), so no key outlives the revocation of another.",
-          security,
-          body: CreateApiKeyBody,
-          response: { 201: ApiKeyCreatedResponse, 403: Detail, 404: Detail, 409: Detail, 422: Detail },
-        },
-      },
-      async (request, reply) => {
-        const name = nameOr422("API key", request.body.name);
-        const expiresInDays = request.body.expires_in_days ?? DEFAULT_API_KEY_EXPIRY_DAYS;
-        const created = await answering(() =>
-          apiKeys.create(callerOf(request), name, expiresInDays),
-        );
-        return reply.code(201).send({ ...apiKeyResponse(created.apiKey), secret: created.secret });
-      },
-    );
+const tags = ["api-keys"];
 
-    server.get(
-      "/iam/api-keys",
-      {
-        config: { auth: "tenant" },
-        schema: {
-          tags: ["api-keys"],
-          summary: "List the API keys of the current tenant you may view (yours; all of them for tenant admins)",
-          security,
-          querystring: Type.Object({ user_id: Type.Optional(UserIdParameter) }),
-          response: { 200: Type.Array(ApiKeyResponse), 400: Detail, 422: Detail },
-        },
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ service: ApiKeyService }> = async (server, { service: apiKeys }) => {
+  server.post(
+    "/iam/api-keys",
+    tenantScoped({
+      operationId: "createApiKey",
+      tags,
+      summary: "Create an API key in the current tenant (the secret is shown only in this answer)",
+      description:
+        "Needs a person's token: API keys cannot create API keys (403), so no key outlives the revocation of another. " +
+        "The key acts as its creator, in this tenant only, until it expires or is revoked. Send it as `X-API-Key`.",
+      body: CreateApiKeyBody,
+      response: {
+        201: Type.Object(
+          { ...apiKeyFields, secret: Type.String() },
+          { description: "Created; `secret` is not shown again", examples: [{ ...apiKeyExample, secret: "karto_Xb3kQ9vT2mW8rL5nJ1pZ7yC4hF6dG0sA3eK9uB2xNq4" }] },
+        ),
+        ...errors(404, 409, 422),
       },
-      async (request) => {
-        const raw = request.query.user_id;
-        const userId = raw === undefined ? null : userIdOr400(raw, "Invalid user_id format: cannot be blank");
-        const keys = await answering(() => apiKeys.list(callerOf(request), userId));
-        return keys.map(apiKeyResponse);
-      },
-    );
+    }),
+    async (request, reply) => {
+      const name = nameOr422("API key", request.body.name);
+      const expiresInDays = request.body.expires_in_days ?? DEFAULT_API_KEY_EXPIRY_DAYS;
+      const created = await apiKeys.create(callerOf(request), name, expiresInDays);
+      return reply.code(201).send({ ...apiKeyResponse(created.apiKey), secret: created.secret });
+    },
+  );
 
-    server.delete(
-      "/iam/api-keys/:api_key_id",
-      {
-        config: { auth: "tenant" },
-        schema: {
-          tags: ["api-keys"],
-          summary: "Revoke an API key (it stays listed, marked revoked)",
-          security,
-          params: Type.Object({ api_key_id: ulidParameter("API key") }),
-          response: { 204: Type.Null(), 403: Detail, 404: Detail, 409: Detail, 422: Detail },
-        },
+  server.get(
+    "/iam/api-keys",
+    tenantScoped({
+      operationId: "listApiKeys",
+      tags,
+      summary: "List the API keys of the current tenant you may view",
+      description: "Yours; all of them for tenant admins. Revoked and expired keys stay listed. `user_id` narrows to one creator's keys.",
+      querystring: Type.Object({ user_id: Type.Optional(UserIdParameter) }),
+      response: {
+        200: Type.Array(ApiKeyResponse, { description: "The keys, without their secrets", examples: [[apiKeyExample]] }),
+        ...errors(422),
       },
-      async (request, reply) => {
-        const apiKeyId = normaliseUlid(request.params.api_key_id);
-        // A string detail, not the validation list: the reference's answer for this route.
-        if (apiKeyId === null) throw new HttpError(422, "Invalid API key ID format");
-        await answering(() => apiKeys.revoke(callerOf(request), apiKeyId));
-        return reply.code(204).send(null);
-      },
-    );
-  };
-}
+    }),
+    async (request) => {
+      const raw = request.query.user_id;
+      const userId = raw === undefined ? null : userIdOr400(raw, "Invalid user_id format: cannot be blank");
+      const keys = await apiKeys.list(callerOf(request), userId);
+      return keys.map(apiKeyResponse);
+    },
+  );
+
+  server.delete(
+    "/iam/api-keys/:api_key_id",
+    tenantScoped({
+      operationId: "revokeApiKey",
+      tags,
+      summary: "Revoke an API key (it stays listed, marked revoked)",
+      description: "Its creator or a tenant admin. 409 when it is already revoked; a malformed id is 422, as in the reference.",
+      params: Type.Object({ api_key_id: ulidParameter("API key") }),
+      response: { 204: noContent("Revoked"), ...errors(404, 409, 422) },
+    }),
+    async (request, reply) => {
+      const apiKeyId = normaliseUlid(request.params.api_key_id);
+      // A string detail, not the validation list: the reference's answer for this route.
+      if (apiKeyId === null) throw new HttpError(422, "Invalid API key ID format");
+      await apiKeys.revoke(callerOf(request), apiKeyId);
+      return reply.code(204).send(null);
+    },
+  );
+};

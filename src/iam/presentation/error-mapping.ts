@@ -1,3 +1,10 @@
+/**
+ * Domain errors as HTTP answers: each kind has its status, and the message is the error's own.
+ * The IAM plugin installs `mapDomainErrors` as its error handler, so no route needs to remember
+ * a wrapper; anything that is not a domain error goes on, unchanged, to the platform's handler
+ * (validation 422s, 503 for outages, 500 otherwise), which writes every `{"detail": ...}` body.
+ */
+import type { FastifyError } from "fastify";
 import { HttpError } from "../../platform/http/http-error.js";
 import { IamError } from "../domain/errors.js";
 
@@ -7,17 +14,17 @@ const STATUS_OF_KIND = {
   conflict: 409,
   invalid: 400,
   unauthenticated: 401,
-} as const;
+} as const satisfies Record<IamError["kind"], number>;
+
+/** The HTTP answer for a domain error; any other error as it is. */
+export function httpErrorOf(error: unknown): unknown {
+  return error instanceof IamError ? new HttpError(STATUS_OF_KIND[error.kind], error.message) : error;
+}
 
 /**
- * Maps domain errors to HTTP answers with their own message; anything else is rethrown for the
- * platform's error handler (503 for outages, 500 otherwise). Route handlers wrap service calls in it.
+ * An error handler for a Fastify context: what it throws, Fastify hands to the parent context's
+ * handler (the platform's), so it only translates.
  */
-export async function answering<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof IamError) throw new HttpError(STATUS_OF_KIND[error.kind], error.message);
-    throw error;
-  }
+export function mapDomainErrors(error: FastifyError): never {
+  throw httpErrorOf(error);
 }

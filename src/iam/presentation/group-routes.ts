@@ -3,15 +3,15 @@
  * codes) except where DESIGN decides otherwise: invisible groups are 404 on every route, the last
  * admin is 409, same-role re-add is 201, adding by email works, unknown body fields are 422.
  */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply } from "fastify";
 import { Type, type Static } from "typebox";
-import type { HttpServer } from "../../platform/http/http-server.js";
 import type { GroupDetails, GroupListing, GroupService, MemberReference } from "../application/group-service.js";
 import type { GroupMember } from "../domain/group.js";
-import { answering } from "./error-mapping.js";
+import { EXAMPLE } from "./examples.js";
 import { GroupListBodies } from "./group-list-bodies.js";
 import { requireOneOf } from "./member-body-rules.js";
-import { callerOf } from "./request-context.js";
+import { callerOf, observationOf } from "./request-context.js";
 import {
   EmailField,
   GroupRoleField as GroupRoleSchema,
@@ -24,27 +24,31 @@ import {
   ulidParameter,
   userIdOr400,
 } from "./request-fields.js";
-import { observationOf } from "./route-support.js";
+import { answer, errors, noContent, tenantScoped } from "./route-contract.js";
 
-const GroupMemberSchema = Type.Object({ user_id: Type.String(), role: GroupRoleSchema });
-const GroupSchema = Type.Object({
-  id: Type.String({ description: "ULID" }),
-  name: Type.String(),
-  members: Type.Array(GroupMemberSchema),
-});
-const Detail = Type.Object({ detail: Type.Unknown() });
+const memberExample = { user_id: EXAMPLE.userId, role: "admin" };
+const groupExample = { id: EXAMPLE.groupId, name: "Data engineers", members: [memberExample, { user_id: EXAMPLE.otherUserId, role: "member" }] };
 
-const GroupNameBody = Type.Object({ name: nameField("Group") }, { additionalProperties: false });
+const GroupMemberSchema = Type.Object(
+  { user_id: Type.String(), role: GroupRoleSchema },
+  { description: "The member with their role", examples: [memberExample] },
+);
+const GroupSchema = Type.Object(
+  { id: Type.String({ description: "ULID" }), name: Type.String(), members: Type.Array(GroupMemberSchema) },
+  { description: "The group with its members", examples: [groupExample] },
+);
+
+const GroupNameBody = Type.Object({ name: nameField("Group") }, { additionalProperties: false, examples: [{ name: "Data engineers" }] });
 const AddMemberBody = Type.Object(
   { user_id: Type.Optional(UserIdField), email: Type.Optional(EmailField), role: GroupRoleSchema },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "Exactly one of user_id and email", examples: [{ user_id: EXAMPLE.otherUserId, role: "member" }] },
 );
-const RoleBody = Type.Object({ role: GroupRoleSchema }, { additionalProperties: false });
+const RoleBody = Type.Object({ role: GroupRoleSchema }, { additionalProperties: false, examples: [{ role: "admin" }] });
 const GroupParams = Type.Object({ group_id: ulidParameter("Group") });
 const MemberParams = Type.Object({ group_id: ulidParameter("Group"), user_id: UserIdParameter });
 
-const ERRORS = { 400: Detail, 403: Detail, 404: Detail, 409: Detail, 422: Detail };
-const TAGS = ["groups"];
+const tags = ["groups"];
+const MANAGE = "Group admins only (403 for other members who can view the group).";
 
 const groupIdOf = (raw: string): string => ulidOr400(raw, "Invalid group ID format");
 
@@ -66,20 +70,22 @@ function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
   return reply.type("application/json; charset=utf-8").send(text as never);
 }
 
-export function registerGroupRoutes(server: HttpServer, groups: GroupService, listBodies = new GroupListBodies()): void {
+export const groupRoutes: FastifyPluginAsyncTypebox<{ service: GroupService; listBodies?: GroupListBodies }> = async (
+  server,
+  { service: groups, listBodies = new GroupListBodies() },
+) => {
   server.get(
     "/iam/groups",
-    {
-      config: { auth: "tenant" },
-      schema: {
-        tags: TAGS,
-        summary: "List the groups of the tenant the caller can view",
-        response: { 200: Type.Array(GroupSchema) },
-      },
-    },
+    tenantScoped({
+      operationId: "listGroups",
+      tags,
+      summary: "List the groups of the tenant the caller can view",
+      description: "Each group with its members.",
+      response: { 200: Type.Array(GroupSchema, { description: "The groups the caller can view", examples: [[groupExample]] }) },
+    }),
     async (request, reply) => {
       const caller = callerOf(request);
-      const since = (known: number | null) => answering(() => groups.listGroupsSince(caller, known, observationOf(request)));
+      const since = (known: number | null) => groups.listGroupsSince(caller, known, observationOf(request));
       let listing: GroupListing = await since(listBodies.versionOf(caller.tenantId));
       if (listing.kind === "unchanged") {
         const kept = listBodies.get(caller.tenantId, listing.version);
@@ -98,151 +104,142 @@ export function registerGroupRoutes(server: HttpServer, groups: GroupService, li
 
   server.post(
     "/iam/groups",
-    {
-      config: { auth: "tenant" },
-      schema: {
-        tags: TAGS,
-        summary: "Create a group; the caller becomes its admin",
-        body: GroupNameBody,
-        response: { 201: GroupSchema, ...ERRORS },
-      },
-    },
+    tenantScoped({
+      operationId: "createGroup",
+      tags,
+      summary: "Create a group; the caller becomes its admin",
+      description: "Any member of the tenant. Group names are unique in the tenant (409).",
+      body: GroupNameBody,
+      response: { 201: answer(GroupSchema, "Created"), ...errors(409, 422) },
+    }),
     async (request, reply) => {
       const name = nameOr422("Group", request.body.name);
-      const group = await answering(() => groups.createGroup(callerOf(request), name, observationOf(request)));
+      const group = await groups.createGroup(callerOf(request), name, observationOf(request));
       return reply.code(201).send(groupBody(group));
     },
   );
 
   server.get(
     "/iam/groups/:group_id",
-    {
-      config: { auth: "tenant" },
-      schema: { tags: TAGS, summary: "Get a group with its members", params: GroupParams, response: { 200: GroupSchema, ...ERRORS } },
-    },
+    tenantScoped({
+      operationId: "getGroup",
+      tags,
+      summary: "Get a group with its members",
+      description: "404 when it does not exist or the caller cannot view it.",
+      params: GroupParams,
+      response: { 200: GroupSchema, ...errors(404) },
+    }),
     async (request) => {
       const groupId = groupIdOf(request.params.group_id);
-      return groupBody(await answering(() => groups.getGroup(callerOf(request), groupId, observationOf(request))));
+      return groupBody(await groups.getGroup(callerOf(request), groupId, observationOf(request)));
     },
   );
 
   server.patch(
     "/iam/groups/:group_id",
-    {
-      config: { auth: "tenant" },
-      schema: {
-        tags: TAGS,
-        summary: "Rename a group (group admins)",
-        params: GroupParams,
-        body: GroupNameBody,
-        response: { 200: GroupSchema, ...ERRORS },
-      },
-    },
+    tenantScoped({
+      operationId: "renameGroup",
+      tags,
+      summary: "Rename a group",
+      description: `${MANAGE} 409 when another group of the tenant has the name.`,
+      params: GroupParams,
+      body: GroupNameBody,
+      response: { 200: answer(GroupSchema, "Renamed"), ...errors(404, 409, 422) },
+    }),
     async (request) => {
       const name = nameOr422("Group", request.body.name);
       const groupId = groupIdOf(request.params.group_id);
-      const group = await answering(() => groups.renameGroup(callerOf(request), groupId, name, observationOf(request)));
-      return groupBody(group);
+      return groupBody(await groups.renameGroup(callerOf(request), groupId, name, observationOf(request)));
     },
   );
 
   server.delete(
     "/iam/groups/:group_id",
-    {
-      config: { auth: "tenant" },
-      schema: {
-        tags: TAGS,
-        summary: "Delete a group and its workspace grants (group admins); 409 while it is a workspace's last admin",
-        params: GroupParams,
-        response: { 204: Type.Null(), ...ERRORS },
-      },
-    },
+    tenantScoped({
+      operationId: "deleteGroup",
+      tags,
+      summary: "Delete a group and its workspace grants",
+      description: `${MANAGE} 409 while the group is a workspace's last admin.`,
+      params: GroupParams,
+      response: { 204: noContent("Deleted"), ...errors(404, 409) },
+    }),
     async (request, reply) => {
       const groupId = groupIdOf(request.params.group_id);
-      await answering(() => groups.deleteGroup(callerOf(request), groupId, observationOf(request)));
+      await groups.deleteGroup(callerOf(request), groupId, observationOf(request));
       return reply.code(204).send(null);
     },
   );
 
   server.post(
     "/iam/groups/:group_id/members",
-    {
-      config: { auth: "tenant" },
-      schema: {
-        tags: TAGS,
-        summary: "Add a member by user_id or email, or replace their role (group admins)",
-        params: GroupParams,
-        body: AddMemberBody,
-        response: { 201: GroupMemberSchema, ...ERRORS },
-      },
-    },
+    tenantScoped({
+      operationId: "addGroupMember",
+      tags,
+      summary: "Add a member by user_id or email, or replace their role",
+      description: `${MANAGE} The user must be a member of the tenant. The same role again is a success; demoting the last admin is 409.`,
+      params: GroupParams,
+      body: AddMemberBody,
+      response: { 201: answer(GroupMemberSchema, "The member with the role"), ...errors(404, 409, 422) },
+    }),
     async (request, reply) => {
       const who = memberReferenceOf(request.body);
       const groupId = groupIdOf(request.params.group_id);
       const target = "userId" in who ? { userId: userIdOr400(who.userId) } : who;
-      const member = await answering(() =>
-        groups.addMember(callerOf(request), groupId, target, request.body.role, observationOf(request)),
-      );
+      const member = await groups.addMember(callerOf(request), groupId, target, request.body.role, observationOf(request));
       return reply.code(201).send(memberBody(member));
     },
   );
 
   server.get(
     "/iam/groups/:group_id/members",
-    {
-      config: { auth: "tenant" },
-      schema: {
-        tags: TAGS,
-        summary: "List a group's members",
-        params: GroupParams,
-        response: { 200: Type.Array(GroupMemberSchema), ...ERRORS },
-      },
-    },
+    tenantScoped({
+      operationId: "listGroupMembers",
+      tags,
+      summary: "List a group's members",
+      description: "404 when the group does not exist or the caller cannot view it.",
+      params: GroupParams,
+      response: { 200: Type.Array(GroupMemberSchema, { description: "The members", examples: [groupExample.members] }), ...errors(404) },
+    }),
     async (request) => {
       const groupId = groupIdOf(request.params.group_id);
-      const members = await answering(() => groups.listMembers(callerOf(request), groupId, observationOf(request)));
+      const members = await groups.listMembers(callerOf(request), groupId, observationOf(request));
       return members.map(memberBody);
     },
   );
 
   server.patch(
     "/iam/groups/:group_id/members/:user_id",
-    {
-      config: { auth: "tenant" },
-      schema: {
-        tags: TAGS,
-        summary: "Change a member's role (group admins)",
-        params: MemberParams,
-        body: RoleBody,
-        response: { 200: GroupMemberSchema, ...ERRORS },
-      },
-    },
+    tenantScoped({
+      operationId: "changeGroupMemberRole",
+      tags,
+      summary: "Change a member's role in a group",
+      description: `${MANAGE} Demoting the last admin is 409.`,
+      params: MemberParams,
+      body: RoleBody,
+      response: { 200: answer(GroupMemberSchema, "The member with the new role"), ...errors(404, 409, 422) },
+    }),
     async (request) => {
       const groupId = groupIdOf(request.params.group_id);
       const userId = userIdOr400(request.params.user_id);
-      const member = await answering(() =>
-        groups.changeMemberRole(callerOf(request), groupId, userId, request.body.role, observationOf(request)),
-      );
-      return memberBody(member);
+      return memberBody(await groups.changeMemberRole(callerOf(request), groupId, userId, request.body.role, observationOf(request)));
     },
   );
 
   server.delete(
     "/iam/groups/:group_id/members/:user_id",
-    {
-      config: { auth: "tenant" },
-      schema: {
-        tags: TAGS,
-        summary: "Remove a member (group admins)",
-        params: MemberParams,
-        response: { 204: Type.Null(), ...ERRORS },
-      },
-    },
+    tenantScoped({
+      operationId: "removeGroupMember",
+      tags,
+      summary: "Remove a member from a group",
+      description: `${MANAGE} Never the last admin (409).`,
+      params: MemberParams,
+      response: { 204: noContent("Removed"), ...errors(404, 409) },
+    }),
     async (request, reply) => {
       const groupId = groupIdOf(request.params.group_id);
       const userId = userIdOr400(request.params.user_id);
-      await answering(() => groups.removeMember(callerOf(request), groupId, userId, observationOf(request)));
+      await groups.removeMember(callerOf(request), groupId, userId, observationOf(request));
       return reply.code(204).send(null);
     },
   );
-}
+};

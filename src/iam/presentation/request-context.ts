@@ -8,6 +8,7 @@
  *   });
  */
 import type { FastifyRequest } from "fastify";
+import { ObservationContext } from "../../shared-kernel/observation-context.js";
 import type { AuthenticatedUser, Caller } from "../application/caller.js";
 
 /** "authenticated": credentials only (tenant list/create); "tenant": credentials and tenant context. */
@@ -35,4 +36,9 @@ export function callerOf(request: FastifyRequest): Caller {
     throw new Error(`Route ${request.routeOptions.url} reads the caller but does not declare auth: "tenant"`);
   }
   return request.caller;
+}
+
+/** What the services' probes log with each event: the request id. */
+export function observationOf(request: FastifyRequest): ObservationContext {
+  return ObservationContext.of({ requestId: request.id });
 }

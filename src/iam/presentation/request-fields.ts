@@ -97,8 +97,10 @@ export function ulidOr400(value: string, message: string): string {
 }
 
 /**
- * Every user id a request names (body, path or query) passes here: the schema has bounded its
- * length; a blank one is a 400 with `message`.
+ * The one parser of user ids: every user id a request names (body, path or query, also a
+ * workspace's `member_id`) passes here, with one rule set: the schema has bounded its length; it is
+ * trimmed; blank, or more than SpiceDB can store, is a 400. Only the message differs by route,
+ * as the contract words it.
  */
 export function userIdOr400(raw: string, message = INVALID_USER_ID): string {
   const id = raw.trim();
@@ -107,6 +109,11 @@ export function userIdOr400(raw: string, message = INVALID_USER_ID): string {
     throw new HttpError(400, `${message}: a user ID may hold at most ${MAX_OBJECT_ID_UTF8_BYTES} bytes of UTF-8`);
   }
   return id;
+}
+
+/** A workspace member's id (a user id, or a group's ULID, which the service resolves): the user-id rule. */
+export function memberIdOr400(raw: string): string {
+  return userIdOr400(raw, "member_id cannot be empty");
 }
 
 /** A blank email counts as absent; otherwise it is trimmed and lower-cased. */

@@ -1,11 +1,12 @@
 /** `GET /iam/users?ids=a,b` or `?search=text` (contract 29). */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import type { HttpServer, RouteRegistrar } from "../../platform/http/http-server.js";
 import { HttpError, validationError } from "../../platform/http/http-error.js";
 import { MAX_IDS_PER_LOOKUP, type UserService } from "../application/user-service.js";
-import { answering } from "./error-mapping.js";
+import { EXAMPLE } from "./examples.js";
 import { callerOf } from "./request-context.js";
 import { IdsQuery, SearchQuery, USER_ID_MAX_LENGTH } from "./request-fields.js";
+import { errors, tenantScoped } from "./route-contract.js";
 
 const UserProfileResponse = Type.Object({
   id: Type.String(),
@@ -13,9 +14,13 @@ const UserProfileResponse = Type.Object({
   name: Type.Union([Type.String(), Type.Null()]),
   email: Type.Union([Type.String(), Type.Null()]),
 });
-const UserListResponse = Type.Object({ users: Type.Array(UserProfileResponse), count: Type.Integer() });
-
-const security: { [scheme: string]: string[] }[] = [{ bearer: [] }, { apiKey: [] }];
+const UserListResponse = Type.Object(
+  { users: Type.Array(UserProfileResponse), count: Type.Integer() },
+  {
+    description: "The matching members of the tenant",
+    examples: [{ users: [{ id: EXAMPLE.userId, username: "alice", name: "Alice Liddell", email: "alice@example.com" }], count: 1 }],
+  },
+);
 
 /** Comma-separated ids: trimmed, empty entries dropped, duplicates collapsed. */
 export function parseIds(raw: string): string[] {
@@ -35,38 +40,34 @@ function overLongId(ids: string) {
   ]);
 }
 
-export function userRoutes(users: UserService): RouteRegistrar {
-  return (server: HttpServer) => {
-    server.get(
-      "/iam/users",
-      {
-        config: { auth: "tenant" },
-        schema: {
-          tags: ["users"],
-          summary: "Look up users of the current tenant by ids or by a search text (exactly one of the two)",
-          security,
-          querystring: Type.Object({ ids: Type.Optional(IdsQuery), search: Type.Optional(SearchQuery) }),
-          response: { 200: UserListResponse, 422: Type.Object({ detail: Type.Unknown() }) },
-        },
-      },
-      async (request) => {
-        // Empty values count as absent. These 422s carry a string detail, as in the reference.
-        const ids = request.query.ids || undefined;
-        const search = request.query.search || undefined;
-        if (ids !== undefined && search !== undefined) throw new HttpError(422, "ids and search are mutually exclusive");
-        if (ids === undefined && search === undefined) throw new HttpError(422, "Either ids or search parameter is required");
-        const caller = callerOf(request);
-        let found;
-        if (ids !== undefined) {
-          const wanted = parseIds(ids);
-          if (wanted.length > MAX_IDS_PER_LOOKUP) throw new HttpError(422, `Maximum ${MAX_IDS_PER_LOOKUP} IDs per request`);
-          if (wanted.some((id) => [...id].length > USER_ID_MAX_LENGTH)) throw overLongId(ids);
-          found = await answering(() => users.findByIds(caller, wanted));
-        } else {
-          found = await answering(() => users.search(caller, search as string));
-        }
-        return { users: found, count: found.length };
-      },
-    );
-  };
-}
+export const userRoutes: FastifyPluginAsyncTypebox<{ service: UserService }> = async (server, { service: users }) => {
+  server.get(
+    "/iam/users",
+    tenantScoped({
+      operationId: "lookupUsers",
+      tags: ["users"],
+      summary: "Look up users of the current tenant by ids or by a search text (exactly one of the two)",
+      description: "Only members of the current tenant are found, admins included; anyone else is simply not in the answer.",
+      querystring: Type.Object({ ids: Type.Optional(IdsQuery), search: Type.Optional(SearchQuery) }),
+      response: { 200: UserListResponse, ...errors(422) },
+    }),
+    async (request) => {
+      // Empty values count as absent. These 422s carry a string detail, as in the reference.
+      const ids = request.query.ids || undefined;
+      const search = request.query.search || undefined;
+      if (ids !== undefined && search !== undefined) throw new HttpError(422, "ids and search are mutually exclusive");
+      if (ids === undefined && search === undefined) throw new HttpError(422, "Either ids or search parameter is required");
+      const caller = callerOf(request);
+      let found;
+      if (ids !== undefined) {
+        const wanted = parseIds(ids);
+        if (wanted.length > MAX_IDS_PER_LOOKUP) throw new HttpError(422, `Maximum ${MAX_IDS_PER_LOOKUP} IDs per request`);
+        if (wanted.some((id) => [...id].length > USER_ID_MAX_LENGTH)) throw overLongId(ids);
+        found = await users.findByIds(caller, wanted);
+      } else {
+        found = await users.search(caller, search as string);
+      }
+      return { users: found, count: found.length };
+    },
+  );
+};

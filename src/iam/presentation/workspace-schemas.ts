@@ -12,6 +12,7 @@ import {
   ulidField,
   ulidParameter,
 } from "./request-fields.js";
+import { EXAMPLE } from "./examples.js";
 import { isoTimestamp } from "./timestamps.js";
 
 const WorkspaceName = nameField("Workspace");
@@ -25,11 +26,11 @@ export const CreateWorkspaceBody = Type.Object(
     name: WorkspaceName,
     parent_workspace_id: ulidField("The parent's ULID"),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: "Data platform", parent_workspace_id: EXAMPLE.rootWorkspaceId }] },
 );
 export type CreateWorkspaceBody = Static<typeof CreateWorkspaceBody>;
 
-export const RenameWorkspaceBody = Type.Object({ name: WorkspaceName }, { additionalProperties: false });
+export const RenameWorkspaceBody = Type.Object({ name: WorkspaceName }, { additionalProperties: false, examples: [{ name: "Analytics" }] });
 
 export const AddWorkspaceMemberBody = Type.Object(
   {
@@ -38,29 +39,55 @@ export const AddWorkspaceMemberBody = Type.Object(
     member_type: MemberTypeSchema,
     role: Role,
   },
-  { additionalProperties: false, description: "Exactly one of member_id and email; email only for users" },
+  {
+    additionalProperties: false,
+    description: "Exactly one of member_id and email; email only for users",
+    examples: [{ member_id: EXAMPLE.userId, member_type: "user", role: "editor" }],
+  },
 );
 export type AddWorkspaceMemberBody = Static<typeof AddWorkspaceMemberBody>;
 
-export const ChangeWorkspaceMemberBody = Type.Object({ role: Role }, { additionalProperties: false });
+export const ChangeWorkspaceMemberBody = Type.Object({ role: Role }, { additionalProperties: false, examples: [{ role: "admin" }] });
 
-export const WorkspaceResponse = Type.Object({
-  id: Type.String(),
-  tenant_id: Type.String(),
-  name: Type.String(),
-  parent_workspace_id: Type.Union([Type.String(), Type.Null()]),
-  is_root: Type.Boolean(),
-  created_at: Type.String({ format: "date-time" }),
-  updated_at: Type.String({ format: "date-time" }),
-});
+const workspaceExample = {
+  id: EXAMPLE.workspaceId,
+  tenant_id: EXAMPLE.tenantId,
+  name: "Data platform",
+  parent_workspace_id: EXAMPLE.rootWorkspaceId,
+  is_root: false,
+  created_at: EXAMPLE.createdAt,
+  updated_at: EXAMPLE.updatedAt,
+};
+
+export const WorkspaceResponse = Type.Object(
+  {
+    id: Type.String(),
+    tenant_id: Type.String(),
+    name: Type.String(),
+    parent_workspace_id: Type.Union([Type.String(), Type.Null()]),
+    is_root: Type.Boolean(),
+    created_at: Type.String({ format: "date-time" }),
+    updated_at: Type.String({ format: "date-time" }),
+  },
+  { description: "The workspace", examples: [workspaceExample] },
+);
 export type WorkspaceResponse = Static<typeof WorkspaceResponse>;
 
-export const WorkspaceListResponse = Type.Object({ workspaces: Type.Array(WorkspaceResponse), count: Type.Integer() });
+export const WorkspaceListResponse = Type.Object(
+  { workspaces: Type.Array(WorkspaceResponse), count: Type.Integer() },
+  { description: "The workspaces the caller can view", examples: [{ workspaces: [workspaceExample], count: 1 }] },
+);
 
-export const WorkspaceMemberResponse = Type.Object({
-  member_id: Type.String(),
-  member_type: MemberTypeSchema,
-  role: Role,
+const memberExample = { member_id: EXAMPLE.userId, member_type: "user", role: "editor" };
+
+export const WorkspaceMemberResponse = Type.Object(
+  { member_id: Type.String(), member_type: MemberTypeSchema, role: Role },
+  { description: "The member with their role", examples: [memberExample] },
+);
+
+export const WorkspaceMemberListResponse = Type.Array(WorkspaceMemberResponse, {
+  description: "Direct members: users and groups",
+  examples: [[memberExample, { member_id: EXAMPLE.groupId, member_type: "group", role: "member" }]],
 });
 export type WorkspaceMemberResponse = Static<typeof WorkspaceMemberResponse>;
 

@@ -10,7 +10,7 @@ import type { AuthFailureLimitConfig } from "../../../platform/config/config.js"
 import { HttpError } from "../../../platform/http/http-error.js";
 import type { AuthenticationService } from "../../application/authentication-service.js";
 import { AuthenticationError, IdentityProviderUnavailableError } from "../../domain/authentication-errors.js";
-import { answering } from "../error-mapping.js";
+import { httpErrorOf } from "../error-mapping.js";
 import { credentialOf, tenantHeaderOf } from "./credential-of.js";
 import { installFailedAuthenticationLimit } from "./failed-authentication-limit.js";
 
@@ -29,24 +29,24 @@ export async function installAuthentication(
     const requirement = request.routeOptions.config.auth;
     if (requirement === undefined) return;
     await limit.refuseIfExhausted(request);
-    const result = await answering(async () => {
-      try {
-        return await authentication.authenticate(
-          credentialOf(request.headers),
-          requirement === "tenant",
-          requirement === "tenant" ? tenantHeaderOf(request.headers) : undefined,
-        );
-      } catch (error) {
-        if (error instanceof AuthenticationError) {
-          throw await limit.recordFailure(request, new HttpError(401, error.message, { "WWW-Authenticate": WWW_AUTHENTICATE }));
-        }
-        if (error instanceof IdentityProviderUnavailableError) {
-          request.log.error({ err: error }, "identity provider unavailable");
-          throw new HttpError(503, IDENTITY_PROVIDER_UNAVAILABLE, { "Retry-After": "5" });
-        }
-        throw error;
+    let result;
+    try {
+      result = await authentication.authenticate(
+        credentialOf(request.headers),
+        requirement === "tenant",
+        requirement === "tenant" ? tenantHeaderOf(request.headers) : undefined,
+      );
+    } catch (error) {
+      if (error instanceof AuthenticationError) {
+        throw await limit.recordFailure(request, new HttpError(401, error.message, { "WWW-Authenticate": WWW_AUTHENTICATE }));
       }
-    });
+      if (error instanceof IdentityProviderUnavailableError) {
+        request.log.error({ err: error }, "identity provider unavailable");
+        throw new HttpError(503, IDENTITY_PROVIDER_UNAVAILABLE, { "Retry-After": "5" });
+      }
+      // Mapped here, not left to the IAM plugin's handler: the hook also serves routes outside it.
+      throw httpErrorOf(error);
+    }
     request.authenticatedUser = result.user;
     request.caller = result.caller;
   });
