@@ -9,6 +9,7 @@
  * - API-key callers act as the key's creator in the key's tenant; the tenant header is ignored.
  */
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
+import { BoundedCache, type CacheStatsSource } from "../../shared-kernel/bounded-cache.js";
 import { normaliseUlid } from "../../shared-kernel/ids.js";
 import { MAX_OBJECT_ID_UTF8_BYTES, isStorableObjectId } from "../../shared-kernel/authorization/object-ids.js";
 import { API_KEY_USAGE_RESOLUTION_MS, apiKeyUsername, type ApiKeyCredential } from "../domain/api-key.js";
@@ -59,8 +60,14 @@ export interface AuthenticationDependencies {
   readonly revision?: () => number;
 }
 
-/** Enough for a busy deployment's keys; past it the cache starts over. */
+/** Enough for a busy deployment's keys; past it the least recently used go first. */
 const MAX_REMEMBERED_KEYS = 10_000;
+
+/** A usable credential as found at an authorization revision. */
+interface RememberedKey {
+  credential: ApiKeyCredential;
+  readonly revision: number;
+}
 
 export interface Authentication {
   readonly user: AuthenticatedUser;
@@ -87,8 +94,8 @@ export class AuthenticationService {
   private readonly provisionedUsers: ProvisionedUserCache;
   private readonly now: () => Date;
   private readonly bootstrapAdmins: ReadonlySet<string>;
-  private defaultTenantId: Promise<string> | null = null;
-  private readonly usableKeys = new Map<string, { credential: ApiKeyCredential; readonly revision: number }>();
+  /** Credentials are of one small shape: the entry bound is the byte bound. */
+  private readonly usableKeys = new BoundedCache<string, RememberedKey>({ name: "api_keys", maxEntries: MAX_REMEMBERED_KEYS });
   private readonly provisioning = new Map<string, Promise<readonly string[]>>();
 
   constructor(private readonly deps: AuthenticationDependencies) {
@@ -96,6 +103,11 @@ export class AuthenticationService {
     this.now = deps.now ?? (() => new Date());
     // Usernames are case-insensitive (as their uniqueness is), so is the bootstrap list.
     this.bootstrapAdmins = new Set(deps.settings.bootstrapAdminUsernames.map((name) => name.toLowerCase()));
+  }
+
+  /** The caches this service keeps, for /metrics. */
+  get caches(): readonly CacheStatsSource[] {
+    return [this.usableKeys, this.provisionedUsers];
   }
 
   /**
@@ -146,7 +158,7 @@ export class AuthenticationService {
     // through an invitation bound by provisioning). The user row must exist before the
     // membership row that refers to it.
     const bound = await this.provision(profile);
-    const tenantId = await this.defaultTenant();
+    const tenantId = await this.deps.defaultTenant.ensureDefaultTenant();
     if (!bound.includes(tenantId) && !(await this.canViewTenant(tenantId, profile.id))) {
       const asAdmin = this.bootstrapAdmins.has(profile.username.toLowerCase());
       await this.deps.defaultTenant.join(profile.id, asAdmin);
@@ -253,7 +265,7 @@ export class AuthenticationService {
     const lastUsed = credential.lastUsedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
     if (now.getTime() - lastUsed >= API_KEY_USAGE_RESOLUTION_MS) {
       await apiKeys.recordUse(credential.apiKeyId, now, API_KEY_USAGE_RESOLUTION_MS);
-      const remembered = this.usableKeys.get(digest);
+      const remembered = this.usableKeys.peek(digest);
       if (remembered !== undefined) remembered.credential = { ...credential, lastUsedAt: now };
     }
     return {
@@ -270,16 +282,12 @@ export class AuthenticationService {
    */
   private async usableCredential(digest: string, now: Date): Promise<ApiKeyCredential | null> {
     const revision = this.deps.revision?.();
-    const remembered = this.usableKeys.get(digest);
-    if (remembered !== undefined && remembered.revision === revision && remembered.credential.expiresAt > now) {
-      return remembered.credential;
-    }
-    this.usableKeys.delete(digest);
+    if (revision === undefined) return this.deps.apiKeys.findUsableCredential(digest, now);
+    // Revocation, the creator leaving and tenant deletion all move the revision; expiry is checked here.
+    const remembered = this.usableKeys.get(digest, (entry) => entry.revision === revision && entry.credential.expiresAt > now);
+    if (remembered !== undefined) return remembered.credential;
     const credential = await this.deps.apiKeys.findUsableCredential(digest, now);
-    if (credential !== null && revision !== undefined) {
-      if (this.usableKeys.size >= MAX_REMEMBERED_KEYS) this.usableKeys.clear();
-      this.usableKeys.set(digest, { credential, revision });
-    }
+    if (credential !== null) this.usableKeys.set(digest, { credential, revision });
     return credential;
   }
 
@@ -289,17 +297,5 @@ export class AuthenticationService {
       permission: "view",
       subject: { type: "user", id: userId },
     });
-  }
-
-  /** Ensured once per process; a failure is retried by the next request. */
-  private defaultTenant(): Promise<string> {
-    if (this.defaultTenantId === null) {
-      const ensuring = this.deps.defaultTenant.ensureDefaultTenant();
-      this.defaultTenantId = ensuring;
-      ensuring.catch(() => {
-        if (this.defaultTenantId === ensuring) this.defaultTenantId = null;
-      });
-    }
-    return this.defaultTenantId;
   }
 }

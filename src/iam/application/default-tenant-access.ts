@@ -6,7 +6,8 @@
 export interface DefaultTenantAccess {
   /**
    * Makes sure the default tenant and its root workspace exist (safe when several instances start
-   * together) and returns the tenant id.
+   * together) and returns the tenant id. Called on every header-less request: an implementation
+   * remembers the id once ensured (the tenant service does; a failure is retried by the next call).
    */
   ensureDefaultTenant(): Promise<string>;
   /**

@@ -1,3 +1,4 @@
+import { BoundedCache, type CacheStats, type CacheStatsSource } from "../../shared-kernel/bounded-cache.js";
 import type { UserProfile } from "../domain/user.js";
 
 /** The claims a user is provisioned from: the profile, and whether the token vouches for the email. */
@@ -7,22 +8,32 @@ export interface ProvisionedClaims extends UserProfile {
 
 /**
  * The claims last written for each user, so that a request whose claims did not change costs no
- * database round trip at all. Bounded (oldest entries go first) and short-lived: another instance
+ * database round trip at all. Bounded (least recently used first out) and short-lived: another instance
  * may have written newer claims, or recorded an invitation for the user's email, and an entry that
  * expires simply costs one no-op upsert (which also binds such invitations).
  *
  * An invitation recorded in this process forgets the entries of its email at once. Provisionings
  * in flight at that moment are not remembered (see `epoch`), so none of them can mask it.
  */
-export class ProvisionedUserCache {
-  private readonly entries = new Map<string, { readonly key: string; readonly email: string | null; readonly storedAt: number }>();
+interface Provisioned {
+  /** The claims as written. */
+  readonly key: string;
+  readonly email: string | null;
+}
+
+export class ProvisionedUserCache implements CacheStatsSource {
+  private readonly entries: BoundedCache<string, Provisioned>;
   private invitations = 0;
 
-  constructor(
-    private readonly maxEntries = 10_000,
-    private readonly ttlMs = 5 * 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  /** @param now the clock of the age bound (tests) */
+  constructor(maxEntries = 10_000, ttlMs = 5 * 60_000, now?: () => number) {
+    // Entries are a few KiB at most (each claim is at most 255 characters): the entry bound is the byte bound.
+    this.entries = new BoundedCache({ name: "provisioned_users", maxEntries, ttlMs, ...(now ? { now } : {}) });
+  }
+
+  stats(): CacheStats {
+    return this.entries.stats();
+  }
 
   /** Taken before provisioning and handed to `remember`: it moves with every invitation. */
   get epoch(): number {
@@ -30,24 +41,15 @@ export class ProvisionedUserCache {
   }
 
   isCurrent(claims: ProvisionedClaims): boolean {
-    const entry = this.entries.get(claims.id);
-    if (entry === undefined) return false;
-    if (this.now() - entry.storedAt >= this.ttlMs) {
-      this.entries.delete(claims.id);
-      return false;
-    }
-    return entry.key === keyOf(claims);
+    const key = keyOf(claims);
+    // Changed claims are a miss: they are provisioned, and remembered in place of these.
+    return this.entries.get(claims.id, (entry) => entry.key === key) !== undefined;
   }
 
   /** Remembers claims provisioned since `epoch`, unless an invitation was recorded meanwhile. */
   remember(claims: ProvisionedClaims, epoch: number): void {
     if (epoch !== this.invitations) return;
-    this.entries.delete(claims.id);
-    this.entries.set(claims.id, { key: keyOf(claims), email: claims.email?.toLowerCase() ?? null, storedAt: this.now() });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
+    this.entries.set(claims.id, { key: keyOf(claims), email: claims.email?.toLowerCase() ?? null });
   }
 
   forget(userId: string): void {
@@ -60,7 +62,7 @@ export class ProvisionedUserCache {
    */
   invited(email: string): void {
     this.invitations++;
-    for (const [userId, entry] of this.entries) if (entry.email === email) this.entries.delete(userId);
+    this.entries.deleteWhere((entry) => entry.email === email);
   }
 }
 

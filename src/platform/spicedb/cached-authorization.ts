@@ -10,6 +10,10 @@
  *
  * Misses ask SpiceDB for at least the freshness of the revision's ZedToken instead of full
  * consistency, which keeps SpiceDB's own caches useful.
+ *
+ * The entries live in a BoundedCache ("decisions" in /metrics): least recently used decisions go
+ * first when the entry or byte bound is reached; a revision change that can make entries wrong
+ * clears them all, because that is a rule of correctness, not of size.
  */
 import type {
   AuthorizationPort,
@@ -21,9 +25,12 @@ import type {
   RelationshipUpdate,
   SubjectRef,
 } from "../../shared-kernel/authorization/authorization-port.js";
+import { BoundedCache, type CacheStats, type CacheStatsSource } from "../../shared-kernel/bounded-cache.js";
 import type { AuthzRevisionTracker } from "../outbox/authz-revision.js";
 
-const MAX_ENTRIES = 200_000;
+/** A decision is a boolean; lookups are id lists, weighed by their characters. */
+const DEFAULT_MAX_ENTRIES = 200_000;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 function refKey(ref: ObjectRef | SubjectRef): string {
   const relation = "relation" in ref && ref.relation ? `#${ref.relation}` : "";
@@ -32,11 +39,6 @@ function refKey(ref: ObjectRef | SubjectRef): string {
 
 function checkKey(check: PermissionCheck): string {
   return `c|${refKey(check.resource)}|${check.permission}|${refKey(check.subject)}`;
-}
-
-export interface DecisionCacheStats {
-  hits: number;
-  misses: number;
 }
 
 interface Entry {
@@ -48,39 +50,59 @@ interface Entry {
 export interface DecisionCacheOptions {
   /** The permission schema only grants when relationships are added (see isMonotonicSchema). */
   readonly monotonicSchema: boolean;
+  readonly maxEntries?: number;
+  /** Bound on the weight of the entries (key and id characters, roughly bytes). */
+  readonly maxBytes?: number;
 }
 
-export class CachedAuthorization implements AuthorizationPort {
+function weightOf(entry: Entry, key: string): number {
+  const value = entry.value;
+  let weight = key.length + 16;
+  if (Array.isArray(value)) for (const id of value as string[]) weight += id.length + 8;
+  return weight;
+}
+
+export class CachedAuthorization implements AuthorizationPort, CacheStatsSource {
   /** The revision the entries were last cleared for: a revoking one, or any one without monotonicity. */
   private clearedFor = -1;
-  private entries = new Map<string, Entry>();
-  readonly stats: DecisionCacheStats = { hits: 0, misses: 0 };
+  private readonly entries: BoundedCache<string, Entry>;
 
   constructor(
     private readonly inner: AuthorizationPort,
     private readonly tracker: AuthzRevisionTracker,
     private readonly options: DecisionCacheOptions,
-  ) {}
+  ) {
+    this.entries = new BoundedCache<string, Entry>({
+      name: "decisions",
+      maxEntries: options.maxEntries ?? DEFAULT_MAX_ENTRIES,
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
+      sizeOf: weightOf,
+    });
+  }
+
+  stats(): CacheStats {
+    return this.entries.stats();
+  }
 
   /** The current revision, after dropping whatever it made unusable. */
   private current(): number {
     const { revision, revokedRevision } = this.tracker.current();
     const boundary = this.options.monotonicSchema ? revokedRevision : revision;
-    if (boundary !== this.clearedFor || this.entries.size >= MAX_ENTRIES) {
+    if (boundary !== this.clearedFor) {
       this.clearedFor = boundary;
-      this.entries = new Map();
+      this.entries.clear();
     }
     return revision;
   }
 
-  /** The cached value, if it still holds at `revision`. */
+  /** The cached value, if it still holds at `revision` (counted as a hit, else as a miss). */
   private lookup(key: string, revision: number): unknown {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.revision === revision) return entry.value;
-    // Only revisions that added relationships since (the map is cleared at revoking ones).
-    if (this.options.monotonicSchema && entry.value === true) return true;
-    return undefined;
+    return this.entries.get(key, (entry) => entry.revision === revision || this.holdsSince(entry))?.value;
+  }
+
+  /** Only revisions that added relationships came since (entries are cleared at revoking ones). */
+  private holdsSince(entry: Entry): boolean {
+    return this.options.monotonicSchema && entry.value === true;
   }
 
   /** Keeps a value computed from `revision` on, unless a write that landed meanwhile makes it doubtful. */
@@ -99,11 +121,7 @@ export class CachedAuthorization implements AuthorizationPort {
   private async cached<T>(key: string, compute: (consistency: Consistency) => Promise<T>): Promise<T> {
     const revision = this.current();
     const known = this.lookup(key, revision);
-    if (known !== undefined) {
-      this.stats.hits++;
-      return known as T;
-    }
-    this.stats.misses++;
+    if (known !== undefined) return known as T;
     const value = await compute(this.freshness());
     this.store(key, value, revision);
     return value;
@@ -119,8 +137,6 @@ export class CachedAuthorization implements AuthorizationPort {
     const revision = this.current();
     const answers: (boolean | undefined)[] = checks.map((c) => this.lookup(checkKey(c), revision) as boolean | undefined);
     const missing = checks.filter((_, i) => answers[i] === undefined);
-    this.stats.hits += checks.length - missing.length;
-    this.stats.misses += missing.length;
     if (missing.length > 0) {
       const fetched = await this.inner.checkBulk(missing, this.freshness());
       let next = 0;
@@ -155,13 +171,13 @@ export class CachedAuthorization implements AuthorizationPort {
   async writeRelationships(updates: readonly RelationshipUpdate[]): Promise<string | null> {
     const token = await this.inner.writeRelationships(updates);
     // Writes outside the outbox (tests, tools) do not move the revision: forget what we knew.
-    this.entries = new Map();
+    this.entries.clear();
     return token;
   }
 
   async deleteRelationships(filter: RelationshipFilter): Promise<string | null> {
     const token = await this.inner.deleteRelationships(filter);
-    this.entries = new Map();
+    this.entries.clear();
     return token;
   }
 }

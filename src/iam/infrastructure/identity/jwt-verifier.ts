@@ -6,6 +6,7 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey, type ProtectedHeaderParameters } from "jose";
 import { AuthenticationError } from "../../domain/authentication-errors.js";
 import type { TokenClaims, TokenVerifier } from "../../ports/token-verifier.js";
+import { BoundedCache, type CacheStats, type CacheStatsSource } from "../../../shared-kernel/bounded-cache.js";
 import type { KeySetSource } from "./key-set-source.js";
 
 /** Asymmetric algorithms only: a symmetric one would let anyone holding the public key sign. */
@@ -13,6 +14,9 @@ export const DEFAULT_ALLOWED_ALGORITHMS = ["RS256", "ES256"] as const;
 
 /** Real access tokens are a few kilobytes; anything far larger is refused before parsing. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/** 10,000 tokens of 1 KiB fit; a flood of maximal tokens cannot take more than this. */
+const VERIFIED_CACHE_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface JwtVerifierOptions {
   /** Issuer URL without a trailing slash. */
@@ -34,7 +38,7 @@ interface VerifiedToken {
   readonly validUntilMs: number;
 }
 
-export class JwtVerifier implements TokenVerifier {
+export class JwtVerifier implements TokenVerifier, CacheStatsSource {
   private readonly algorithms: readonly string[];
   private readonly issuers: string[];
   /**
@@ -43,16 +47,32 @@ export class JwtVerifier implements TokenVerifier {
    * audience were checked, `exp` still bounds it, and a retired signing key is only noticed on the
    * next key-set refresh anyway.
    */
-  private readonly verified = new Map<string, VerifiedToken>();
-  private readonly verifiedCacheSize: number;
+  private readonly verified: BoundedCache<string, VerifiedToken> | null;
   private readonly verifiedCacheTtlMs: number;
 
   constructor(private readonly options: JwtVerifierOptions) {
     this.algorithms = options.algorithms ?? DEFAULT_ALLOWED_ALGORITHMS;
-    this.verifiedCacheSize = options.verifiedCacheSize ?? 10_000;
+    const size = options.verifiedCacheSize ?? 10_000;
     this.verifiedCacheTtlMs = options.verifiedCacheTtlMs ?? 5 * 60_000;
+    const currentDate = options.currentDate;
+    this.verified =
+      size > 0
+        ? new BoundedCache<string, VerifiedToken>({
+            name: "verified_tokens",
+            maxEntries: size,
+            // Tokens vary from one to MAX_TOKEN_LENGTH characters: weigh them (UTF-16, plus the claims).
+            maxBytes: VERIFIED_CACHE_MAX_BYTES,
+            sizeOf: (_entry, token) => token.length * 2 + 512,
+            ttlMs: this.verifiedCacheTtlMs,
+            ...(currentDate ? { now: () => currentDate().getTime() } : {}),
+          })
+        : null;
     const issuer = options.issuer.replace(/\/+$/, "");
     this.issuers = [issuer, `${issuer}/`];
+  }
+
+  stats(): CacheStats {
+    return this.verified?.stats() ?? { name: "verified_tokens", hits: 0, misses: 0, evictions: 0, entries: 0, bytes: 0 };
   }
 
   async verify(token: string): Promise<TokenClaims> {
@@ -60,11 +80,9 @@ export class JwtVerifier implements TokenVerifier {
       throw new AuthenticationError("Invalid token format: token is too large");
     }
     const nowMs = this.nowMs();
-    const remembered = this.verified.get(token);
-    if (remembered !== undefined) {
-      if (nowMs < remembered.validUntilMs) return remembered.claims;
-      this.verified.delete(token);
-    }
+    // The entry's own bound decides, on the verifier's clock (the cache's age bound only frees memory).
+    const remembered = this.verified?.get(token, (entry) => nowMs < entry.validUntilMs);
+    if (remembered !== undefined) return remembered.claims;
     const claims = await this.verifyFully(token);
     this.remember(token, claims, nowMs);
     return claims;
@@ -75,15 +93,11 @@ export class JwtVerifier implements TokenVerifier {
   }
 
   private remember(token: string, claims: TokenClaims, nowMs: number): void {
-    if (this.verifiedCacheSize <= 0) return;
+    if (this.verified === null) return;
     const expiresMs = typeof claims["exp"] === "number" ? claims["exp"] * 1000 : nowMs;
     const validUntilMs = Math.min(expiresMs, nowMs + this.verifiedCacheTtlMs);
     if (validUntilMs <= nowMs) return;
-    this.verified.set(token, { claims: Object.freeze({ ...claims }), validUntilMs });
-    if (this.verified.size > this.verifiedCacheSize) {
-      const oldest = this.verified.keys().next();
-      if (!oldest.done) this.verified.delete(oldest.value);
-    }
+    this.verified.set(token, { claims: Object.freeze({ ...claims }), validUntilMs }, validUntilMs - nowMs);
   }
 
   private async verifyFully(token: string): Promise<TokenClaims> {
