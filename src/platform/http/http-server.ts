@@ -9,7 +9,6 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault, LogController } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
 import type { Logger } from "../logging/logger.js";
 import { installErrorHandling } from "./error-handler.js";
 import { answerClientError, answerFrameworkError } from "./framework-errors.js";
@@ -70,7 +69,6 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
-    childLoggerFactory: lazyChildLoggerFactory,
     // One access-log line per request (below) instead of Fastify's two.
     // The request id goes under the key the service's own records use: one key finds all of a
     // request's lines.
