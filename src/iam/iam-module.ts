@@ -70,7 +70,13 @@ async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<Toke
     { key_directory: issuer.directory },
     "no KARTOGRAPH_OIDC_ISSUER_URL: trusting the development issuer; get a token with `kartograph-iam token <username>`",
   );
-  return new JwtVerifier({ issuer: DEVELOPMENT_ISSUER, audience: oidc.audience, keys: issuer.keySet() });
+  return new JwtVerifier({
+    issuer: DEVELOPMENT_ISSUER,
+    audience: oidc.audience,
+    keys: issuer.keySet(),
+    // The key lives in the data directory: a token from before it was re-created cannot verify.
+    unknownKeyHint: `This server's development signing key (${issuer.directory}) is not the one that signed the token; it is re-created with the data directory. Get a new token: npm run -s iam -- token <username>`,
+  });
 }
 
 /**
