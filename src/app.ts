@@ -13,6 +13,7 @@ import { describeRefused } from "./platform/spicedb/accepted-updates.js";
 import type { Logger } from "./platform/logging/logger.js";
 import { startSpiceDb, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
 import { createIamModule } from "./iam/iam-module.js";
+import type { OperatorService } from "./iam/application/operator-service.js";
 import { createOutboxRuntime, loadEmbeddedSpiceDb, type OutboxRuntime, type OutboxRuntimeOptions } from "./outbox-runtime.js";
 
 /** How often the embedded database is checked for tables to vacuum or analyze. */
@@ -24,6 +25,8 @@ export interface Service {
   readonly database: DatabaseHandle;
   readonly spicedb: SpiceDbEngine;
   readonly outbox: OutboxRuntime;
+  /** The operator commands, for `kartograph-iam admin`. */
+  readonly operator: OperatorService;
   /** Stops accepting, finishes in-flight requests, then closes pools and SpiceDB. */
   close(): Promise<void>;
 }
@@ -113,6 +116,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     database,
     spicedb,
     outbox,
+    operator: iam.operator,
     close() {
       closing ??= (async () => {
         await server.close();

@@ -24,6 +24,8 @@ import type { TokenVerifier } from "./ports/token-verifier.js";
 import type { UserRepository } from "./ports/user-repository.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
+import { OperatorService } from "./application/operator-service.js";
+import { DrizzleOperatorDirectory } from "./infrastructure/drizzle-operator-directory.js";
 import { UserService } from "./application/user-service.js";
 import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
@@ -50,6 +52,8 @@ export interface IamModuleDependencies {
 
 export interface IamModule {
   readonly routes: readonly RouteRegistrar[];
+  /** The token-free operator commands (`kartograph-iam admin ...`). */
+  readonly operator: OperatorService;
   /** Start-up work before serving (e.g. the single-tenant bootstrap). */
   start(): Promise<void>;
 }
@@ -154,7 +158,14 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     probe: new PinoGroupServiceProbe(logger, ObservationContext.empty),
   });
 
+  const operator = new OperatorService({
+    directory: new DrizzleOperatorDirectory(database.db),
+    unitOfWork: deps.unitOfWork,
+    rootWorkspaceName: (tenantName) => config.iam.defaultWorkspaceName ?? tenantName,
+  });
+
   return {
+    operator,
     routes: [
       // Authentication first, on the server itself: its hook and request decorations serve every
       // route that declares `config.auth`, inside the IAM plugin or not.
