@@ -24,6 +24,8 @@ import type { TokenVerifier } from "./ports/token-verifier.js";
 import type { UserRepository } from "./ports/user-repository.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
+import { AuditLogService } from "./application/audit-log-service.js";
+import { DrizzleAuditLog } from "./infrastructure/drizzle-audit-log.js";
 import { UserService } from "./application/user-service.js";
 import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
@@ -160,6 +162,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           groups,
           users,
           apiKeys,
+          auditLog: new AuditLogService({ log: new DrizzleAuditLog(database.db), authorization }),
           singleTenantMode: config.iam.singleTenantMode,
         });
       },

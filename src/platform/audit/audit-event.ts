@@ -50,7 +50,7 @@ export interface StoredAuditEvent extends NewAuditEvent {
 }
 
 /** The event as the API and the export answer it. */
-export function auditEventBody(event: StoredAuditEvent): Record<string, unknown> {
+export function auditEventBody(event: StoredAuditEvent) {
   return {
     id: event.id,
     occurred_at: event.occurredAt.toISOString(),
