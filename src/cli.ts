@@ -6,6 +6,7 @@
 import { createService } from "./app.js";
 import { UsageError, parseCommandArgs, type Command } from "./cli/command.js";
 import { outboxCommand, reconcileCommand, workerCommand } from "./cli/outbox-commands.js";
+import { auditCommand } from "./cli/audit-commands.js";
 import { loadConfig, type AppConfig } from "./platform/config/config.js";
 import { openDatabase } from "./platform/database/open-database.js";
 import { createLogger } from "./platform/logging/logger.js";
@@ -88,6 +89,7 @@ const commands: Record<string, Command> = {
   worker: workerCommand,
   reconcile: reconcileCommand,
   outbox: outboxCommand,
+  audit: auditCommand,
 };
 
 function mainUsage(): string {

@@ -25,7 +25,7 @@ function requireSpiceDbCluster(config: AppConfig, command: string): void {
   }
 }
 
-async function withDatabase<T>(config: AppConfig, run: (database: DatabaseHandle) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(config: AppConfig, run: (database: DatabaseHandle) => Promise<T>): Promise<T> {
   // Migrating first makes these commands work on a database no server has started yet.
   const database = await openDatabase(config.database, { migrate: true });
   try {
