@@ -19,10 +19,8 @@ CREATE TABLE "audit_events" (
 	"hash" varchar(64)
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX "uq_audit_events_id" ON "audit_events" USING btree ("id");--> statement-breakpoint
 CREATE INDEX "ix_audit_events_tenant" ON "audit_events" USING btree ("tenant_id","sequence");--> statement-breakpoint
 CREATE INDEX "ix_audit_events_actor" ON "audit_events" USING btree ("tenant_id","actor_id","sequence");--> statement-breakpoint
 CREATE INDEX "ix_audit_events_target" ON "audit_events" USING btree ("tenant_id","target_id","sequence");--> statement-breakpoint
-CREATE INDEX "ix_audit_events_occurred" ON "audit_events" USING btree ("occurred_at");--> statement-breakpoint
-CREATE UNIQUE INDEX "uq_audit_events_chain" ON "audit_events" USING btree ("tenant_id","chain_position");--> statement-breakpoint
+CREATE UNIQUE INDEX "uq_audit_events_chain" ON "audit_events" USING btree ("tenant_id","chain_position") WHERE "audit_events"."chain_position" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "ix_audit_events_unsealed" ON "audit_events" USING btree ("tenant_id","sequence") WHERE "audit_events"."hash" IS NULL;

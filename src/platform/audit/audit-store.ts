@@ -155,15 +155,15 @@ export async function sealingLagSeconds(db: Queryable): Promise<number> {
 }
 
 /**
- * Seals up to `limit` of a tenant's unsealed events, in insertion order, continuing the chain;
- * returns how many. Zero when another process is sealing the tenant right now (it will have
- * sealed them). A transaction that committed late is sealed after events inserted later: the
+ * Seals up to `limit` of a tenant's unsealed events after `afterSequence`, in insertion order,
+ * continuing the chain; returns how many, and the last sequence sealed. Zero when another process
+ * is sealing the tenant right now (it will have sealed them). A transaction that committed late is sealed after events inserted later: the
  * chain records the order of sealing, which is what `verify` checks.
  */
-export async function sealTenant(db: AppDatabase, tenantId: string, limit: number): Promise<number> {
+export async function sealTenant(db: AppDatabase, tenantId: string, limit: number, afterSequence = 0): Promise<{ sealed: number; lastSequence: number }> {
   return db.transaction(async (tx) => {
     const locked = await queryRows<{ locked: boolean }>(tx, sql`SELECT pg_try_advisory_xact_lock(${sealLockKey(tenantId)}) AS locked`);
-    if (locked[0]?.locked !== true) return 0;
+    if (locked[0]?.locked !== true) return { sealed: 0, lastSequence: afterSequence };
     const heads = await queryRows<{ last_position: string | number; last_hash: string }>(
       tx,
       sql`SELECT last_position, last_hash FROM audit_chains WHERE tenant_id = ${tenantId}`,
@@ -172,9 +172,13 @@ export async function sealTenant(db: AppDatabase, tenantId: string, limit: numbe
     let previous = heads[0]?.last_hash ?? GENESIS_HASH;
     const rows = await queryRows<AuditRow>(
       tx,
-      sql`SELECT ${COLUMNS} FROM audit_events WHERE tenant_id = ${tenantId} AND hash IS NULL ORDER BY sequence LIMIT ${limit}`,
+      // From where the previous batch ended: the index entries of rows just sealed stay until a
+      // vacuum, and starting from the beginning each time would step over all of them again.
+      sql`SELECT ${COLUMNS} FROM audit_events
+          WHERE tenant_id = ${tenantId} AND hash IS NULL AND sequence > ${afterSequence}
+          ORDER BY sequence LIMIT ${limit}`,
     );
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return { sealed: 0, lastSequence: afterSequence };
     const sequences: number[] = [];
     const positions: number[] = [];
     const hashes: string[] = [];
@@ -198,7 +202,7 @@ export async function sealTenant(db: AppDatabase, tenantId: string, limit: numbe
           VALUES (${tenantId}, ${position}, ${previous}, 1, ${GENESIS_HASH})
           ON CONFLICT (tenant_id) DO UPDATE SET last_position = excluded.last_position, last_hash = excluded.last_hash`,
     );
-    return rows.length;
+    return { sealed: rows.length, lastSequence: sequences[sequences.length - 1]! };
   });
 }
 
@@ -253,9 +257,13 @@ export async function* sealedEvents(db: Queryable, tenantId: string, batchSize =
  */
 export async function purgeAuditEvents(db: AppDatabase, olderThanDays: number, limit: number): Promise<number> {
   const cutoff = sql`now() - make_interval(days => ${olderThanDays}::int)`;
+  // Tenants whose chain starts with an expired event: the chain index finds each start, so no
+  // index on occurred_at (which every write would pay for) is needed.
   const tenants = await queryRows<{ tenant_id: string }>(
     db,
-    sql`SELECT DISTINCT tenant_id FROM audit_events WHERE occurred_at < ${cutoff} AND hash IS NOT NULL LIMIT 1000`,
+    sql`SELECT c.tenant_id FROM audit_chains c
+        JOIN audit_events e ON e.tenant_id = c.tenant_id AND e.chain_position = c.start_position
+        WHERE e.occurred_at < ${cutoff} LIMIT 1000`,
   );
   let deleted = 0;
   for (const { tenant_id: tenantId } of tenants) {

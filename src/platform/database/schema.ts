@@ -328,12 +328,11 @@ export const auditEvents = pgTable(
     hash: varchar("hash", { length: 64 }),
   },
   (t) => [
-    uniqueIndex("uq_audit_events_id").on(t.id),
     index("ix_audit_events_tenant").on(t.tenantId, t.sequence),
     index("ix_audit_events_actor").on(t.tenantId, t.actorId, t.sequence),
     index("ix_audit_events_target").on(t.tenantId, t.targetId, t.sequence),
-    index("ix_audit_events_occurred").on(t.occurredAt),
-    uniqueIndex("uq_audit_events_chain").on(t.tenantId, t.chainPosition),
+    // Partial: a write adds no entry here; sealing does.
+    uniqueIndex("uq_audit_events_chain").on(t.tenantId, t.chainPosition).where(sql`${t.chainPosition} IS NOT NULL`),
     index("ix_audit_events_unsealed").on(t.tenantId, t.sequence).where(sql`${t.hash} IS NULL`),
   ],
 );
