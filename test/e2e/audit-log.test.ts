@@ -77,11 +77,14 @@ describe.each(TEST_DATABASE_KINDS)("audit log over HTTP on %s", (kind) => {
       { action: "workspace.member_added", target: rootTarget, changes: { member: user("bob"), role: role(null, "admin") } },
     ]);
 
-    const research = (await call(ada, "POST", "/iam/workspaces", { name: "Research", parent_workspace_id: root })).body["id"];
+    const research = (await call(ada, "POST", "/iam/workspaces", { name: "Research Lab", parent_workspace_id: root })).body["id"];
+    await call(ada, "PATCH", `/iam/workspaces/${research}`, { name: "Research" });
     const researchTarget = { type: "workspace", id: research, name: "Research" };
+    const labTarget = { ...researchTarget, name: "Research Lab" };
     expect(await recorded()).toEqual([
-      { action: "workspace.created", target: researchTarget, changes: { name: role(null, "Research"), parent_workspace_id: root } },
-      { action: "workspace.member_added", target: researchTarget, changes: { member: user("ada"), role: role(null, "admin") } },
+      { action: "workspace.created", target: labTarget, changes: { name: role(null, "Research Lab"), parent_workspace_id: root } },
+      { action: "workspace.member_added", target: labTarget, changes: { member: user("ada"), role: role(null, "admin") } },
+      { action: "workspace.renamed", target: researchTarget, changes: { name: role("Research Lab", "Research") } },
     ]);
     await call(ada, "POST", `/iam/workspaces/${research}/members`, { member_id: "bob", member_type: "user", role: "editor" });
     await call(ada, "PATCH", `/iam/workspaces/${research}/members/bob?member_type=user`, { role: "admin" });
@@ -99,7 +102,7 @@ describe.each(TEST_DATABASE_KINDS)("audit log over HTTP on %s", (kind) => {
     expect(await recorded()).toEqual([
       { action: "group.created", target: groupAs("Eng"), changes: {} },
       { action: "group.member_added", target: groupAs("Eng"), changes: { member: user("ada"), role: role(null, "admin") } },
-      { action: "group.renamed", target: groupAs("Engineering"), changes: { name: role(null, "Engineering") } },
+      { action: "group.renamed", target: groupAs("Engineering"), changes: { name: role("Eng", "Engineering") } },
       { action: "group.member_added", target: groupAs("Engineering"), changes: { member: user("bob"), role: role(null, "member") } },
       { action: "group.member_role_changed", target: groupAs("Engineering"), changes: { member: user("bob"), role: role("member", "admin") } },
       { action: "workspace.member_added", target: researchTarget, changes: { member: { type: "group", id: group }, role: role(null, "editor") } },
@@ -107,7 +110,7 @@ describe.each(TEST_DATABASE_KINDS)("audit log over HTTP on %s", (kind) => {
     await call(ada, "DELETE", `/iam/groups/${group}`);
     expect(await recorded()).toEqual([
       { action: "workspace.member_removed", target: researchTarget, changes: { member: { type: "group", id: group }, role: role("editor", null) } },
-      { action: "group.deleted", target: { type: "group", id: group, name: null }, changes: { members_removed: 2, grants_removed: 1 } },
+      { action: "group.deleted", target: groupAs("Engineering"), changes: { members_removed: 2, grants_removed: 1 } },
     ]);
 
     const key = (await call(ada, "POST", "/iam/api-keys", { name: "ci" })).body;
@@ -124,7 +127,7 @@ describe.each(TEST_DATABASE_KINDS)("audit log over HTTP on %s", (kind) => {
     await call(ada, "DELETE", `/iam/workspaces/${child}`);
     await call(ada, "DELETE", `/iam/api-keys/${key["id"]}`);
     expect(await recorded()).toEqual([
-      { action: "workspace.deleted", target: { type: "workspace", id: child, name: null }, changes: { members_removed: 1 } },
+      { action: "workspace.deleted", target: { type: "workspace", id: child, name: "From CI" }, changes: { members_removed: 1 } },
       { action: "api_key.revoked", target: keyTarget, changes: { owner: user("ada") } },
     ]);
 

@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   "tenant.member_role_changed",
   "tenant.member_removed",
   "workspace.created",
+  "workspace.renamed",
   "workspace.deleted",
   "workspace.member_added",
   "workspace.member_role_changed",
@@ -44,9 +45,13 @@ export function namesCarriedBy(events: readonly IamEvent[]): Map<string, string>
   const names = new Map<string, string>();
   for (const event of events) {
     if (event.type === "TenantCreated") names.set(event.tenantId, event.name);
-    if (event.type === "WorkspaceCreated") names.set(event.workspaceId, event.name);
+    if (event.type === "WorkspaceCreated" || event.type === "WorkspaceRenamed") names.set(event.workspaceId, event.name);
     if (event.type === "GroupRenamed") names.set(event.groupId, event.name);
     if (event.type === "ApiKeyCreated") names.set(event.apiKeyId, event.name);
+    // Deletions carry the name the row no longer holds.
+    if (event.type === "TenantDeleted" && event.name !== undefined) names.set(event.tenantId, event.name);
+    if (event.type === "WorkspaceDeleted" && event.name !== undefined) names.set(event.workspaceId, event.name);
+    if (event.type === "GroupDeleted" && event.name !== undefined) names.set(event.groupId, event.name);
   }
   return names;
 }
@@ -60,6 +65,7 @@ export function targetOf(event: IamEvent): TargetRef | null {
     case "TenantMemberRemoved":
       return { type: "tenant", id: event.tenantId };
     case "WorkspaceCreated":
+    case "WorkspaceRenamed":
     case "WorkspaceDeleted":
     case "WorkspaceMemberAdded":
     case "WorkspaceMemberRemoved":
@@ -118,6 +124,8 @@ function describe(event: IamEvent, events: readonly IamEvent[], index: number): 
       return { action: "workspace.created", changes: { name: change(null, event.name), parent_workspace_id: event.parentWorkspaceId } };
     case "WorkspaceCreatorTenantSet":
       return null;
+    case "WorkspaceRenamed":
+      return { action: "workspace.renamed", changes: { name: change(event.previousName, event.name) } };
     case "WorkspaceDeleted":
       return { action: "workspace.deleted", changes: { members_removed: event.members.length } };
     case "WorkspaceMemberAdded":
@@ -129,7 +137,7 @@ function describe(event: IamEvent, events: readonly IamEvent[], index: number): 
     case "GroupCreated":
       return { action: "group.created", changes: {} };
     case "GroupRenamed":
-      return { action: "group.renamed", changes: { name: change(null, event.name) } };
+      return { action: "group.renamed", changes: { name: change(event.previousName ?? null, event.name) } };
     case "GroupDeleted":
       return { action: "group.deleted", changes: { members_removed: event.members.length, grants_removed: grantsOfGroupRemoved(events, event.groupId) } };
     case "GroupMemberAdded":
