@@ -82,6 +82,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
   const server = await buildHttpServer({
     logger,
     corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
     health: serviceHealthChecks(database, spicedb, config.graphName, () => notLoaded),
     routes: [
       (server) => {
@@ -97,7 +98,10 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     ],
   });
   await iam.start();
-  if (config.outbox.enabled) await outbox.worker.start();
+  if (config.outbox.enabled) {
+    await outbox.worker.start();
+    outbox.sealer.start();
+  }
   // PGlite has no autovacuum; a database handed in (tests) is maintained by its owner.
   const maintenance =
     database.kind === "pglite" && !options.database
@@ -122,6 +126,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
         await server.close();
         await maintenance?.stop();
         await outbox.worker.stop();
+        await outbox.sealer.stop();
         if (!options.database) await database.close();
         await spicedb.close();
         await claim?.release();

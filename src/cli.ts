@@ -7,6 +7,7 @@ import { createService } from "./app.js";
 import { UsageError, parseCommandArgs, type Command } from "./cli/command.js";
 import { outboxCommand, reconcileCommand, workerCommand } from "./cli/outbox-commands.js";
 import { adminCommand } from "./cli/admin-commands.js";
+import { auditCommand } from "./cli/audit-commands.js";
 import { loadConfig, type AppConfig } from "./platform/config/config.js";
 import { openDatabase } from "./platform/database/open-database.js";
 import { createLogger } from "./platform/logging/logger.js";
@@ -90,6 +91,7 @@ const commands: Record<string, Command> = {
   reconcile: reconcileCommand,
   outbox: outboxCommand,
   admin: adminCommand,
+  audit: auditCommand,
 };
 
 function mainUsage(): string {

@@ -10,6 +10,8 @@ import { AuthzRevisionTracker } from "./platform/outbox/authz-revision.js";
 import { OutboxDispatcher, type DispatcherOptions } from "./platform/outbox/outbox-dispatcher.js";
 import { LoggingOutboxProbe, type OutboxProbe } from "./platform/outbox/outbox-probe.js";
 import { OutboxWorker } from "./platform/outbox/outbox-worker.js";
+import { AuditSealer } from "./platform/audit/audit-sealer.js";
+import { LoggingAuditSealerProbe } from "./platform/audit/audit-sealer-probe.js";
 import { CachedAuthorization } from "./platform/spicedb/cached-authorization.js";
 import type { AuthorizationPort } from "./shared-kernel/authorization/authorization-port.js";
 import { writeAcceptedUpdates, type RefusedUpdate } from "./platform/spicedb/accepted-updates.js";
@@ -24,6 +26,8 @@ export interface OutboxRuntime {
   readonly dispatcher: OutboxDispatcher;
   readonly unitOfWork: DrizzleUnitOfWork;
   readonly worker: OutboxWorker;
+  /** Seals audit events into their tenants' chains after commit; runs where the worker runs. */
+  readonly sealer: AuditSealer;
 }
 
 export interface OutboxRuntimeOptions {
@@ -33,6 +37,8 @@ export interface OutboxRuntimeOptions {
   readonly listen?: boolean;
   /** Overrides the configured poll interval (tests). */
   readonly pollIntervalMs?: number;
+  /** Record audit events (default true; the bench turns it off to measure what they cost). */
+  readonly recordAudit?: boolean;
 }
 
 export async function createOutboxRuntime(
@@ -55,7 +61,10 @@ export async function createOutboxRuntime(
     onApplyFailure: (tenantId, error) => probe.drainFailed(tenantId, error instanceof Error ? error.message : String(error)),
     // Not at once: what failed just now fails again; the worker's own back-off starts from here.
     handOver: (tenantId) => worker.schedule(tenantId, HAND_OVER_DELAY_MS),
+    recordAudit: options.recordAudit ?? true,
+    onAudited: () => sealer.wake(),
   });
+  const sealer = new AuditSealer(database.db, new LoggingAuditSealerProbe(logger), { retentionDays: config.audit.retentionDays });
   const worker = new OutboxWorker(database, dispatcher, probe, {
     pollIntervalMs: options.pollIntervalMs ?? config.outbox.pollIntervalSeconds * 1000,
     listen: options.listen ?? true,
@@ -67,6 +76,7 @@ export async function createOutboxRuntime(
     dispatcher,
     unitOfWork,
     worker,
+    sealer,
   };
 }
 

@@ -26,6 +26,8 @@ import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
 import { OperatorService } from "./application/operator-service.js";
 import { DrizzleOperatorDirectory } from "./infrastructure/drizzle-operator-directory.js";
+import { AuditLogService } from "./application/audit-log-service.js";
+import { DrizzleAuditLog } from "./infrastructure/drizzle-audit-log.js";
 import { UserService } from "./application/user-service.js";
 import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
@@ -177,6 +179,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           groups,
           users,
           apiKeys,
+          auditLog: new AuditLogService({ log: new DrizzleAuditLog(database.db), authorization }),
           singleTenantMode: config.iam.singleTenantMode,
         });
       },

@@ -165,7 +165,7 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
         tx.record(...workspaces.flatMap((w) => w.pullEvents()));
         const groups = await tx.repositories.tenants.deleteGroupsOfTenant(tenantId);
         tx.record(
-          ...groups.map((g): IamEvent => ({ type: "GroupDeleted", tenantId, groupId: g.groupId, members: g.members, occurredAt: now })),
+          ...groups.map((g): IamEvent => ({ type: "GroupDeleted", tenantId, groupId: g.groupId, name: g.name, members: g.members, occurredAt: now })),
         );
         const keys = await tx.repositories.tenants.deleteApiKeysOfTenant(tenantId);
         tx.record(

@@ -27,6 +27,8 @@ export interface TenantCreated extends EventBase {
 }
 export interface TenantDeleted extends EventBase {
   readonly type: "TenantDeleted";
+  /** For the audit log: the row is gone when it is written. Absent in events from before. */
+  readonly name?: string;
   readonly members: readonly MemberSnapshot[];
 }
 export interface TenantMemberAdded extends EventBase {
@@ -52,10 +54,12 @@ export interface GroupRenamed extends EventBase {
   readonly type: "GroupRenamed";
   readonly groupId: string;
   readonly name: string;
+  readonly previousName?: string;
 }
 export interface GroupDeleted extends EventBase {
   readonly type: "GroupDeleted";
   readonly groupId: string;
+  readonly name?: string;
   readonly members: readonly MemberSnapshot[];
 }
 export interface GroupMemberAdded extends EventBase {
@@ -89,9 +93,17 @@ export interface WorkspaceCreatorTenantSet extends EventBase {
   readonly type: "WorkspaceCreatorTenantSet";
   readonly workspaceId: string;
 }
+/** No relationship changes; the audit log and downstream readers of workspace data need it. */
+export interface WorkspaceRenamed extends EventBase {
+  readonly type: "WorkspaceRenamed";
+  readonly workspaceId: string;
+  readonly name: string;
+  readonly previousName: string;
+}
 export interface WorkspaceDeleted extends EventBase {
   readonly type: "WorkspaceDeleted";
   readonly workspaceId: string;
+  readonly name?: string;
   readonly parentWorkspaceId: string | null;
   readonly isRoot: boolean;
   readonly members: readonly WorkspaceMemberSnapshot[];
@@ -151,6 +163,7 @@ export type IamEvent =
   | GroupMemberRoleChanged
   | WorkspaceCreated
   | WorkspaceCreatorTenantSet
+  | WorkspaceRenamed
   | WorkspaceDeleted
   | WorkspaceMemberAdded
   | WorkspaceMemberRemoved
@@ -175,6 +188,7 @@ export const IAM_EVENT_TYPES = [
   "GroupMemberRoleChanged",
   "WorkspaceCreated",
   "WorkspaceCreatorTenantSet",
+  "WorkspaceRenamed",
   "WorkspaceDeleted",
   "WorkspaceMemberAdded",
   "WorkspaceMemberRemoved",
@@ -203,6 +217,7 @@ export function aggregateOf(event: IamEvent): { type: AggregateType; id: string 
       return { type: "group", id: event.groupId };
     case "WorkspaceCreated":
     case "WorkspaceCreatorTenantSet":
+    case "WorkspaceRenamed":
     case "WorkspaceDeleted":
     case "WorkspaceMemberAdded":
     case "WorkspaceMemberRemoved":

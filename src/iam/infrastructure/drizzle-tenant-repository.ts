@@ -189,9 +189,10 @@ export class DrizzleTenantRepository implements TenantRepository {
       .from(groupMembers)
       .innerJoin(groups, eq(groups.id, groupMembers.groupId))
       .where(eq(groups.tenantId, tenantId));
-    const deleted = await this.db.delete(groups).where(eq(groups.tenantId, tenantId)).returning({ id: groups.id });
-    return deleted.map(({ id }) => ({
+    const deleted = await this.db.delete(groups).where(eq(groups.tenantId, tenantId)).returning({ id: groups.id, name: groups.name });
+    return deleted.map(({ id, name }) => ({
       groupId: id,
+      name,
       members: members.filter((m) => m.groupId === id).map((m) => ({ userId: m.userId, role: m.role })),
     }));
   }

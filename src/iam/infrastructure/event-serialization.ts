@@ -32,6 +32,7 @@ const REQUIRED_STRINGS: Record<IamEvent["type"], readonly string[]> = {
   GroupMemberRoleChanged: ["tenantId", "groupId", "userId", "oldRole", "newRole"],
   WorkspaceCreated: ["tenantId", "workspaceId"],
   WorkspaceCreatorTenantSet: ["tenantId", "workspaceId"],
+  WorkspaceRenamed: ["tenantId", "workspaceId", "name"],
   WorkspaceDeleted: ["tenantId", "workspaceId"],
   WorkspaceMemberAdded: ["tenantId", "workspaceId", "memberId", "memberType", "role"],
   WorkspaceMemberRemoved: ["tenantId", "workspaceId", "memberId", "memberType", "role"],

@@ -46,6 +46,7 @@ export function translate(event: IamEvent): RelationshipUpdate[] {
     case "GroupCreated":
       return [touch(rel("group", event.groupId, "tenant", tenant(event.tenantId)))];
     case "GroupRenamed":
+    case "WorkspaceRenamed":
       return [];
     case "GroupDeleted":
       return [

@@ -20,6 +20,7 @@ export interface GroupRoleOfUser {
 
 export interface DeletedGroup {
   readonly groupId: string;
+  readonly name: string;
   readonly members: readonly MemberSnapshot[];
 }
 

@@ -8,6 +8,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { ApiKeyService } from "../application/api-key-service.js";
+import type { AuditLogService } from "../application/audit-log-service.js";
+import { auditRoutes } from "./audit-routes.js";
 import type { GroupService } from "../application/group-service.js";
 import type { TenantService } from "../application/tenant-service.js";
 import type { UserService } from "../application/user-service.js";
@@ -25,6 +27,7 @@ export interface IamRoutesOptions {
   readonly groups: GroupService;
   readonly users: UserService;
   readonly apiKeys: ApiKeyService;
+  readonly auditLog: AuditLogService;
   readonly singleTenantMode: boolean;
 }
 
@@ -36,4 +39,5 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (ser
   await server.register(apiKeyRoutes, { service: options.apiKeys });
   await server.register(userRoutes, { service: options.users });
   await server.register(groupRoutes, { service: options.groups });
+  await server.register(auditRoutes, { service: options.auditLog });
 };

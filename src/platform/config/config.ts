@@ -66,6 +66,11 @@ export interface OutboxConfig {
   readonly retentionHours: number;
 }
 
+export interface AuditConfig {
+  /** Audit events are deleted after this many days; 0 keeps them forever. */
+  readonly retentionDays: number;
+}
+
 /** Per-client limit on failed authentications (bad tokens, unknown keys: every 401). */
 export interface AuthFailureLimitConfig {
   /** Failures allowed per client per window; 0 turns the limit off. */
@@ -89,6 +94,13 @@ export interface AppConfig {
   readonly iam: IamConfig;
   readonly outbox: OutboxConfig;
   readonly authFailures: AuthFailureLimitConfig;
+  readonly audit: AuditConfig;
+  /**
+   * Which proxies in front of the service may name the client in X-Forwarded-For (the audit
+   * log's client IP and the failed-authentication limit): false (none, the default), true (any),
+   * a number of hops, or a list of addresses and CIDR ranges.
+   */
+  readonly trustProxy: boolean | number | readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -309,6 +321,22 @@ function authFailureLimitConfig(env: Env): AuthFailureLimitConfig {
   };
 }
 
+function trustProxy(env: Env): AppConfig["trustProxy"] {
+  const value = raw(env, "KARTOGRAPH_TRUST_PROXY");
+  if (value === undefined) return false;
+  // Digits are a hop count (so "1" trusts the one proxy nearest the service, not every one).
+  if (/^\d+$/.test(value)) return int(env, "KARTOGRAPH_TRUST_PROXY", 0, 0, 100);
+  const spelled = booleanOf(value);
+  if (spelled !== null) return spelled;
+  const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  for (const entry of entries) {
+    if (!/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(entry) && !["loopback", "linklocal", "uniquelocal"].includes(entry)) {
+      throw new ConfigError("KARTOGRAPH_TRUST_PROXY", `must be true, false, a hop count (0-100), or addresses and CIDR ranges separated by commas`, value);
+    }
+  }
+  return entries;
+}
+
 function corsOrigins(env: Env): string[] {
   const origins = stringList(env, "KARTOGRAPH_CORS_ORIGINS");
   if (origins.includes("*")) {
@@ -338,6 +366,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     iam: iamConfig(env),
     outbox: outboxConfig(env),
     authFailures: authFailureLimitConfig(env),
+    audit: { retentionDays: int(env, "KARTOGRAPH_AUDIT_RETENTION_DAYS", 365, 0, 36_500) },
+    trustProxy: trustProxy(env),
   };
   if (production && config.oidc.issuerUrl === null) {
     throw new ConfigError(

@@ -18,6 +18,7 @@ import { installNotFoundHandling } from "./method-not-allowed.js";
 import { installParameterCoercion } from "./parameter-coercion.js";
 import { installRoutePattern, recordRoutePattern } from "./route-pattern.js";
 import { installStorableTextCheck, NUL_IN_URL_DETAIL, urlHasNul } from "./storable-text.js";
+import { SYSTEM_ACTOR, withChangeOrigin } from "../../shared-kernel/change-origin.js";
 
 /** The server as routes see it: TypeBox schemas give request and reply types. */
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -31,6 +32,8 @@ export interface HttpServerOptions {
   readonly version?: string;
   /** Time a client has to send a whole request, headers and body (default 30 s; tests shorten it). */
   readonly requestTimeoutMs?: number;
+  /** Fastify's `trustProxy`: which proxies' X-Forwarded-For names the client (default: none). */
+  readonly trustProxy?: boolean | number | readonly string[];
 }
 
 /** Request bodies above this are refused with 413 before they are read. */
@@ -43,6 +46,12 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A hop count trusts that many proxies nearest the service (what Fastify's number form does). */
+function trustProxyOption(trust: HttpServerOptions["trustProxy"]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === "number") return (_address, hop) => hop < trust;
+  return typeof trust === "object" ? [...trust] : (trust ?? false);
+}
 
 /** Routes that infrastructure polls rather than users call. */
 function isProbeRoute(route: string): boolean {
@@ -65,6 +74,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     // its connection for up to twice the timeout; headers get no longer than the whole request.
     http: { headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout / 4) },
     requestIdHeader: false,
+    trustProxy: trustProxyOption(options.trustProxy),
     genReqId: (request) => {
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
@@ -99,7 +109,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     recordRoutePattern(request);
     reply.header("X-Request-ID", request.id);
     if (urlHasNul(request.url)) return void reply.code(400).send({ detail: NUL_IN_URL_DETAIL });
-    if (!closing) return done();
+    // Everything the request does runs in its change-origin scope: the audit log's "from where".
+    // The actor is named once authentication knows it.
+    const userAgent = request.headers["user-agent"] ?? null;
+    if (!closing) return withChangeOrigin({ actor: SYSTEM_ACTOR, requestId: request.id, ip: request.ip, userAgent }, done);
     reply.code(503).header("Connection", "close").header("Retry-After", "1").send({ detail: "Service Unavailable: shutting down" });
   });
 

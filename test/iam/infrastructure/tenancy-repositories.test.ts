@@ -244,7 +244,7 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
       ('01J0000000000000000000000F', ${doomed.id}, 'alice', 'k', ${"c".repeat(64)}, 'karto_cccccc', now() + interval '1 day')`);
     await inTransaction(async (r) => {
       expect(await r.tenants.deleteGroupsOfTenant(doomed.id)).toEqual([
-        { groupId: "01J0000000000000000000000E", members: [{ userId: "alice", role: "admin" }] },
+        { groupId: "01J0000000000000000000000E", name: "g", members: [{ userId: "alice", role: "admin" }] },
       ]);
       expect(await r.tenants.deleteApiKeysOfTenant(doomed.id)).toEqual([{ apiKeyId: "01J0000000000000000000000F", userId: "alice" }]);
       const loaded = await r.tenants.loadForUpdate(doomed.id);

@@ -158,6 +158,10 @@ const CASES: Record<string, Case> = {
     valid: () => ({}),
     refusals: [(w) => ({ path: { api_key_id: w.api_key_id }, caller: "member" })],
   },
+  "GET /iam/audit-events": {
+    valid: () => ({ query: { limit: "5" } }),
+    refusals: [() => ({ query: { since: "yesterday" } }), () => ({ caller: "member" })],
+  },
   "GET /iam/users": {
     valid: () => ({ query: { search: "oa" } }),
     refusals: [() => ({}), () => ({ query: { ids: "a", search: "b" } }), () => ({ query: { ids: "x".repeat(300) } })],
