@@ -35,8 +35,8 @@ export interface UnitOfWorkOptions {
   readonly handOver?: (tenantId: string) => void;
   /** Record the change's audit events in its transaction (default true; off only to measure). */
   readonly recordAudit?: boolean;
-  /** Told after a commit that wrote audit events (wakes the process's sealer). */
-  readonly onAudited?: () => void;
+  /** Told after a commit that wrote audit events, with how many (wakes the process's sealer). */
+  readonly onAudited?: (count: number) => void;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -55,7 +55,7 @@ export class DrizzleUnitOfWork implements UnitOfWork {
 
   async run<T>(work: (tx: TransactionContext) => Promise<T>): Promise<T> {
     const { result, highestSequences, relationshipTenants, audited } = await this.commit(work);
-    if (audited) this.options.onAudited?.();
+    if (audited > 0) this.options.onAudited?.(audited);
     if (this.applier === null) return result;
     let notInEffect: ChangeNotYetInEffectError | null = null;
     for (const [tenantId, sequence] of highestSequences) {
@@ -107,11 +107,12 @@ export class DrizzleUnitOfWork implements UnitOfWork {
           // The audit record commits with the change or not at all.
           const audit = this.options.recordAudit === false || events.length === 0 ? [] : events;
           const origin = currentChangeOrigin();
-          const audited = recordAuditEvents(tx, auditEventsOf(audit, origin, namesCarriedBy(audit)));
+          const auditEvents = auditEventsOf(audit, origin, namesCarriedBy(audit));
+          const audited = recordAuditEvents(tx, auditEvents);
           // Tenants whose relationships this change touches: only they can be "not in effect".
           const relationshipTenants = new Set(events.filter((event) => translate(event).length > 0).map((event) => event.tenantId));
           return {
-            value: { result, relationshipTenants, audited: audit.length > 0 },
+            value: { result, relationshipTenants, audited: auditEvents.length },
             last: Promise.all([declared, appended, audited]).then(([, highest]) => highest),
           };
         });

@@ -145,13 +145,20 @@ export async function tenantsWithUnsealedEvents(db: Queryable, limit: number): P
   return rows.map((row) => row.tenant_id);
 }
 
-/** How long the oldest unsealed event has waited, in seconds (0 when none waits). */
-export async function sealingLagSeconds(db: Queryable): Promise<number> {
-  const rows = await queryRows<{ lag: string | number | null }>(
+export interface SealingBacklog {
+  readonly unsealed: number;
+  /** How long the oldest unsealed event has waited, in seconds (0 when none waits). */
+  readonly lagSeconds: number;
+}
+
+/** Unsealed events and the sealing lag, in one statement over the unsealed index. */
+export async function readSealingBacklog(db: Queryable): Promise<SealingBacklog> {
+  const rows = await queryRows<{ unsealed: string | number; lag: string | number | null }>(
     db,
-    sql`SELECT extract(epoch FROM clock_timestamp() - min(occurred_at)) AS lag FROM audit_events WHERE hash IS NULL`,
+    sql`SELECT count(*) AS unsealed, extract(epoch FROM clock_timestamp() - min(occurred_at)) AS lag
+        FROM audit_events WHERE hash IS NULL`,
   );
-  return Math.max(0, Number(rows[0]?.lag ?? 0));
+  return { unsealed: Number(rows[0]?.unsealed ?? 0), lagSeconds: Math.max(0, Number(rows[0]?.lag ?? 0)) };
 }
 
 /**
