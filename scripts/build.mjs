@@ -3,6 +3,7 @@
 // that `$(npm run -s iam -- token alice)` still captures only the token), and tsc, which prints
 // nothing until it is done, is reported every five seconds.
 import { spawn } from "node:child_process";
+import { clearInterval, setInterval } from "node:timers";
 
 const started = Date.now();
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
