@@ -56,11 +56,11 @@ export async function startTestIamServer(options: TestIamServerOptions): Promise
     : createLogger(config.logLevel, { pretty: false });
   /** Set once started; the hook below runs only on requests, after that. */
   const running: { service?: Service } = {};
-  // Seeds write relationships and move the revision directly, as another process would. Over
-  // PostgreSQL the service adopts the database's revision before each request anyway; over PGlite,
-  // where it is the only process, it has no reason to, so the tests' server does.
+  // Seeds write relationships and move the revision directly, as another process would. The
+  // service adopts the database's revision before each /iam request over PostgreSQL only (over
+  // PGlite it is the only process); the tests' server does so before every request, probe routes
+  // included, on both.
   const adoptSeededRevision: RouteRegistrar = (server) => {
-    if (options.database.kind !== "pglite") return;
     server.addHook("onRequest", async () => {
       await running.service?.outbox.tracker.refresh(options.database.db);
     });
