@@ -15,7 +15,7 @@ import { LoggingAuditSealerProbe } from "./platform/audit/audit-sealer-probe.js"
 import { CachedAuthorization } from "./platform/spicedb/cached-authorization.js";
 import type { AuthorizationPort } from "./shared-kernel/authorization/authorization-port.js";
 import { writeAcceptedUpdates, type RefusedUpdate } from "./platform/spicedb/accepted-updates.js";
-import { permissionSchemaIsMonotonic, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
+import { permissionSchemaIsMonotonic } from "./platform/spicedb/spicedb-engine.js";
 import { DrizzleUnitOfWork } from "./iam/infrastructure/drizzle-unit-of-work.js";
 import { RelationshipSyncHandler } from "./iam/infrastructure/relationship-sync-handler.js";
 import { deriveRelationships } from "./iam/infrastructure/relationship-derivation.js";
@@ -44,7 +44,7 @@ export interface OutboxRuntimeOptions {
 export async function createOutboxRuntime(
   config: AppConfig,
   database: DatabaseHandle,
-  spicedb: SpiceDbEngine,
+  spicedb: { readonly authorization: AuthorizationPort },
   logger: Logger,
   options: OutboxRuntimeOptions = {},
 ): Promise<OutboxRuntime> {

@@ -21,7 +21,7 @@ describe.runIf(HAS_POSTGRES_SERVER)("tenancy races over HTTP on postgres", () =>
     identity = await startTestIdentity();
     app = await startTestIamServer({
       database: database.handle,
-      authorization: spicedb.authorization,
+      spicedb,
       identity,
       env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" },
     });

@@ -62,7 +62,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const server = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    // Headers above this are refused before any work (and before any database look-up).
+    // A path parameter longer than this (in characters) is answered 414 by the router, before any
+    // hook or database look-up; ids are far shorter. Header sizes are Node's limit, not this.
     routerOptions: { maxParamLength: 600 },
     // Refusals before routing (bad URL encoding, over-long parameters, unparsable HTTP) keep our
     // JSON shape instead of Fastify's and Node's own.

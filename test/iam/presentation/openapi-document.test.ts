@@ -253,10 +253,10 @@ describe.each(TEST_DATABASE_KINDS)("the OpenAPI document against the routes on %
     database = await createTestDatabase(kind);
     spicedb = await startTestSpiceDb();
     identity = await startTestIdentity();
-    authorization = switchableAuthorization(spicedb.authorization);
     app = await startTestIamServer({
       database: database.handle,
-      authorization,
+      spicedb,
+      authorization: (real) => (authorization = switchableAuthorization(real)),
       identity,
       env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" },
     });
