@@ -2,6 +2,7 @@
  * Composition root: opens the database and SpiceDB, wires the IAM context into the platform and
  * returns a service that can listen and shut down. The only module that knows every layer.
  */
+import { Registry } from "prom-client";
 import type { AppConfig } from "./platform/config/config.js";
 import type { DatabaseHandle } from "./platform/database/database.js";
 import { openDatabase } from "./platform/database/open-database.js";
@@ -67,7 +68,9 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     for (const r of refused) logger.error({ relationship: describeRefused(r) }, "relationship_not_loaded");
     notLoaded = refused.length;
   }
-  const outbox = await createOutboxRuntime(config, database, spicedb, logger, options.outbox);
+  // One registry for the process: request, outbox, SpiceDB and cache metrics on one /metrics.
+  const metrics = new Registry();
+  const outbox = await createOutboxRuntime(config, database, spicedb, logger, { ...options.outbox, registry: metrics });
   const iam = await createIamModule({
     config,
     database,
@@ -79,6 +82,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
   const server = await buildHttpServer({
     logger,
     corsOrigins: config.corsOrigins,
+    metrics,
     health: serviceHealthChecks(database, spicedb, config.graphName, () => notLoaded),
     routes: [
       (server) => {

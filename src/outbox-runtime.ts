@@ -9,7 +9,9 @@ import type { Logger } from "./platform/logging/logger.js";
 import { AuthzRevisionTracker } from "./platform/outbox/authz-revision.js";
 import { OutboxDispatcher, type DispatcherOptions } from "./platform/outbox/outbox-dispatcher.js";
 import { LoggingOutboxProbe, type OutboxProbe } from "./platform/outbox/outbox-probe.js";
+import { OutboxMetrics } from "./platform/outbox/outbox-metrics.js";
 import { OutboxWorker } from "./platform/outbox/outbox-worker.js";
+import type { Registry } from "prom-client";
 import { CachedAuthorization } from "./platform/spicedb/cached-authorization.js";
 import type { AuthorizationPort } from "./shared-kernel/authorization/authorization-port.js";
 import { writeAcceptedUpdates, type RefusedUpdate } from "./platform/spicedb/accepted-updates.js";
@@ -33,6 +35,8 @@ export interface OutboxRuntimeOptions {
   readonly listen?: boolean;
   /** Overrides the configured poll interval (tests). */
   readonly pollIntervalMs?: number;
+  /** Where the outbox's metrics go (/metrics); none are kept without one. */
+  readonly registry?: Registry;
 }
 
 export async function createOutboxRuntime(
@@ -42,7 +46,8 @@ export async function createOutboxRuntime(
   logger: Logger,
   options: OutboxRuntimeOptions = {},
 ): Promise<OutboxRuntime> {
-  const probe = options.probe ?? new LoggingOutboxProbe(logger);
+  const reported = options.probe ?? new LoggingOutboxProbe(logger);
+  const probe = options.registry ? new OutboxMetrics(options.registry, database.db).counting(reported) : reported;
   const tracker = new AuthzRevisionTracker();
   await tracker.refresh(database.db);
   const dispatcher = new OutboxDispatcher(database.db, [new RelationshipSyncHandler(spicedb.authorization)], tracker, probe, {
