@@ -13,6 +13,7 @@ import { OutboxMetrics } from "./platform/outbox/outbox-metrics.js";
 import { OutboxWorker } from "./platform/outbox/outbox-worker.js";
 import type { Registry } from "prom-client";
 import { CachedAuthorization } from "./platform/spicedb/cached-authorization.js";
+import { MeteredAuthorization, SpiceDbMetrics } from "./platform/spicedb/metered-authorization.js";
 import type { AuthorizationPort } from "./shared-kernel/authorization/authorization-port.js";
 import { writeAcceptedUpdates, type RefusedUpdate } from "./platform/spicedb/accepted-updates.js";
 import { permissionSchemaIsMonotonic, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
@@ -35,7 +36,7 @@ export interface OutboxRuntimeOptions {
   readonly listen?: boolean;
   /** Overrides the configured poll interval (tests). */
   readonly pollIntervalMs?: number;
-  /** Where the outbox's metrics go (/metrics); none are kept without one. */
+  /** Where the outbox's and SpiceDB's metrics go (/metrics); none are kept without one. */
   readonly registry?: Registry;
 }
 
@@ -48,9 +49,13 @@ export async function createOutboxRuntime(
 ): Promise<OutboxRuntime> {
   const reported = options.probe ?? new LoggingOutboxProbe(logger);
   const probe = options.registry ? new OutboxMetrics(options.registry, database.db).counting(reported) : reported;
+  // Every SpiceDB call of the process below goes through here: the outbox's writes, the cache's misses.
+  const engine: AuthorizationPort = options.registry
+    ? new MeteredAuthorization(spicedb.authorization, new SpiceDbMetrics(options.registry))
+    : spicedb.authorization;
   const tracker = new AuthzRevisionTracker();
   await tracker.refresh(database.db);
-  const dispatcher = new OutboxDispatcher(database.db, [new RelationshipSyncHandler(spicedb.authorization)], tracker, probe, {
+  const dispatcher = new OutboxDispatcher(database.db, [new RelationshipSyncHandler(engine)], tracker, probe, {
     batchSize: config.outbox.batchSize,
     maxRetries: config.outbox.maxRetries,
     backoff: { baseMs: 1_000, maxMs: 30_000 },
@@ -68,7 +73,7 @@ export async function createOutboxRuntime(
   });
   return {
     tracker,
-    authorization: new CachedAuthorization(spicedb.authorization, tracker, { monotonicSchema: permissionSchemaIsMonotonic() }),
+    authorization: new CachedAuthorization(engine, tracker, { monotonicSchema: permissionSchemaIsMonotonic() }),
     dispatcher,
     unitOfWork,
     worker,

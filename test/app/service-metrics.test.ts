@@ -101,4 +101,18 @@ describe.each(TEST_DATABASE_KINDS)("service metrics on %s", (kind) => {
     expect(sampleValue(samples, "kartograph_outbox_oldest_pending_age_seconds")).toBeGreaterThanOrEqual(90);
     await queryRows(database.handle.db, sql`DELETE FROM outbox WHERE tenant_id = '01JZZZZZZZZZZZZZZZZZZZZZZY'`);
   });
+
+  it("times the SpiceDB calls a write and reads make, by operation, with no errors", async () => {
+    const list = await call("GET", "/iam/tenants");
+    expect(list.statusCode).toBe(200);
+    const samples = await scrape();
+    const count = (operation: string) => sampleValue(samples, "kartograph_spicedb_request_duration_seconds_count", { operation });
+    // The tenant created above was written to SpiceDB; listing tenants looks them up.
+    expect(count("write_relationships")).toBeGreaterThan(0);
+    expect(count("lookup_resources")).toBeGreaterThan(0);
+    expect(sampleValue(samples, "kartograph_spicedb_request_duration_seconds_bucket", { operation: "write_relationships", le: "+Inf" })).toBe(
+      count("write_relationships"),
+    );
+    expect(sampleValue(samples, "kartograph_spicedb_errors_total")).toBe(0);
+  });
 });
