@@ -9,6 +9,7 @@ import { openDatabase } from "./platform/database/open-database.js";
 import { trySessionLock } from "./platform/database/postgres-database.js";
 import { MaintenanceSchedule } from "./platform/database/pglite-maintenance.js";
 import { buildHttpServer, type HttpServer } from "./platform/http/http-server.js";
+import { registerCacheMetrics } from "./platform/metrics/cache-metrics.js";
 import { serviceHealthChecks } from "./platform/http/service-health-checks.js";
 import { describeRefused } from "./platform/spicedb/accepted-updates.js";
 import type { Logger } from "./platform/logging/logger.js";
@@ -79,6 +80,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     authorizationRevision: () => outbox.tracker.current().revision,
     logger,
   });
+  registerCacheMetrics(metrics, [outbox.authorization, ...iam.caches]);
   const server = await buildHttpServer({
     logger,
     corsOrigins: config.corsOrigins,

@@ -20,7 +20,6 @@ import { JwtVerifier } from "./infrastructure/identity/jwt-verifier.js";
 import { pinoAuthenticationProbe } from "./infrastructure/pino-authentication-probe.js";
 import { createRepositories } from "./infrastructure/repositories.js";
 import { Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js";
-import type { TokenVerifier } from "./ports/token-verifier.js";
 import type { UserRepository } from "./ports/user-repository.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
@@ -31,6 +30,8 @@ import { iamRoutes } from "./presentation/iam-routes.js";
 import { ObservationContext } from "../shared-kernel/observation-context.js";
 import { GroupService } from "./application/group-service.js";
 import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
+import { GroupListBodies } from "./presentation/group-list-bodies.js";
+import type { CacheStatsSource } from "../shared-kernel/bounded-cache.js";
 
 export interface IamModuleDependencies {
   readonly config: AppConfig;
@@ -50,11 +51,13 @@ export interface IamModuleDependencies {
 
 export interface IamModule {
   readonly routes: readonly RouteRegistrar[];
+  /** The module's in-process caches, for /metrics. */
+  readonly caches: readonly CacheStatsSource[];
   /** Start-up work before serving (e.g. the single-tenant bootstrap). */
   start(): Promise<void>;
 }
 
-async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<TokenVerifier> {
+async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<JwtVerifier> {
   const { oidc } = config;
   if (oidc.issuerUrl !== null) {
     const keys = new DiscoveredKeySet({
@@ -113,6 +116,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
   });
   const defaultTenant = deps.defaultTenantAccess ?? tenantService;
   const secrets = new Sha256ApiKeySecrets();
+  const tokens = await tokenVerifierFor(config, logger);
   const authentication = new AuthenticationService({
     settings: {
       userIdClaim: config.oidc.userIdClaim,
@@ -120,7 +124,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
       singleTenantMode: config.iam.singleTenantMode,
       bootstrapAdminUsernames: config.iam.bootstrapAdminUsernames,
     },
-    tokens: await tokenVerifierFor(config, logger),
+    tokens,
     users: repositories.users,
     apiKeys: repositories.apiKeys,
     secrets,
@@ -148,7 +152,10 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     probe: new PinoGroupServiceProbe(logger, ObservationContext.empty),
   });
 
+  const groupListBodies = new GroupListBodies();
+
   return {
+    caches: [tokens, ...authentication.caches, groupListBodies],
     routes: [
       // Authentication first, on the server itself: its hook and request decorations serve every
       // route that declares `config.auth`, inside the IAM plugin or not.
@@ -161,6 +168,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           users,
           apiKeys,
           singleTenantMode: config.iam.singleTenantMode,
+          groupListBodies,
         });
       },
     ],
