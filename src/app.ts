@@ -2,12 +2,14 @@
  * Composition root: opens the database and SpiceDB, wires the IAM context into the platform and
  * returns a service that can listen and shut down. The only module that knows every layer.
  */
+import { Registry } from "prom-client";
 import type { AppConfig } from "./platform/config/config.js";
 import type { DatabaseHandle } from "./platform/database/database.js";
 import { openDatabase } from "./platform/database/open-database.js";
 import { trySessionLock } from "./platform/database/postgres-database.js";
 import { MaintenanceSchedule } from "./platform/database/pglite-maintenance.js";
 import { buildHttpServer, type HttpServer, type RouteRegistrar } from "./platform/http/http-server.js";
+import { registerCacheMetrics } from "./platform/metrics/cache-metrics.js";
 import { serviceHealthChecks } from "./platform/http/service-health-checks.js";
 import { describeRefused } from "./platform/spicedb/accepted-updates.js";
 import type { Logger } from "./platform/logging/logger.js";
@@ -90,7 +92,9 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     for (const r of refused) logger.error({ relationship: describeRefused(r) }, "relationship_not_loaded");
     notLoaded = refused.length;
   }
-  const outbox = await createOutboxRuntime(config, database, adapter, logger, options.outbox);
+  // One registry for the process: request, outbox, SpiceDB and cache metrics on one /metrics.
+  const metrics = new Registry();
+  const outbox = await createOutboxRuntime(config, database, adapter, logger, { ...options.outbox, registry: metrics });
   const iam = await createIamModule({
     config,
     database,
@@ -100,10 +104,12 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     logger,
     ...(hooks.defaultTenantAccess ? { defaultTenantAccess: hooks.defaultTenantAccess } : {}),
   });
+  registerCacheMetrics(metrics, [outbox.authorization, ...iam.caches]);
   const server = await buildHttpServer({
     logger,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
+    metrics,
     health: serviceHealthChecks(database, spicedb, config.graphName, () => notLoaded),
     routes: [
       (server) => {

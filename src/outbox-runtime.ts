@@ -9,10 +9,14 @@ import type { Logger } from "./platform/logging/logger.js";
 import { AuthzRevisionTracker } from "./platform/outbox/authz-revision.js";
 import { OutboxDispatcher, type DispatcherOptions } from "./platform/outbox/outbox-dispatcher.js";
 import { LoggingOutboxProbe, type OutboxProbe } from "./platform/outbox/outbox-probe.js";
+import { OutboxMetrics } from "./platform/outbox/outbox-metrics.js";
 import { OutboxWorker } from "./platform/outbox/outbox-worker.js";
 import { AuditSealer } from "./platform/audit/audit-sealer.js";
 import { LoggingAuditSealerProbe } from "./platform/audit/audit-sealer-probe.js";
+import { AuditMetrics } from "./platform/audit/audit-metrics.js";
+import type { Registry } from "prom-client";
 import { CachedAuthorization } from "./platform/spicedb/cached-authorization.js";
+import { MeteredAuthorization, SpiceDbMetrics } from "./platform/spicedb/metered-authorization.js";
 import type { AuthorizationPort } from "./shared-kernel/authorization/authorization-port.js";
 import { writeAcceptedUpdates, type RefusedUpdate } from "./platform/spicedb/accepted-updates.js";
 import { permissionSchemaIsMonotonic } from "./platform/spicedb/spicedb-engine.js";
@@ -39,6 +43,8 @@ export interface OutboxRuntimeOptions {
   readonly pollIntervalMs?: number;
   /** Record audit events (default true; the bench turns it off to measure what they cost). */
   readonly recordAudit?: boolean;
+  /** Where the outbox's and SpiceDB's metrics go (/metrics); none are kept without one. */
+  readonly registry?: Registry;
 }
 
 export async function createOutboxRuntime(
@@ -48,10 +54,15 @@ export async function createOutboxRuntime(
   logger: Logger,
   options: OutboxRuntimeOptions = {},
 ): Promise<OutboxRuntime> {
-  const probe = options.probe ?? new LoggingOutboxProbe(logger);
+  const reported = options.probe ?? new LoggingOutboxProbe(logger);
+  const probe = options.registry ? new OutboxMetrics(options.registry, database.db).counting(reported) : reported;
+  // Every SpiceDB call of the process below goes through here: the outbox's writes, the cache's misses.
+  const engine: AuthorizationPort = options.registry
+    ? new MeteredAuthorization(spicedb.authorization, new SpiceDbMetrics(options.registry))
+    : spicedb.authorization;
   const tracker = new AuthzRevisionTracker();
   await tracker.refresh(database.db);
-  const dispatcher = new OutboxDispatcher(database.db, [new RelationshipSyncHandler(spicedb.authorization)], tracker, probe, {
+  const dispatcher = new OutboxDispatcher(database.db, [new RelationshipSyncHandler(engine)], tracker, probe, {
     batchSize: config.outbox.batchSize,
     maxRetries: config.outbox.maxRetries,
     backoff: { baseMs: 1_000, maxMs: 30_000 },
@@ -62,9 +73,14 @@ export async function createOutboxRuntime(
     // Not at once: what failed just now fails again; the worker's own back-off starts from here.
     handOver: (tenantId) => worker.schedule(tenantId, HAND_OVER_DELAY_MS),
     recordAudit: options.recordAudit ?? true,
-    onAudited: () => sealer.wake(),
+    onAudited: (count) => {
+      auditMetrics?.eventsWritten(count);
+      sealer.wake();
+    },
   });
-  const sealer = new AuditSealer(database.db, new LoggingAuditSealerProbe(logger), { retentionDays: config.audit.retentionDays });
+  const auditMetrics = options.registry ? new AuditMetrics(options.registry, database.db) : null;
+  const sealerProbe = new LoggingAuditSealerProbe(logger);
+  const sealer = new AuditSealer(database.db, auditMetrics?.counting(sealerProbe) ?? sealerProbe, { retentionDays: config.audit.retentionDays });
   const worker = new OutboxWorker(database, dispatcher, probe, {
     pollIntervalMs: options.pollIntervalMs ?? config.outbox.pollIntervalSeconds * 1000,
     listen: options.listen ?? true,
@@ -72,7 +88,7 @@ export async function createOutboxRuntime(
   });
   return {
     tracker,
-    authorization: new CachedAuthorization(spicedb.authorization, tracker, { monotonicSchema: permissionSchemaIsMonotonic() }),
+    authorization: new CachedAuthorization(engine, tracker, { monotonicSchema: permissionSchemaIsMonotonic() }),
     dispatcher,
     unitOfWork,
     worker,

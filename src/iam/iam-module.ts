@@ -20,7 +20,6 @@ import { JwtVerifier } from "./infrastructure/identity/jwt-verifier.js";
 import { pinoAuthenticationProbe } from "./infrastructure/pino-authentication-probe.js";
 import { createRepositories } from "./infrastructure/repositories.js";
 import { Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js";
-import type { TokenVerifier } from "./ports/token-verifier.js";
 import type { UserRepository } from "./ports/user-repository.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
@@ -35,6 +34,8 @@ import { iamRoutes } from "./presentation/iam-routes.js";
 import { ObservationContext } from "../shared-kernel/observation-context.js";
 import { GroupService } from "./application/group-service.js";
 import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
+import { GroupListBodies } from "./presentation/group-list-bodies.js";
+import type { CacheStatsSource } from "../shared-kernel/bounded-cache.js";
 
 export interface IamModuleDependencies {
   readonly config: AppConfig;
@@ -56,11 +57,13 @@ export interface IamModule {
   readonly routes: readonly RouteRegistrar[];
   /** The token-free operator commands (`kartograph-iam admin ...`). */
   readonly operator: OperatorService;
+  /** The module's in-process caches, for /metrics. */
+  readonly caches: readonly CacheStatsSource[];
   /** Start-up work before serving (e.g. the single-tenant bootstrap). */
   start(): Promise<void>;
 }
 
-async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<TokenVerifier> {
+async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<JwtVerifier> {
   const { oidc } = config;
   if (oidc.issuerUrl !== null) {
     const keys = new DiscoveredKeySet({
@@ -125,6 +128,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
   });
   const defaultTenant = deps.defaultTenantAccess ?? tenantService;
   const secrets = new Sha256ApiKeySecrets();
+  const tokens = await tokenVerifierFor(config, logger);
   const authentication = new AuthenticationService({
     settings: {
       userIdClaim: config.oidc.userIdClaim,
@@ -132,7 +136,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
       singleTenantMode: config.iam.singleTenantMode,
       bootstrapAdminUsernames: config.iam.bootstrapAdminUsernames,
     },
-    tokens: await tokenVerifierFor(config, logger),
+    tokens,
     users: repositories.users,
     apiKeys: repositories.apiKeys,
     secrets,
@@ -166,8 +170,11 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     rootWorkspaceName: (tenantName) => config.iam.defaultWorkspaceName ?? tenantName,
   });
 
+  const groupListBodies = new GroupListBodies();
+
   return {
     operator,
+    caches: [tokens, ...authentication.caches, groupListBodies],
     routes: [
       // Authentication first, on the server itself: its hook and request decorations serve every
       // route that declares `config.auth`, inside the IAM plugin or not.
@@ -181,6 +188,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           apiKeys,
           auditLog: new AuditLogService({ log: new DrizzleAuditLog(database.db), authorization }),
           singleTenantMode: config.iam.singleTenantMode,
+          groupListBodies,
         });
       },
     ],

@@ -17,6 +17,7 @@ import type { WorkspaceService } from "../application/workspace-service.js";
 import { apiKeyRoutes } from "./api-key-routes.js";
 import { mapDomainErrors } from "./error-mapping.js";
 import { groupRoutes } from "./group-routes.js";
+import type { GroupListBodies } from "./group-list-bodies.js";
 import { tenantRoutes } from "./tenant-routes.js";
 import { userRoutes } from "./user-routes.js";
 import { workspaceRoutes } from "./workspace-routes.js";
@@ -29,6 +30,8 @@ export interface IamRoutesOptions {
   readonly apiKeys: ApiKeyService;
   readonly auditLog: AuditLogService;
   readonly singleTenantMode: boolean;
+  /** The group-list cache (the module keeps it to report it in /metrics); a new one when absent. */
+  readonly groupListBodies?: GroupListBodies;
 }
 
 export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (server, options) => {
@@ -38,6 +41,6 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (ser
   await server.register(workspaceRoutes, { service: options.workspaces });
   await server.register(apiKeyRoutes, { service: options.apiKeys });
   await server.register(userRoutes, { service: options.users });
-  await server.register(groupRoutes, { service: options.groups });
+  await server.register(groupRoutes, { service: options.groups, ...(options.groupListBodies ? { listBodies: options.groupListBodies } : {}) });
   await server.register(auditRoutes, { service: options.auditLog });
 };

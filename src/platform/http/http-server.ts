@@ -8,6 +8,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault, LogController } from "fastify";
+import type { Registry } from "prom-client";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Logger } from "../logging/logger.js";
 import { installErrorHandling } from "./error-handler.js";
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
   readonly health: HealthChecks;
   readonly routes?: readonly RouteRegistrar[];
   readonly version?: string;
+  /** The process's metrics registry, which /metrics renders along with the request metrics. */
+  readonly metrics?: Registry;
   /** Time a client has to send a whole request, headers and body (default 30 s; tests shorten it). */
   readonly requestTimeoutMs?: number;
   /** Fastify's `trustProxy`: which proxies' X-Forwarded-For names the client (default: none). */
@@ -104,7 +107,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     closing = true;
   });
   installRoutePattern(server);
-  const metrics = new RequestMetrics();
+  const metrics = new RequestMetrics(options.metrics);
   // One hook per phase, in callback style: each hook run and each promise costs on every request.
   server.addHook("onRequest", (request, reply, done) => {
     recordRoutePattern(request);

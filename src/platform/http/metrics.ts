@@ -7,17 +7,18 @@ import { RequestDurationHistogram } from "./request-duration-histogram.js";
  * requests whose bad data only the database noticed.
  */
 export class RequestMetrics {
-  readonly registry = new Registry();
   private readonly duration = new RequestDurationHistogram([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
   /** Should stay at zero: each one is a limit missing from a route's schema. */
-  private readonly validationAtDatabase = new Counter({
-    name: "kartograph_validation_reached_database_total",
-    help: "Requests refused with 422 because the database, not the route, found a value it cannot store (a missing input limit)",
-    labelNames: ["route"],
-    registers: [this.registry],
-  });
+  private readonly validationAtDatabase: Counter<"route">;
 
-  constructor() {
+  /** @param registry shared with the rest of the process's metrics (the composition root's), or a new one */
+  constructor(readonly registry: Registry = new Registry()) {
+    this.validationAtDatabase = new Counter({
+      name: "kartograph_validation_reached_database_total",
+      help: "Requests refused with 422 because the database, not the route, found a value it cannot store (a missing input limit)",
+      labelNames: ["route"],
+      registers: [registry],
+    });
     collectDefaultMetrics({ register: this.registry });
     this.duration.register(this.registry);
   }
