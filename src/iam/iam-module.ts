@@ -155,7 +155,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     secrets,
     probe: pinoApiKeyProbe(logger),
   });
-  const users = new UserService(repositories.users);
+  const users = new UserService(repositories.users, repositories.tenants);
   // Reads go to the primary: a replica could miss a write the same client just made.
   const groups = new GroupService({
     unitOfWork: deps.unitOfWork,

@@ -54,6 +54,11 @@ export class DrizzleUserRepository implements UserRepository {
     }
   }
 
+  async findById(id: string): Promise<UserProfile | null> {
+    const rows = await this.db.select(profileColumns).from(users).where(eq(users.id, id));
+    return rows[0] ?? null;
+  }
+
   async findTenantMembersByIds(tenantId: string, ids: readonly string[]): Promise<UserProfile[]> {
     if (ids.length === 0) return [];
     return this.db

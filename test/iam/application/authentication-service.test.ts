@@ -39,6 +39,9 @@ class RecordingUserRepository implements UserRepository {
   async keptUsernameClashes(): Promise<KeptUsernameClash[]> {
     return [];
   }
+  async findById(): Promise<UserProfile | null> {
+    return null;
+  }
   async findTenantMembersByIds(): Promise<UserProfile[]> {
     return [];
   }

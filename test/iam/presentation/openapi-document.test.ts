@@ -166,6 +166,8 @@ const CASES: Record<string, Case> = {
     valid: () => ({ query: { search: "oa" } }),
     refusals: [() => ({}), () => ({ query: { ids: "a", search: "b" } }), () => ({ query: { ids: "x".repeat(300) } })],
   },
+  // Refuses no one who authenticates: an outsider is answered a null role.
+  "GET /iam/users/me": { valid: () => ({}) },
 };
 
 const ULID_PARAMETERS = new Set(["tenant_id", "workspace_id", "group_id", "api_key_id"]);

@@ -26,16 +26,19 @@ export async function installAuthentication(
   const limit = await installFailedAuthenticationLimit(server, failureLimit);
   server.decorateRequest("authenticatedUser", null);
   server.decorateRequest("caller", null);
+  server.decorateRequest("currentTenantId", null);
   server.addHook("preValidation", async (request) => {
     const requirement = request.routeOptions.config.auth;
     if (requirement === undefined) return;
     await limit.refuseIfExhausted(request);
     let result;
     try {
+      const withTenant = requirement !== "authenticated";
       result = await authentication.authenticate(
         credentialOf(request.headers),
-        requirement === "tenant",
-        requirement === "tenant" ? tenantHeaderOf(request.headers) : undefined,
+        withTenant,
+        withTenant ? tenantHeaderOf(request.headers) : undefined,
+        { admitNonMembers: requirement === "current-tenant" },
       );
     } catch (error) {
       if (error instanceof AuthenticationError) {
@@ -56,5 +59,6 @@ export async function installAuthentication(
     );
     request.authenticatedUser = result.user;
     request.caller = result.caller;
+    request.currentTenantId = result.caller?.tenantId ?? result.nonMemberTenantId;
   });
 }
