@@ -124,6 +124,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
       singleTenantMode: config.iam.singleTenantMode,
       defaultTenantName: config.iam.defaultTenantName,
       defaultWorkspaceName: config.iam.defaultWorkspaceName,
+      firstJoinerBecomesAdmin: config.iam.firstJoinerBecomesAdmin,
     },
   });
   const defaultTenant = deps.defaultTenantAccess ?? tenantService;

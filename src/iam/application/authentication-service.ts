@@ -193,8 +193,8 @@ export class AuthenticationService {
     const tenantId = await this.deps.defaultTenant.ensureDefaultTenant();
     if (!bound.includes(tenantId) && !(await this.canViewTenant(tenantId, profile.id))) {
       const asAdmin = this.bootstrapAdmins.has(profile.username.toLowerCase());
-      await this.deps.defaultTenant.join(profile.id, asAdmin);
-      this.deps.probe.defaultTenantJoined(profile.id, tenantId, asAdmin);
+      const joined = await this.deps.defaultTenant.join(profile.id, asAdmin);
+      if (joined !== null) this.deps.probe.defaultTenantJoined(profile.id, tenantId, joined === "admin");
     }
     return { user, caller: { ...user, tenantId }, nonMemberTenantId: null };
   }

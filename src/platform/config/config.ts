@@ -55,6 +55,12 @@ export interface IamConfig {
   /** Name of the default tenant's root workspace: the setting, else the tenant name. */
   readonly defaultWorkspaceName: string | null;
   readonly bootstrapAdminUsernames: readonly string[];
+  /**
+   * The first user to join the empty default tenant becomes its admin. Not a setting: true exactly
+   * when the development token issuer is in use (no KARTOGRAPH_OIDC_ISSUER_URL, never in
+   * production), where anyone can mint a token for any username anyway.
+   */
+  readonly firstJoinerBecomesAdmin: boolean;
 }
 
 export interface OutboxConfig {
@@ -286,7 +292,7 @@ function oidcConfig(env: Env): OidcConfig {
   };
 }
 
-function iamConfig(env: Env): IamConfig {
+function iamConfig(env: Env, developmentIssuer: boolean): IamConfig {
   const defaultTenantName = str(env, "KARTOGRAPH_IAM_DEFAULT_TENANT_NAME", "default");
   if (defaultTenantName.length > 255) {
     throw new ConfigError("KARTOGRAPH_IAM_DEFAULT_TENANT_NAME", "must be at most 255 characters", defaultTenantName);
@@ -300,6 +306,7 @@ function iamConfig(env: Env): IamConfig {
     defaultTenantName,
     defaultWorkspaceName,
     bootstrapAdminUsernames: stringList(env, "KARTOGRAPH_IAM_BOOTSTRAP_ADMIN_USERNAMES"),
+    firstJoinerBecomesAdmin: developmentIssuer,
   };
 }
 
@@ -353,6 +360,7 @@ function corsOrigins(env: Env): string[] {
 
 export function loadConfig(env: Env = process.env): AppConfig {
   const production = (env["NODE_ENV"] ?? "").toLowerCase() === "production";
+  const oidc = oidcConfig(env);
   const config: AppConfig = {
     production,
     graphName: str(env, "KARTOGRAPH_DB_GRAPH_NAME", "kartograph_graph"),
@@ -362,8 +370,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     corsOrigins: corsOrigins(env),
     database: databaseConfig(env),
     spicedb: spicedbConfig(env),
-    oidc: oidcConfig(env),
-    iam: iamConfig(env),
+    oidc,
+    // Production without an issuer is refused below; the flag is off there regardless.
+    iam: iamConfig(env, oidc.issuerUrl === null && !production),
     outbox: outboxConfig(env),
     authFailures: authFailureLimitConfig(env),
     audit: { retentionDays: int(env, "KARTOGRAPH_AUDIT_RETENTION_DAYS", 365, 0, 36_500) },
