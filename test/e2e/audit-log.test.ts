@@ -158,6 +158,15 @@ describe.each(TEST_DATABASE_KINDS)("audit log over HTTP on %s", (kind) => {
     expect(event["id"]).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
   });
 
+  it("names the user who signs in as the actor of what their sign-in binds", async () => {
+    expect((await call(ada, "POST", `/iam/tenants/${acme}/members`, { email: "erin@example.com", role: "member" })).status).toBe(201);
+    const erin = await stack.identity.sign({ sub: "erin", preferred_username: "erin", email: "erin@example.com", email_verified: true });
+    expect((await call(erin, "GET", "/iam/workspaces")).status).toBe(200);
+    const [joined] = (await call(ada, "GET", "/iam/audit-events?limit=1&action=tenant.member_added")).body["events"];
+    expect(joined).toMatchObject({ actor: { type: "user", id: "erin", username: "erin" }, changes: { member: { type: "user", id: "erin" } } });
+    seen = (await allEvents()).length;
+  });
+
   it("records nothing for a request that fails", async () => {
     const before = (await allEvents()).length;
     expect((await call(ada, "POST", "/iam/groups", { name: "Dup" })).status).toBe(201);

@@ -8,6 +8,7 @@
  *   email is verified (`email_verified: true`); the same upsert says whether there are any.
  * - API-key callers act as the key's creator in the key's tenant; the tenant header is ignored.
  */
+import { setChangeActor } from "../../shared-kernel/change-origin.js";
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { BoundedCache, type CacheStatsSource } from "../../shared-kernel/bounded-cache.js";
 import { normaliseUlid } from "../../shared-kernel/ids.js";
@@ -154,6 +155,8 @@ export class AuthenticationService {
   ): Promise<Authentication> {
     const profile = this.profileOf(await this.verify(token));
     const user: AuthenticatedUser = { userId: profile.id, username: profile.username, apiKeyId: null, apiKeyTenantId: null };
+    // What signing in changes (joining the default tenant, binding an invitation) is this user's doing.
+    setChangeActor({ type: "user", id: profile.id, username: profile.username });
     const outside = (tenantId: string | null): Authentication => ({ user, caller: null, nonMemberTenantId: tenantId });
     if (!withTenant) {
       await this.provision(profile);
