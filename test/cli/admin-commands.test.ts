@@ -15,6 +15,8 @@ import { ensureBuilt, runCli, startCli } from "../support/built-cli.js";
 let workDir: string;
 let env: Record<string, string>;
 const admin = (...args: string[]) => runCli(["admin", ...args], env);
+/** Each command is a whole process that opens the database and the embedded SpiceDB: give a test of several room on a loaded machine. */
+const SEVERAL_COMMANDS_MS = 300_000;
 
 beforeAll(async () => {
   ensureBuilt();
@@ -52,13 +54,13 @@ describe("kartograph-iam admin", () => {
     expect(JSON.parse(listed.stdout)).toEqual({ id: tenantId, name: "Acme Corp", members: 2 });
     const users = await admin("users", "--search", "LIDDELL");
     expect(users.stdout).toBe("ID       USERNAME  NAME           EMAIL\nu-alice  Alice     Alice Liddell  alice@example.com\n");
-  });
+  }, SEVERAL_COMMANDS_MS);
 
   it("keeps the domain's rules: the last admin cannot be demoted", async () => {
     const demoted = await admin("member", "add", tenantId, "u-alice", "--role", "member");
     expect(demoted.code).toBe(1);
     expect(demoted.stderr).toMatch(/^kartograph-iam: .*last admin/i);
-  });
+  }, SEVERAL_COMMANDS_MS);
 
   it("refuses what it cannot do in one line, with exit status 1", async () => {
     for (const [args, message] of [
@@ -74,7 +76,7 @@ describe("kartograph-iam admin", () => {
       expect(run.code, args.join(" ")).toBe(1);
       expect(run.stderr, args.join(" ")).toMatch(message);
     }
-  });
+  }, SEVERAL_COMMANDS_MS);
 
   it("is refused beside a running serve, and the service then grants what the command gave", async () => {
     const serve = startCli(["serve"], env);
@@ -104,5 +106,5 @@ describe("kartograph-iam admin", () => {
       serve.child.kill("SIGTERM");
       await serve.exited;
     }
-  });
+  }, SEVERAL_COMMANDS_MS);
 });

@@ -13,6 +13,9 @@ import { loadConfig } from "../../src/platform/config/config.js";
 import { createLogger } from "../../src/platform/logging/logger.js";
 import { createTestDatabase } from "../support/test-database.js";
 
+/** A whole service (database, embedded SpiceDB, migrations) per case: room for a loaded machine. */
+const SERVICES_MS = 120_000;
+
 async function recordedIp(trustProxy: string | null, forwardedFor: string, peer: string): Promise<unknown> {
   const dataDir = await mkdtemp(join(tmpdir(), "kiam-audit-ip-"));
   const database = await createTestDatabase("pglite");
@@ -37,11 +40,11 @@ async function recordedIp(trustProxy: string | null, forwardedFor: string, peer:
 describe("the client IP the audit log records", () => {
   it("is the peer by default, whatever X-Forwarded-For says", async () => {
     expect(await recordedIp(null, "198.51.100.9", "10.0.0.5")).toBe("10.0.0.5");
-  });
+  }, SERVICES_MS);
 
   it("is the forwarded client when the peer is a trusted proxy, and the peer when it is not", async () => {
     expect(await recordedIp("10.0.0.0/8", "198.51.100.9", "10.0.0.5")).toBe("198.51.100.9");
     expect(await recordedIp("10.0.0.0/8", "198.51.100.9", "192.0.2.1")).toBe("192.0.2.1");
     expect(await recordedIp("1", "203.0.113.4, 198.51.100.9", "10.0.0.5")).toBe("198.51.100.9");
-  });
+  }, 3 * SERVICES_MS);
 });
