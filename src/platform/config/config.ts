@@ -58,7 +58,8 @@ export interface IamConfig {
   /**
    * The first user to join the empty default tenant becomes its admin. Not a setting: true exactly
    * when the development token issuer is in use (no KARTOGRAPH_OIDC_ISSUER_URL, never in
-   * production), where anyone can mint a token for any username anyway.
+   * production), where anyone can mint a token for any username anyway, and no bootstrap admins
+   * are named.
    */
   readonly firstJoinerBecomesAdmin: boolean;
 }
@@ -301,12 +302,15 @@ function iamConfig(env: Env, developmentIssuer: boolean): IamConfig {
   if (defaultWorkspaceName !== null && defaultWorkspaceName.length > 512) {
     throw new ConfigError("KARTOGRAPH_IAM_DEFAULT_WORKSPACE_NAME", "must be at most 512 characters", defaultWorkspaceName);
   }
+  const bootstrapAdminUsernames = stringList(env, "KARTOGRAPH_IAM_BOOTSTRAP_ADMIN_USERNAMES");
   return {
     singleTenantMode: bool(env, "KARTOGRAPH_IAM_SINGLE_TENANT_MODE", true),
     defaultTenantName,
     defaultWorkspaceName,
-    bootstrapAdminUsernames: stringList(env, "KARTOGRAPH_IAM_BOOTSTRAP_ADMIN_USERNAMES"),
-    firstJoinerBecomesAdmin: developmentIssuer,
+    bootstrapAdminUsernames,
+    // Whoever names the admins has said who they are: the first stranger to sign in must not
+    // become one before them.
+    firstJoinerBecomesAdmin: developmentIssuer && bootstrapAdminUsernames.length === 0,
   };
 }
 

@@ -24,9 +24,9 @@ interface Me {
 }
 
 /** A stack trusting the development issuer of a fresh data directory (no KARTOGRAPH_OIDC_ISSUER_URL). */
-async function developmentStack(kind: TestDatabaseKind) {
+async function developmentStack(kind: TestDatabaseKind, env: Record<string, string> = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), "kartograph-dev-first-admin-"));
-  const stack = await startTestStack(kind, { env: { KARTOGRAPH_OIDC_ISSUER_URL: "", KARTOGRAPH_DATA_DIR: dataDir } });
+  const stack = await startTestStack(kind, { env: { KARTOGRAPH_OIDC_ISSUER_URL: "", KARTOGRAPH_DATA_DIR: dataDir, ...env } });
   const issuer = await DevelopmentIssuer.open(dataDir);
   const me = async (username: string) => {
     const token = await issuer.sign({ subject: username, username, audience: stack.app.config.oidc.audience, ttlSeconds: 600 });
@@ -90,6 +90,26 @@ describe.each(TEST_DATABASE_KINDS)("concurrent first sign-ins with the developme
     expect(roles.filter((row) => row.role === "admin")).toHaveLength(1);
     expect(roles).toHaveLength(8);
     expect(await dev.rootAdmins()).toHaveLength(1);
+  });
+});
+
+// `npm run cluster` and CI's smoke name their admin this way: a first user who signs in before the
+// named admin must not become one (the smoke then saw a removed grantee keep access as admin).
+describe("the development issuer with bootstrap admins named", () => {
+  let dev: Awaited<ReturnType<typeof developmentStack>>;
+  beforeAll(async () => {
+    dev = await developmentStack("pglite", { KARTOGRAPH_IAM_BOOTSTRAP_ADMIN_USERNAMES: '["alice"]' });
+  });
+  afterAll(() => dev?.close());
+
+  it("makes only the named users admins: a first user not named joins as a member", async () => {
+    expect(dev.stack.app.config.iam.firstJoinerBecomesAdmin).toBe(false);
+    expect(await dev.me("bob")).toMatchObject({ id: "bob", tenant_role: "member" });
+    expect(await dev.me("alice")).toMatchObject({ id: "alice", tenant_role: "admin" });
+    expect(await dev.roles()).toEqual([
+      { user_id: "alice", role: "admin" },
+      { user_id: "bob", role: "member" },
+    ]);
   });
 });
 
