@@ -100,6 +100,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     database,
     authorization: outbox.authorization,
     unitOfWork: outbox.unitOfWork,
+    onAudited: outbox.onAudited,
     authorizationRevision: () => outbox.tracker.current().revision,
     logger,
     ...(hooks.defaultTenantAccess ? { defaultTenantAccess: hooks.defaultTenantAccess } : {}),

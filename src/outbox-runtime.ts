@@ -32,6 +32,8 @@ export interface OutboxRuntime {
   readonly worker: OutboxWorker;
   /** Seals audit events into their tenants' chains after commit; runs where the worker runs. */
   readonly sealer: AuditSealer;
+  /** To be told of audit events committed outside the unit of work (a user's provisioning). */
+  readonly onAudited: (count: number) => void;
 }
 
 export interface OutboxRuntimeOptions {
@@ -68,15 +70,17 @@ export async function createOutboxRuntime(
     backoff: { baseMs: 1_000, maxMs: 30_000 },
     ...options.dispatcher,
   });
+  // Counted, and the sealer woken, for every committed audit event.
+  const onAudited = (count: number) => {
+    auditMetrics?.eventsWritten(count);
+    sealer.wake();
+  };
   const unitOfWork = new DrizzleUnitOfWork(database.db, dispatcher, {
     onApplyFailure: (tenantId, error) => probe.drainFailed(tenantId, error instanceof Error ? error.message : String(error)),
     // Not at once: what failed just now fails again; the worker's own back-off starts from here.
     handOver: (tenantId) => worker.schedule(tenantId, HAND_OVER_DELAY_MS),
     recordAudit: options.recordAudit ?? true,
-    onAudited: (count) => {
-      auditMetrics?.eventsWritten(count);
-      sealer.wake();
-    },
+    onAudited,
   });
   const auditMetrics = options.registry ? new AuditMetrics(options.registry, database.db) : null;
   const sealerProbe = new LoggingAuditSealerProbe(logger);
@@ -93,6 +97,7 @@ export async function createOutboxRuntime(
     unitOfWork,
     worker,
     sealer,
+    onAudited,
   };
 }
 

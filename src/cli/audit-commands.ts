@@ -3,7 +3,7 @@
  * oldest first, in constant memory; `kartograph-iam audit verify` recomputes each tenant's hash
  * chain and names the first event that was altered, removed, inserted or moved.
  */
-import { auditEventBody } from "../platform/audit/audit-event.js";
+import { SYSTEM_AUDIT_SCOPE, auditEventBody } from "../platform/audit/audit-event.js";
 import { chainedTenants, exportAuditEvents } from "../platform/audit/audit-store.js";
 import { verifyChain } from "../platform/audit/audit-verifier.js";
 import { loadConfig } from "../platform/config/config.js";
@@ -20,6 +20,7 @@ const USAGE =
   "export writes one JSON object per line to stdout, oldest first (every tenant's, deleted tenants\n" +
   "included, unless --tenant names one); TIME is ISO-8601, e.g. 2026-12-01 or 2026-12-01T08:00:00Z.\n" +
   "verify recomputes each tenant's hash chain; exit status 2 when a chain is broken.\n" +
+  "--tenant system names the events of no tenant (users provisioned and their profile changes).\n" +
   "With the embedded database, stop the service first (PGlite is single-process).";
 
 function timeOption(name: string, value: string | undefined): Date | undefined {
@@ -31,8 +32,9 @@ function timeOption(name: string, value: string | undefined): Date | undefined {
 
 function tenantOption(value: string | undefined): string | null {
   if (value === undefined) return null;
+  if (value === SYSTEM_AUDIT_SCOPE) return value;
   const tenant = normaliseUlid(value);
-  if (tenant === null) throw new UsageError(`--tenant is not a tenant id (a ULID): ${value}\n${USAGE}`);
+  if (tenant === null) throw new UsageError(`--tenant is not a tenant id (a ULID) nor "system": ${value}\n${USAGE}`);
   return tenant;
 }
 

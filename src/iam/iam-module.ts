@@ -27,6 +27,7 @@ import { OperatorService } from "./application/operator-service.js";
 import { DrizzleOperatorDirectory } from "./infrastructure/drizzle-operator-directory.js";
 import { AuditLogService } from "./application/audit-log-service.js";
 import { DrizzleAuditLog } from "./infrastructure/drizzle-audit-log.js";
+import { DrizzleUserRepository } from "./infrastructure/drizzle-user-repository.js";
 import { UserService } from "./application/user-service.js";
 import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
@@ -43,6 +44,8 @@ export interface IamModuleDependencies {
   /** Decision-cached, always at least as fresh as the last applied write. */
   readonly authorization: AuthorizationPort;
   readonly unitOfWork: UnitOfWork;
+  /** Told of the audit events a user's provisioning commits (the unit of work reports its own). */
+  readonly onAudited?: (count: number) => void;
   /** The authorization revision (moves with every applied IAM change); keys short-lived caches. */
   readonly authorizationRevision?: () => number;
   readonly logger: Logger;
@@ -138,7 +141,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
       bootstrapAdminUsernames: config.iam.bootstrapAdminUsernames,
     },
     tokens,
-    users: repositories.users,
+    users: new DrizzleUserRepository(database.db, deps.onAudited ? { onAudited: deps.onAudited } : {}),
     apiKeys: repositories.apiKeys,
     secrets,
     authorization,

@@ -158,13 +158,61 @@ describe.each(TEST_DATABASE_KINDS)("audit log over HTTP on %s", (kind) => {
     expect(event["id"]).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
   });
 
-  it("names the user who signs in as the actor of what their sign-in binds", async () => {
-    expect((await call(ada, "POST", `/iam/tenants/${acme}/members`, { email: "erin@example.com", role: "member" })).status).toBe(201);
+  it("records invitations sent, changed and revoked, and names the user who signs in as the actor of what their sign-in binds", async () => {
+    const tenant = { type: "tenant", id: acme, name: "Acme" };
+    await newEvents();
+    const invite = (email: string, role: string) => call(ada, "POST", `/iam/tenants/${acme}/members`, { email, role });
+    expect((await invite("erin@example.com", "admin")).status).toBe(201);
+    expect((await invite("erin@example.com", "member")).status).toBe(201);
+    expect((await invite("erin@example.com", "member")).status).toBe(201); // the same again changes nothing
+    expect((await invite("frank@example.com", "member")).status).toBe(201);
+    expect((await call(ada, "DELETE", `/iam/tenants/${acme}/members/invitation:frank@example.com`)).status).toBe(204);
+    expect(await recorded()).toEqual([
+      { action: "tenant.invitation_created", target: tenant, changes: { email: "erin@example.com", role: { before: null, after: "admin" } } },
+      { action: "tenant.invitation_created", target: tenant, changes: { email: "erin@example.com", role: { before: "admin", after: "member" } } },
+      { action: "tenant.invitation_created", target: tenant, changes: { email: "frank@example.com", role: { before: null, after: "member" } } },
+      { action: "tenant.invitation_revoked", target: tenant, changes: { email: "frank@example.com" } },
+    ]);
     const erin = await stack.identity.sign({ sub: "erin", preferred_username: "erin", email: "erin@example.com", email_verified: true });
     expect((await call(erin, "GET", "/iam/workspaces")).status).toBe(200);
     const [joined] = (await call(ada, "GET", "/iam/audit-events?limit=1&action=tenant.member_added")).body["events"];
     expect(joined).toMatchObject({ actor: { type: "user", id: "erin", username: "erin" }, changes: { member: { type: "user", id: "erin" } } });
     seen = (await allEvents()).length;
+  });
+
+  it("records a user's first sign-in in the system scope, and a profile change there and in each of their tenants", async () => {
+    const db = stack.database.handle.db;
+    const systemEvents = async (userId: string) =>
+      (await queryRows<{ action: string; body: Json }>(db, sql`SELECT action, body FROM audit_events WHERE tenant_id = 'system' AND target_id = ${userId} ORDER BY sequence`)).map(
+        (row) => ({ action: row.action, actor: row.body["actor"], target: row.body["target"], changes: row.body["changes"] }),
+      );
+    const gina = await stack.identity.sign({ sub: "gina", preferred_username: "gina", email: "gina@example.com", name: "Gina" });
+    expect((await call(gina, "GET", "/iam/tenants", undefined, null)).status).toBe(200);
+    expect((await call(gina, "GET", "/iam/tenants", undefined, null)).status).toBe(200); // unchanged claims record nothing
+    const ginaActor = { type: "user", id: "gina", username: "gina" };
+    const ginaTarget = { type: "user", id: "gina", name: "gina" };
+    expect(await systemEvents("gina")).toEqual([
+      {
+        action: "user.provisioned",
+        actor: ginaActor,
+        target: ginaTarget,
+        changes: { username: { before: null, after: "gina" }, name: { before: null, after: "Gina" }, email: { before: null, after: "gina@example.com" } },
+      },
+    ]);
+    await newEvents();
+    expect((await call(ada, "POST", `/iam/tenants/${acme}/members`, { user_id: "gina", role: "member" })).status).toBe(201);
+    await newEvents();
+    const renamed = await stack.identity.sign({ sub: "gina", preferred_username: "gina", email: "gina@corp.example", name: "Gina" });
+    expect((await call(renamed, "GET", "/iam/workspaces")).status).toBe(200);
+    const changed = { action: "user.profile_changed", target: ginaTarget, changes: { email: { before: "gina@example.com", after: "gina@corp.example" } } };
+    expect(await recorded()).toEqual([changed]);
+    expect((await systemEvents("gina")).at(-1)).toEqual({ ...changed, actor: ginaActor });
+    // A username another account holds is refused, and records nothing.
+    const clash = await stack.identity.sign({ sub: "gina-2", preferred_username: "GINA" });
+    expect((await call(clash, "GET", "/iam/tenants", undefined, null)).status).toBe(409);
+    expect(await systemEvents("gina-2")).toEqual([]);
+    await new AuditSealer(db, { sealed: () => undefined, purged: () => undefined, failed: (e) => { throw e; } }, { retentionDays: 0 }).runOnce();
+    expect(await verifyChain(db, "system")).toMatchObject({ break: null });
   });
 
   it("records nothing for a request that fails", async () => {

@@ -229,7 +229,10 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
           throw new ConflictError(`Several members of this tenant have the email "${email}"; add the user by user id instead`);
         }
         if (ids[0] === undefined) {
-          await tx.repositories.invitations.put(tenantId, { email, role: input.role, invitedBy: caller.userId });
+          const previousRole = await tx.repositories.invitations.put(tenantId, { email, role: input.role, invitedBy: caller.userId });
+          if (previousRole !== input.role) {
+            tx.record({ type: "TenantInvitationCreated", tenantId, email, role: input.role, previousRole, invitedBy: caller.userId, occurredAt: this.clock() });
+          }
           const pending: TenantMemberEntry = { status: "pending", userId: invitationMemberId(email), email, role: input.role };
           return { entry: pending, change: null };
         }
@@ -265,8 +268,10 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
       // Lock order everywhere: tenant and its member rows, then workspaces, then groups.
       const tenant = await loadTenantForUpdate(tx, tenantId);
       if (!tenant.removeMember(userId, caller.userId, now)) {
-        const revoked = invitedEmail !== null && (await tx.repositories.invitations.remove(tenantId, invitedEmail));
-        return revoked ? ("invitation_revoked" as const) : null;
+        const revoked = invitedEmail === null ? null : await tx.repositories.invitations.take(tenantId, invitedEmail);
+        if (revoked === null) return null;
+        tx.record({ type: "TenantInvitationRevoked", tenantId, email: revoked.email, occurredAt: now });
+        return "invitation_revoked" as const;
       }
 
       const workspaces = await tx.repositories.workspaces.loadWhereUserIsMemberForUpdate(tenantId, userId);

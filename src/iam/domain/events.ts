@@ -37,6 +37,22 @@ export interface TenantMemberAdded extends EventBase {
   readonly role: TenantRole;
   readonly addedBy: string | null;
 }
+/**
+ * An invitation by email: whoever signs in with that verified email joins with `role`. Inviting
+ * the same email again with another role replaces `previousRole`.
+ */
+export interface TenantInvitationCreated extends EventBase {
+  readonly type: "TenantInvitationCreated";
+  readonly email: string;
+  readonly role: TenantRole;
+  readonly previousRole: TenantRole | null;
+  readonly invitedBy: string;
+}
+/** Revoked by an admin before anyone used it. (One used at sign-in records TenantMemberAdded.) */
+export interface TenantInvitationRevoked extends EventBase {
+  readonly type: "TenantInvitationRevoked";
+  readonly email: string;
+}
 /** `role` null removes every tenant role of the user. */
 export interface TenantMemberRemoved extends EventBase {
   readonly type: "TenantMemberRemoved";
@@ -155,6 +171,8 @@ export type IamEvent =
   | TenantDeleted
   | TenantMemberAdded
   | TenantMemberRemoved
+  | TenantInvitationCreated
+  | TenantInvitationRevoked
   | GroupCreated
   | GroupRenamed
   | GroupDeleted
@@ -180,6 +198,8 @@ export const IAM_EVENT_TYPES = [
   "TenantDeleted",
   "TenantMemberAdded",
   "TenantMemberRemoved",
+  "TenantInvitationCreated",
+  "TenantInvitationRevoked",
   "GroupCreated",
   "GroupRenamed",
   "GroupDeleted",
@@ -207,6 +227,8 @@ export function aggregateOf(event: IamEvent): { type: AggregateType; id: string 
     case "TenantDeleted":
     case "TenantMemberAdded":
     case "TenantMemberRemoved":
+    case "TenantInvitationCreated":
+    case "TenantInvitationRevoked":
       return { type: "tenant", id: event.tenantId };
     case "GroupCreated":
     case "GroupRenamed":

@@ -5,7 +5,7 @@
  * and an addition, is one `tenant.member_role_changed`. The README lists the actions.
  */
 import { ulid } from "ulidx";
-import type { AuditActor, AuditRequestContext, AuditTarget, NewAuditEvent } from "../../platform/audit/audit-event.js";
+import { SYSTEM_AUDIT_SCOPE, type AuditActor, type AuditRequestContext, type AuditTarget, type NewAuditEvent } from "../../platform/audit/audit-event.js";
 import type { ChangeOrigin } from "../../shared-kernel/change-origin.js";
 import type { IamEvent } from "../domain/events.js";
 
@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   "tenant.member_added",
   "tenant.member_role_changed",
   "tenant.member_removed",
+  "tenant.invitation_created",
+  "tenant.invitation_revoked",
   "workspace.created",
   "workspace.renamed",
   "workspace.deleted",
@@ -30,6 +32,8 @@ export const AUDIT_ACTIONS = [
   "api_key.created",
   "api_key.revoked",
   "api_key.deleted",
+  "user.provisioned",
+  "user.profile_changed",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -63,6 +67,8 @@ export function targetOf(event: IamEvent): TargetRef | null {
     case "TenantDeleted":
     case "TenantMemberAdded":
     case "TenantMemberRemoved":
+    case "TenantInvitationCreated":
+    case "TenantInvitationRevoked":
       return { type: "tenant", id: event.tenantId };
     case "WorkspaceCreated":
     case "WorkspaceRenamed":
@@ -120,6 +126,10 @@ function describe(event: IamEvent, events: readonly IamEvent[], index: number): 
       if (event.role !== null && next?.type === "TenantMemberAdded" && next.userId === event.userId) return null;
       return { action: "tenant.member_removed", changes: { member: user(event.userId), role: change(event.role, null), cascade: cascadeOf(events, event.userId) } };
     }
+    case "TenantInvitationCreated":
+      return { action: "tenant.invitation_created", changes: { email: event.email, role: change(event.previousRole, event.role) } };
+    case "TenantInvitationRevoked":
+      return { action: "tenant.invitation_revoked", changes: { email: event.email } };
     case "WorkspaceCreated":
       return { action: "workspace.created", changes: { name: change(null, event.name), parent_workspace_id: event.parentWorkspaceId } };
     case "WorkspaceCreatorTenantSet":
@@ -167,6 +177,48 @@ function cascadeOf(events: readonly IamEvent[], userId: string) {
 
 function grantsOfGroupRemoved(events: readonly IamEvent[], groupId: string): number {
   return events.filter((e) => e.type === "WorkspaceMemberRemoved" && e.memberType === "group" && e.memberId === groupId).length;
+}
+
+/** The token claims a user row mirrors. */
+export interface UserClaims {
+  readonly id: string;
+  readonly username: string;
+  readonly name: string | null;
+  readonly email: string | null;
+}
+
+/**
+ * What provisioning a user from token claims records: `user.provisioned` for a new user (in the
+ * system scope: they are a member of nothing yet), `user.profile_changed` with the fields that
+ * changed for a known one, in the system scope and in every tenant they are a member of (where
+ * its admins read it). The user is their own actor: their token carried the change.
+ */
+export function userAuditEvents(
+  claims: UserClaims,
+  previous: Omit<UserClaims, "id"> | null,
+  memberOf: readonly string[],
+  origin: ChangeOrigin,
+  occurredAt: Date,
+): NewAuditEvent[] {
+  const fields = ["username", "name", "email"] as const;
+  const changes: Record<string, { before: string | null; after: string | null }> = {};
+  for (const field of fields) {
+    const before = previous === null ? null : previous[field];
+    if (previous === null || before !== claims[field]) changes[field] = change(before, claims[field]);
+  }
+  const action: AuditAction = previous === null ? "user.provisioned" : "user.profile_changed";
+  const scopes = previous === null ? [SYSTEM_AUDIT_SCOPE] : [SYSTEM_AUDIT_SCOPE, ...memberOf];
+  const actor: AuditActor = { type: "user", id: claims.id, username: claims.username };
+  return scopes.map((tenantId) => ({
+    id: ulid(),
+    tenantId,
+    occurredAt,
+    action,
+    actor,
+    target: { type: "user", id: claims.id, name: claims.username },
+    changes,
+    context: contextOf(origin),
+  }));
 }
 
 /** The audit events of one committed change, in recording order. */

@@ -24,6 +24,8 @@ const REQUIRED_STRINGS: Record<IamEvent["type"], readonly string[]> = {
   TenantDeleted: ["tenantId"],
   TenantMemberAdded: ["tenantId", "userId", "role"],
   TenantMemberRemoved: ["tenantId", "userId"],
+  TenantInvitationCreated: ["tenantId", "email", "role"],
+  TenantInvitationRevoked: ["tenantId", "email"],
   GroupCreated: ["tenantId", "groupId"],
   GroupRenamed: ["tenantId", "groupId", "name"],
   GroupDeleted: ["tenantId", "groupId"],

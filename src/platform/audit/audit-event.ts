@@ -4,6 +4,12 @@
  * exports them without knowing what the actions mean.
  */
 
+/**
+ * The tenant id of events that belong to no tenant (a user's first sign-in: they are a member of
+ * nothing yet), and of their chain. Tenant ids are ULIDs, so it cannot meet one.
+ */
+export const SYSTEM_AUDIT_SCOPE = "system";
+
 export type AuditActorType = "user" | "api_key" | "system";
 
 export interface AuditActor {
