@@ -26,6 +26,8 @@ import { ApiKeyService } from "./application/api-key-service.js";
 import { OperatorService } from "./application/operator-service.js";
 import { DrizzleOperatorDirectory } from "./infrastructure/drizzle-operator-directory.js";
 import { AuditLogService } from "./application/audit-log-service.js";
+import { PermissionQuestions } from "./application/permission-questions.js";
+import { DrizzleTenantResources } from "./infrastructure/drizzle-tenant-resources.js";
 import { DrizzleAuditLog } from "./infrastructure/drizzle-audit-log.js";
 import { DrizzleUserRepository } from "./infrastructure/drizzle-user-repository.js";
 import { UserService } from "./application/user-service.js";
@@ -191,6 +193,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           users,
           apiKeys,
           auditLog: new AuditLogService({ log: new DrizzleAuditLog(database.db), authorization }),
+          permissions: new PermissionQuestions({ authorization, resources: new DrizzleTenantResources(database.db), tenants: repositories.tenants }),
           singleTenantMode: config.iam.singleTenantMode,
           groupListBodies,
         });

@@ -16,6 +16,8 @@ import type { UserService } from "../application/user-service.js";
 import type { WorkspaceService } from "../application/workspace-service.js";
 import { apiKeyRoutes } from "./api-key-routes.js";
 import { mapDomainErrors } from "./error-mapping.js";
+import type { PermissionQuestions } from "../application/permission-questions.js";
+import { permissionRoutes } from "./permission-routes.js";
 import { groupRoutes } from "./group-routes.js";
 import type { GroupListBodies } from "./group-list-bodies.js";
 import { tenantRoutes } from "./tenant-routes.js";
@@ -29,6 +31,7 @@ export interface IamRoutesOptions {
   readonly users: UserService;
   readonly apiKeys: ApiKeyService;
   readonly auditLog: AuditLogService;
+  readonly permissions: PermissionQuestions;
   readonly singleTenantMode: boolean;
   /** The group-list cache (the module keeps it to report it in /metrics); a new one when absent. */
   readonly groupListBodies?: GroupListBodies;
@@ -43,4 +46,5 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (ser
   await server.register(userRoutes, { service: options.users });
   await server.register(groupRoutes, { service: options.groups, ...(options.groupListBodies ? { listBodies: options.groupListBodies } : {}) });
   await server.register(auditRoutes, { service: options.auditLog });
+  await server.register(permissionRoutes, { service: options.permissions });
 };

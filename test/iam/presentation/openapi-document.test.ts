@@ -162,6 +162,20 @@ const CASES: Record<string, Case> = {
     valid: () => ({ query: { limit: "5" } }),
     refusals: [() => ({ query: { since: "yesterday" } }), () => ({ caller: "member" })],
   },
+  "POST /iam/permissions/check": {
+    valid: (w) => ({ body: { checks: [{ resource_type: "workspace", resource_id: w.workspace_id, permission: "edit" }] } }),
+    refusals: [
+      (w) => ({ caller: "member", body: { checks: [{ resource_type: "workspace", resource_id: w.workspace_id, permission: "edit" }], subject: { type: "user", id: ADMIN } } }),
+      (w) => ({ body: { checks: [{ resource_type: "workspace", resource_id: w.workspace_id, permission: "edit" }], subject: { type: "user", id: OUTSIDER } } }),
+    ],
+  },
+  "GET /iam/permissions/resources": {
+    valid: () => ({ query: { resource_type: "workspace", permission: "edit" } }),
+    refusals: [
+      () => ({ caller: "member", query: { resource_type: "workspace", permission: "edit", subject_type: "user", subject_id: ADMIN } }),
+      () => ({ query: { resource_type: "workspace", permission: "edit", subject_type: "user", subject_id: OUTSIDER } }),
+    ],
+  },
   "GET /iam/users": {
     valid: () => ({ query: { search: "oa" } }),
     refusals: [() => ({}), () => ({ query: { ids: "a", search: "b" } }), () => ({ query: { ids: "x".repeat(300) } })],
