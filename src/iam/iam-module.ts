@@ -27,6 +27,8 @@ import { OperatorService } from "./application/operator-service.js";
 import { DrizzleOperatorDirectory } from "./infrastructure/drizzle-operator-directory.js";
 import { AuditLogService } from "./application/audit-log-service.js";
 import { PermissionQuestions } from "./application/permission-questions.js";
+import { AccessReview } from "./application/access-review.js";
+import { DrizzleAccessPaths } from "./infrastructure/drizzle-access-paths.js";
 import { DrizzleTenantResources } from "./infrastructure/drizzle-tenant-resources.js";
 import { DrizzleAuditLog } from "./infrastructure/drizzle-audit-log.js";
 import { DrizzleUserRepository } from "./infrastructure/drizzle-user-repository.js";
@@ -193,6 +195,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           users,
           apiKeys,
           auditLog: new AuditLogService({ log: new DrizzleAuditLog(database.db), authorization }),
+          accessReview: new AccessReview({ authorization, paths: new DrizzleAccessPaths(database.db) }),
           permissions: new PermissionQuestions({ authorization, resources: new DrizzleTenantResources(database.db), tenants: repositories.tenants }),
           singleTenantMode: config.iam.singleTenantMode,
           groupListBodies,

@@ -144,6 +144,65 @@ describe.each(TEST_DATABASE_KINDS)("permission questions on %s", (kind) => {
     expect(viaHeader.body["results"][0]["allowed"]).toBe(false);
   });
 
+  it("reviews who can view a workspace, with their permissions and every path that grants them", async () => {
+    const review = await ok(ada, "GET", `/iam/workspaces/${lab}/access`);
+    expect(review).toEqual({
+      users: [
+        {
+          user_id: "ada",
+          username: "ada",
+          permissions: ["view", "edit", "manage", "create_child"],
+          via: [{ kind: "direct", role: "admin" }, { kind: "group", group_id: eng, group_name: "Eng", role: "member", group_role: "admin" }, { kind: "tenant_admin" }],
+        },
+        { user_id: "bob", username: "bob", permissions: ["view"], via: [{ kind: "group", group_id: eng, group_name: "Eng", role: "member", group_role: "member" }] },
+      ],
+      count: 2,
+    });
+    const group = await ok(ada, "GET", `/iam/groups/${eng}/access`);
+    expect(group["users"]).toEqual([
+      { user_id: "ada", username: "ada", permissions: ["view", "manage", "member"], via: [{ kind: "direct", role: "admin" }, { kind: "tenant_admin" }] },
+      { user_id: "bob", username: "bob", permissions: ["view", "member"], via: [{ kind: "direct", role: "member" }] },
+    ]);
+  });
+
+  it("agrees with SpiceDB: every reviewed permission is allowed, every other one refused", async () => {
+    const users = ["ada", "bob", "carol"];
+    const reviewed = async (type: "workspace" | "group", id: string, permissions: string[]) => {
+      const review = await ok(ada, "GET", `/iam/${type}s/${id}/access`);
+      for (const user of users) {
+        const entry = (review["users"] as Json[]).find((u) => u["user_id"] === user);
+        if (user === "carol") {
+          expect(entry, "carol is not a member of Acme").toBeUndefined();
+          continue;
+        }
+        const answers = await allowed(ada, permissions.map((p) => [type, id, p] as [string, string, string]), { type: "user", id: user });
+        const granted = permissions.filter((_, i) => answers[i]);
+        // The review lists who can view; someone unlisted may still create children of the root.
+        if (entry === undefined) expect(granted, `${user} on ${type} ${id}`).not.toContain("view");
+        else expect(granted, `${user} on ${type} ${id}`).toEqual(entry["permissions"]);
+      }
+    };
+    for (const workspace of [root, research, lab]) await reviewed("workspace", workspace, ["view", "edit", "manage", "create_child"]);
+    await reviewed("group", eng, ["view", "manage", "member"]);
+  });
+
+  it("lets only those who manage the object, or tenant admins, review it", async () => {
+    // bob edits Research but does not manage it: 403; he cannot view the root workspace: 404.
+    expect((await call(bob, "GET", `/iam/workspaces/${research}/access`)).status).toBe(403);
+    expect((await call(bob, "GET", `/iam/workspaces/${root}/access`)).status).toBe(404);
+    expect((await call(bob, "GET", `/iam/groups/${eng}/access`)).status).toBe(403);
+    // Another tenant's workspace is not found in Acme, even for bob who edits it there.
+    expect((await call(bob, "GET", `/iam/workspaces/${secret}/access`)).status).toBe(404);
+    expect((await call(ada, "GET", `/iam/workspaces/${secret}/access`)).status).toBe(404);
+    expect((await call(ada, "GET", `/iam/workspaces/${NO_SUCH_ID}/access`)).status).toBe(404);
+    expect((await call(ada, "GET", "/iam/workspaces/not-a-ulid/access")).status).toBe(400);
+    // A tenant admin without a role on the workspace may review it; one who manages it too.
+    await ok(ada, "PATCH", `/iam/workspaces/${research}/members/bob?member_type=user`, { role: "admin" });
+    expect((await call(bob, "GET", `/iam/workspaces/${research}/access`)).status).toBe(200);
+    await ok(ada, "PATCH", `/iam/workspaces/${research}/members/bob?member_type=user`, { role: "editor" });
+    expect((await call(bob, "GET", `/iam/workspaces/${research}/access`)).status).toBe(403);
+  });
+
   it("refuses malformed questions with a 422 that names the field", async () => {
     const item = { resource_type: "workspace", resource_id: research, permission: "view" };
     const cases: [object, (string | number)[]][] = [

@@ -18,6 +18,8 @@ import { apiKeyRoutes } from "./api-key-routes.js";
 import { mapDomainErrors } from "./error-mapping.js";
 import type { PermissionQuestions } from "../application/permission-questions.js";
 import { permissionRoutes } from "./permission-routes.js";
+import type { AccessReview } from "../application/access-review.js";
+import { accessReviewRoutes } from "./access-review-routes.js";
 import { groupRoutes } from "./group-routes.js";
 import type { GroupListBodies } from "./group-list-bodies.js";
 import { tenantRoutes } from "./tenant-routes.js";
@@ -32,6 +34,7 @@ export interface IamRoutesOptions {
   readonly apiKeys: ApiKeyService;
   readonly auditLog: AuditLogService;
   readonly permissions: PermissionQuestions;
+  readonly accessReview: AccessReview;
   readonly singleTenantMode: boolean;
   /** The group-list cache (the module keeps it to report it in /metrics); a new one when absent. */
   readonly groupListBodies?: GroupListBodies;
@@ -47,4 +50,5 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (ser
   await server.register(groupRoutes, { service: options.groups, ...(options.groupListBodies ? { listBodies: options.groupListBodies } : {}) });
   await server.register(auditRoutes, { service: options.auditLog });
   await server.register(permissionRoutes, { service: options.permissions });
+  await server.register(accessReviewRoutes, { service: options.accessReview });
 };

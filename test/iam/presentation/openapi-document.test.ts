@@ -169,6 +169,14 @@ const CASES: Record<string, Case> = {
       (w) => ({ body: { checks: [{ resource_type: "workspace", resource_id: w.workspace_id, permission: "edit" }], subject: { type: "user", id: OUTSIDER } } }),
     ],
   },
+  "GET /iam/workspaces/{workspace_id}/access": {
+    valid: () => ({}),
+    refusals: [() => ({ caller: "member" })],
+  },
+  "GET /iam/groups/{group_id}/access": {
+    valid: () => ({}),
+    refusals: [() => ({ caller: "member" })],
+  },
   "GET /iam/permissions/resources": {
     valid: () => ({ query: { resource_type: "workspace", permission: "edit" } }),
     refusals: [
