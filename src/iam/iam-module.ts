@@ -195,7 +195,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           users,
           apiKeys,
           auditLog: new AuditLogService({ log: new DrizzleAuditLog(database.db), authorization }),
-          accessReview: new AccessReview({ authorization, paths: new DrizzleAccessPaths(database.db) }),
+          accessReview: new AccessReview({ authorization, paths: new DrizzleAccessPaths(database.db), tenants: repositories.tenants }),
           permissions: new PermissionQuestions({ authorization, resources: new DrizzleTenantResources(database.db), tenants: repositories.tenants }),
           singleTenantMode: config.iam.singleTenantMode,
           groupListBodies,

@@ -1,7 +1,7 @@
 /**
  * A property test over generated tenants (users, tenant admins, groups with members and admins,
  * workspaces granted to users and groups): the answers of `POST /iam/permissions/check`,
- * `GET /iam/permissions/resources` and the access reviews agree, question by question, with an
+ * `GET /iam/permissions/explain`, `GET /iam/permissions/resources` and the access reviews agree, question by question, with an
  * evaluation of DESIGN.md's rules written here, independently of the service and of SpiceDB's
  * schema. Every disagreement is collected and reported; there must be none.
  */
@@ -122,7 +122,7 @@ describe.each(TEST_DATABASE_KINDS)("permission questions against DESIGN.md's rul
     return { users, owner, tenant, root, groups, workspaces, as };
   }
 
-  it("agrees on check, resources and access reviews in every generated case", { timeout: 900_000 }, async () => {
+  it("agrees on check, explain, resources and access reviews in every generated case", { timeout: 900_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(worlds, async (world) => {
         const made = await build(world);
@@ -144,6 +144,13 @@ describe.each(TEST_DATABASE_KINDS)("permission questions against DESIGN.md's rul
             const object = objects.find((o) => o.id === c.resource_id);
             differ(`check ${user} ${c.permission} on ${c.resource_type} ${c.resource_id}`, answers[i]?.["allowed"], object?.rules(u)[c.permission]);
           });
+          // explain: the same decision as check, with a reason for every allowed one
+          for (const c of checks) {
+            const query = `resource_type=${c.resource_type}&resource_id=${c.resource_id}&permission=${c.permission}&subject_type=user&subject_id=${user}`;
+            const explained = await made.as("GET", `/iam/permissions/explain?${query}`);
+            const wanted = objects.find((o) => o.id === c.resource_id)?.rules(u)[c.permission];
+            differ(`explain ${user} ${c.permission} on ${c.resource_type} ${c.resource_id}`, [explained["allowed"], explained["paths"].length > 0], [wanted, wanted]);
+          }
           // resources: every type and permission
           for (const [type, permissions] of [["workspace", ["view", "edit", "manage", "create_child"]], ["group", ["view", "manage", "member"]]] as const) {
             for (const permission of permissions) {

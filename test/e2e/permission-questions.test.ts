@@ -203,6 +203,49 @@ describe.each(TEST_DATABASE_KINDS)("permission questions on %s", (kind) => {
     expect((await call(bob, "GET", `/iam/workspaces/${research}/access`)).status).toBe(403);
   });
 
+  it("explains a decision in the review's terms, or says what would grant it", async () => {
+    const explain = async (credential: string, query: string) => {
+      const response = await call(credential, "GET", `/iam/permissions/explain?${query}`);
+      return { status: response.status, body: response.body };
+    };
+    expect((await explain(ada, `resource_type=workspace&resource_id=${lab}&permission=view&subject_type=user&subject_id=bob`)).body).toEqual({
+      allowed: true,
+      paths: [{ kind: "group", group_id: eng, group_name: "Eng", role: "member", group_role: "member" }],
+      would_grant: null,
+    });
+    expect((await explain(bob, `resource_type=workspace&resource_id=${lab}&permission=edit`)).body).toEqual({
+      allowed: false,
+      paths: [],
+      would_grant: "editor or admin on this workspace, directly or through a group",
+    });
+    expect((await explain(ada, `resource_type=workspace&resource_id=${research}&permission=view`)).body["paths"]).toEqual([
+      { kind: "direct", role: "admin" },
+      { kind: "tenant_admin" },
+    ]);
+    expect((await explain(bob, `resource_type=workspace&resource_id=${root}&permission=create_child`)).body).toEqual({
+      allowed: true,
+      paths: [{ kind: "tenant_member" }],
+      would_grant: null,
+    });
+    expect((await explain(bob, `resource_type=tenant&resource_id=${acme}&permission=administrate`)).body).toMatchObject({ allowed: false, would_grant: "tenant admin" });
+    // Others' decisions are for tenant admins; an object the caller cannot reach is not found.
+    expect((await explain(bob, `resource_type=workspace&resource_id=${lab}&permission=view&subject_type=user&subject_id=ada`)).status).toBe(403);
+    expect((await explain(carol, `resource_type=workspace&resource_id=${lab}&permission=view`)).status).toBe(403); // not a member of Acme
+    const lonely = (await ok(ada, "POST", "/iam/workspaces", { name: "Lonely", parent_workspace_id: root }))["id"];
+    expect((await explain(bob, `resource_type=workspace&resource_id=${lonely}&permission=view`)).status).toBe(404);
+    expect((await explain(ada, `resource_type=workspace&resource_id=${lonely}&permission=view&subject_type=user&subject_id=bob`)).body).toMatchObject({ allowed: false });
+    expect((await explain(ada, `resource_type=workspace&resource_id=${secret}&permission=view`)).status).toBe(404);
+    for (const [query, loc] of [
+      [`resource_type=workspace&resource_id=${lab}&permission=revoke`, ["query", "permission"]],
+      [`resource_type=api_key&resource_id=${lab}&permission=view`, ["query", "resource_type"]],
+      [`resource_type=workspace&resource_id=nope&permission=view`, ["query", "resource_id"]],
+    ] as const) {
+      const response = await explain(ada, query);
+      expect(response.status, query).toBe(422);
+      expect((response.body["detail"] as Json[]).map((issue) => issue["loc"])).toContainEqual(loc);
+    }
+  });
+
   it("refuses malformed questions with a 422 that names the field", async () => {
     const item = { resource_type: "workspace", resource_id: research, permission: "view" };
     const cases: [object, (string | number)[]][] = [

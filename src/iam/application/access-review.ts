@@ -10,8 +10,10 @@
 import type { AuthorizationPort, ObjectRef } from "../../shared-kernel/authorization/authorization-port.js";
 import { ForbiddenError, NotFoundError } from "../domain/errors.js";
 import type { AccessPath, AccessPaths, UserAccessPath } from "../ports/access-paths.js";
+import type { TenantRepository } from "../ports/tenant-repository.js";
 import { accessTo } from "./access-check.js";
 import type { Caller } from "./caller.js";
+import { askedSubject } from "./permission-questions.js";
 
 export const ACCESS_REVIEW_FORBIDDEN = "Only those who manage it, or the tenant's admins, can review who has access";
 
@@ -30,6 +32,44 @@ function workspacePermissionsOf(path: AccessPath): readonly string[] {
 function groupPermissionsOf(path: AccessPath): readonly string[] {
   if (path.kind === "tenant_admin") return ["view"];
   return path.kind === "direct" && path.role === "admin" ? GROUP_PERMISSIONS : ["view", "member"];
+}
+
+export interface ExplainedResource {
+  readonly type: "tenant" | "workspace" | "group";
+  readonly id: string;
+}
+
+export type ExplainedPath = AccessPath | { readonly kind: "tenant_member" };
+
+export interface Explanation {
+  readonly allowed: boolean;
+  readonly paths: readonly ExplainedPath[];
+  /** When denied: what would grant it, in words. */
+  readonly wouldGrant: string | null;
+}
+
+const WOULD_GRANT: Record<ExplainedResource["type"], Record<string, string>> = {
+  tenant: {
+    view: "membership of the tenant",
+    create_api_key: "membership of the tenant",
+    manage: "tenant admin",
+    administrate: "tenant admin",
+  },
+  workspace: {
+    view: "a role (admin, editor or member) on this workspace, directly or through a group, or tenant admin",
+    edit: "editor or admin on this workspace, directly or through a group",
+    manage: "admin on this workspace, directly or through a group",
+    create_child: "editor or admin on this workspace, directly or through a group (on a root workspace: membership of the tenant)",
+  },
+  group: {
+    view: "a role (admin or member) in this group, or tenant admin",
+    manage: "admin of this group",
+    member: "a role (admin or member) in this group",
+  },
+};
+
+function pathsOf(paths: readonly UserAccessPath[], userId: string): AccessPath[] {
+  return paths.filter((path) => path.userId === userId).map((path) => path.path);
 }
 
 export interface UserAccess {
@@ -62,8 +102,45 @@ export class AccessReview {
     private readonly deps: {
       readonly authorization: AuthorizationPort;
       readonly paths: AccessPaths;
+      readonly tenants: Pick<TenantRepository, "memberRole">;
     },
   ) {}
+
+  /**
+   * Why the subject has, or has not, the permission: the paths that grant it (in the review's
+   * vocabulary, plus `tenant_member` for what membership alone gives), or what would grant it.
+   */
+  async explain(caller: Caller, resource: ExplainedResource, permission: string, subjectId?: string): Promise<Explanation> {
+    const userId = await askedSubject(this.deps, caller, subjectId);
+    const tenantRole = await this.deps.tenants.memberRole(caller.tenantId, userId);
+    // Only a tenant admin may ask about someone else; a member asking about themselves learns
+    // nothing of an object they cannot reach at all (404, as for one that does not exist).
+    const hiddenUnlessReached = userId === caller.userId && tenantRole !== "admin";
+    let paths: ExplainedPath[];
+    let reached: boolean;
+    if (resource.type === "tenant") {
+      if (resource.id !== caller.tenantId) throw new NotFoundError(`Tenant ${resource.id} not found`);
+      const adminOnly = permission === "manage" || permission === "administrate";
+      paths = adminOnly ? (tenantRole === "admin" ? [{ kind: "tenant_admin" }] : []) : [{ kind: "tenant_member" }];
+      reached = true;
+    } else if (resource.type === "workspace") {
+      const found = await this.deps.paths.toWorkspace(caller.tenantId, resource.id);
+      const own = found === null ? [] : pathsOf(found.paths, userId);
+      // Every member of the tenant may create children of the root (creator_tenant->view).
+      const rootMember = found?.isRoot === true;
+      reached = own.length > 0 || rootMember;
+      if (found === null || (hiddenUnlessReached && !reached)) throw new NotFoundError(`Workspace ${resource.id} not found`);
+      paths = own.filter((path) => workspacePermissionsOf(path).includes(permission));
+      if (permission === "create_child" && rootMember) paths.push({ kind: "tenant_member" });
+    } else {
+      const found = await this.deps.paths.toGroup(caller.tenantId, resource.id);
+      const own = found === null ? [] : pathsOf(found, userId);
+      reached = own.length > 0;
+      if (found === null || (hiddenUnlessReached && !reached)) throw new NotFoundError(`Group ${resource.id} not found`);
+      paths = own.filter((path) => groupPermissionsOf(path).includes(permission));
+    }
+    return paths.length > 0 ? { allowed: true, paths, wouldGrant: null } : { allowed: false, paths, wouldGrant: WOULD_GRANT[resource.type][permission] ?? null };
+  }
 
   async workspace(caller: Caller, workspaceId: string): Promise<UserAccess[]> {
     const found = await this.deps.paths.toWorkspace(caller.tenantId, workspaceId);

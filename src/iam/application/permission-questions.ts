@@ -60,14 +60,26 @@ export class PermissionQuestions {
     return ids.filter((id) => inTenant.has(refKey({ type: resourceType, id }))).sort();
   }
 
-  private async subjectOf(caller: Caller, subjectId: string | undefined): Promise<string> {
-    if (subjectId === undefined || subjectId === caller.userId) return caller.userId;
-    const outcome = await accessTo(this.deps.authorization, { type: "tenant", id: caller.tenantId }, caller, "administrate");
-    if (outcome === "hidden") throw new NotFoundError(`Tenant ${caller.tenantId} not found`);
-    if (outcome === "forbidden") throw new ForbiddenError(OTHER_SUBJECT_FORBIDDEN);
-    if ((await this.deps.tenants.memberRole(caller.tenantId, subjectId)) === null) {
-      throw new NotFoundError(`User ${subjectId} not found in this tenant`);
-    }
-    return subjectId;
+  private subjectOf(caller: Caller, subjectId: string | undefined): Promise<string> {
+    return askedSubject(this.deps, caller, subjectId);
   }
+}
+
+/**
+ * The user a question is about: the caller, or (for tenant admins only) another member of the
+ * tenant; a user who is not a member is a 404, whether or not they exist elsewhere.
+ */
+export async function askedSubject(
+  deps: { readonly authorization: AuthorizationPort; readonly tenants: Pick<TenantRepository, "memberRole"> },
+  caller: Caller,
+  subjectId: string | undefined,
+): Promise<string> {
+  if (subjectId === undefined || subjectId === caller.userId) return caller.userId;
+  const outcome = await accessTo(deps.authorization, { type: "tenant", id: caller.tenantId }, caller, "administrate");
+  if (outcome === "hidden") throw new NotFoundError(`Tenant ${caller.tenantId} not found`);
+  if (outcome === "forbidden") throw new ForbiddenError(OTHER_SUBJECT_FORBIDDEN);
+  if ((await deps.tenants.memberRole(caller.tenantId, subjectId)) === null) {
+    throw new NotFoundError(`User ${subjectId} not found in this tenant`);
+  }
+  return subjectId;
 }

@@ -3,12 +3,15 @@
  * answer every user who can view the object, with their permissions and every path that grants them.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
-import type { AccessReview, UserAccess } from "../application/access-review.js";
+import { Type, type Static } from "typebox";
+import type { AccessReview, ExplainedPath, UserAccess } from "../application/access-review.js";
 import type { AccessPath } from "../ports/access-paths.js";
 import { EXAMPLE } from "./examples.js";
 import { callerOf } from "./request-context.js";
-import { ulidOr400, ulidParameter } from "./request-fields.js";
+import { validationError } from "../../platform/http/http-error.js";
+import { normaliseUlid } from "../../shared-kernel/ids.js";
+import { QUESTION_PERMISSIONS } from "../application/permission-questions.js";
+import { UserIdField, ulidOr400, ulidParameter, userIdOr400 } from "./request-fields.js";
 import { answer, errors, tenantScoped } from "./route-contract.js";
 
 const Via = Type.Union([
@@ -22,6 +25,25 @@ const Via = Type.Union([
   }),
   Type.Object({ kind: Type.Literal("tenant_admin") }),
 ]);
+const ExplainedVia = Type.Union([...Via.anyOf, Type.Object({ kind: Type.Literal("tenant_member") })]);
+const EXPLAINED_TYPES = ["tenant", "workspace", "group"] as const;
+const ExplainQuery = Type.Object({
+  resource_type: Type.Enum([...EXPLAINED_TYPES], { description: "The kind of IAM object" }),
+  resource_id: Type.String({ minLength: 1, maxLength: 26, description: "The object's ULID" }),
+  permission: Type.String({ minLength: 1, maxLength: 64, description: "A permission of the resource type (as for /iam/permissions/check)" }),
+  subject_type: Type.Optional(Type.Literal("user", { description: "With subject_id: whom to explain (default the caller; another user needs tenant admin)" })),
+  subject_id: Type.Optional(UserIdField),
+});
+const ExplanationBody = Type.Object(
+  {
+    allowed: Type.Boolean(),
+    paths: Type.Array(ExplainedVia, { description: "Every path that grants the permission (empty when denied)" }),
+    would_grant: Type.Union([Type.String(), Type.Null()], { description: "When denied: what would grant it" }),
+  },
+  {
+    examples: [{ allowed: true, paths: [{ kind: "group", group_id: EXAMPLE.groupId, group_name: "Engineering", role: "editor", group_role: "member" }], would_grant: null }],
+  },
+);
 const UserAccessBody = Type.Object({
   user_id: Type.String(),
   username: Type.Union([Type.String(), Type.Null()]),
@@ -48,7 +70,9 @@ const AccessBody = Type.Object(
   },
 );
 
-function viaBody(path: AccessPath) {
+function viaBody(path: AccessPath): Static<typeof Via>;
+function viaBody(path: ExplainedPath): Static<typeof ExplainedVia>;
+function viaBody(path: ExplainedPath): Static<typeof ExplainedVia> {
   return path.kind === "group"
     ? { kind: path.kind, group_id: path.groupId, group_name: path.groupName, role: path.role, group_role: path.groupRole }
     : path;
@@ -56,7 +80,7 @@ function viaBody(path: AccessPath) {
 
 function accessBody(users: readonly UserAccess[]) {
   return {
-    users: users.map((user) => ({ user_id: user.userId, username: user.username, permissions: [...user.permissions], via: user.via.map(viaBody) })),
+    users: users.map((user) => ({ user_id: user.userId, username: user.username, permissions: [...user.permissions], via: user.via.map((path) => viaBody(path)) })),
     count: users.length,
   };
 }
@@ -86,5 +110,34 @@ export const accessReviewRoutes: FastifyPluginAsyncTypebox<{ service: AccessRevi
       response: { 200: answer(AccessBody, "Every user who can view the group"), ...errors(403, 404) },
     }),
     async (request) => accessBody(await service.group(callerOf(request), ulidOr400(request.params.group_id, "Invalid group ID format"))),
+  );
+
+  server.get(
+    "/iam/permissions/explain",
+    tenantScoped({
+      operationId: "explainPermission",
+      tags: ["permissions"],
+      summary: "Why a user has, or has not, a permission on a tenant, workspace or group",
+      description:
+        "Every path that grants it (a direct role, a group's role with the user's role in the group, tenant admin, tenant membership), or, when denied, what would grant it. Tenant admins may explain anyone's decisions; others their own, on objects they reach.",
+      querystring: ExplainQuery,
+      response: { 200: answer(ExplanationBody, "The decision and its reasons"), ...errors(403, 404, 422) },
+    }),
+    async (request) => {
+      const query = request.query;
+      const id = normaliseUlid(query.resource_id);
+      const permitted = QUESTION_PERMISSIONS[query.resource_type] as readonly string[];
+      const issues = [
+        ...(id === null ? [{ type: "value_error", loc: ["query", "resource_id"], msg: "Value error, not a ULID", input: query.resource_id }] : []),
+        ...(permitted.includes(query.permission)
+          ? []
+          : [{ type: "enum", loc: ["query", "permission"], msg: `Input should be a permission of ${query.resource_type}: ${permitted.map((p) => `'${p}'`).join(", ")}`, input: query.permission }]),
+        ...(query.subject_type !== undefined && query.subject_id === undefined ? [{ type: "missing", loc: ["query", "subject_id"], msg: "Field required with subject_type", input: null }] : []),
+      ];
+      if (issues.length > 0 || id === null) throw validationError(issues);
+      const subjectId = query.subject_id === undefined ? undefined : userIdOr400(query.subject_id);
+      const explanation = await service.explain(callerOf(request), { type: query.resource_type, id }, query.permission, subjectId);
+      return { allowed: explanation.allowed, paths: explanation.paths.map(viaBody), would_grant: explanation.wouldGrant };
+    },
   );
 };

@@ -177,6 +177,13 @@ const CASES: Record<string, Case> = {
     valid: () => ({}),
     refusals: [() => ({ caller: "member" })],
   },
+  "GET /iam/permissions/explain": {
+    valid: (w) => ({ query: { resource_type: "workspace", resource_id: w.workspace_id, permission: "edit" } }),
+    refusals: [
+      (w) => ({ caller: "member", query: { resource_type: "workspace", resource_id: w.workspace_id, permission: "edit", subject_type: "user", subject_id: ADMIN } }),
+      () => ({ query: { resource_type: "workspace", resource_id: "01JZ8Q6V3C4M8N2P5R7T9W1X3Y", permission: "edit" } }),
+    ],
+  },
   "GET /iam/permissions/resources": {
     valid: () => ({ query: { resource_type: "workspace", permission: "edit" } }),
     refusals: [
