@@ -124,7 +124,7 @@ export class AccessReview {
       paths = adminOnly ? (tenantRole === "admin" ? [{ kind: "tenant_admin" }] : []) : [{ kind: "tenant_member" }];
       reached = true;
     } else if (resource.type === "workspace") {
-      const found = await this.deps.paths.toWorkspace(caller.tenantId, resource.id);
+      const found = await this.deps.paths.toWorkspace(caller.tenantId, resource.id, userId);
       const own = found === null ? [] : pathsOf(found.paths, userId);
       // Every member of the tenant may create children of the root (creator_tenant->view).
       const rootMember = found?.isRoot === true;
@@ -133,7 +133,7 @@ export class AccessReview {
       paths = own.filter((path) => workspacePermissionsOf(path).includes(permission));
       if (permission === "create_child" && rootMember) paths.push({ kind: "tenant_member" });
     } else {
-      const found = await this.deps.paths.toGroup(caller.tenantId, resource.id);
+      const found = await this.deps.paths.toGroup(caller.tenantId, resource.id, userId);
       const own = found === null ? [] : pathsOf(found, userId);
       reached = own.length > 0;
       if (found === null || (hiddenUnlessReached && !reached)) throw new NotFoundError(`Group ${resource.id} not found`);

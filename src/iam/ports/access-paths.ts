@@ -16,8 +16,8 @@ export interface UserAccessPath {
 }
 
 export interface AccessPaths {
-  /** Paths to the workspace; null when it is not a workspace of the tenant. */
-  toWorkspace(tenantId: string, workspaceId: string): Promise<{ readonly isRoot: boolean; readonly paths: UserAccessPath[] } | null>;
-  /** Paths to the group; null when it is not a group of the tenant. */
-  toGroup(tenantId: string, groupId: string): Promise<UserAccessPath[] | null>;
+  /** Paths to the workspace (of `userId` only, when given); null when it is not a workspace of the tenant. */
+  toWorkspace(tenantId: string, workspaceId: string, userId?: string): Promise<{ readonly isRoot: boolean; readonly paths: UserAccessPath[] } | null>;
+  /** Paths to the group (of `userId` only, when given); null when it is not a group of the tenant. */
+  toGroup(tenantId: string, groupId: string, userId?: string): Promise<UserAccessPath[] | null>;
 }

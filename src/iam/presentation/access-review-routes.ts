@@ -14,18 +14,20 @@ import { QUESTION_PERMISSIONS } from "../application/permission-questions.js";
 import { UserIdField, ulidOr400, ulidParameter, userIdOr400 } from "./request-fields.js";
 import { answer, errors, tenantScoped } from "./route-contract.js";
 
-const Via = Type.Union([
-  Type.Object({ kind: Type.Literal("direct"), role: Type.String({ description: "The user's own role on the object" }) }),
+/**
+ * One object shape with optional fields rather than a union per kind: a union makes the response
+ * serializer validate every path against each branch, which dominated a review of 5,000 users.
+ */
+const viaSchema = <K extends string>(kinds: readonly K[]) =>
   Type.Object({
-    kind: Type.Literal("group"),
-    group_id: Type.String(),
-    group_name: Type.String(),
-    role: Type.String({ description: "The group's role on the workspace" }),
-    group_role: Type.String({ description: "The user's role in the group (both make them a member)" }),
-  }),
-  Type.Object({ kind: Type.Literal("tenant_admin") }),
-]);
-const ExplainedVia = Type.Union([...Via.anyOf, Type.Object({ kind: Type.Literal("tenant_member") })]);
+    kind: Type.Enum([...kinds], { description: "direct: the user's own role; group: a group's role; tenant_admin; tenant_member (explain only)" }),
+    role: Type.Optional(Type.String({ description: "direct and group: the role on the object (for a group, the group's)" })),
+    group_id: Type.Optional(Type.String()),
+    group_name: Type.Optional(Type.String()),
+    group_role: Type.Optional(Type.String({ description: "group: the user's role in the group (both make them a member)" })),
+  });
+const Via = viaSchema(["direct", "group", "tenant_admin"] as const);
+const ExplainedVia = viaSchema(["direct", "group", "tenant_admin", "tenant_member"] as const);
 const EXPLAINED_TYPES = ["tenant", "workspace", "group"] as const;
 const ExplainQuery = Type.Object({
   resource_type: Type.Enum([...EXPLAINED_TYPES], { description: "The kind of IAM object" }),
