@@ -35,12 +35,9 @@ export interface GroupServiceProbe {
   operationFailed(operation: GroupOperation, groupId: string | null, error: unknown): void;
 }
 
-/** The part of a pino logger the default probe uses. */
-export interface ProbeLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
+import type { ProbeLogger } from "./probe-logger.js";
+
+export type { ProbeLogger };
 
 /** The default probe: one structured log line per fact, context merged under the probe's own fields. */
 export class PinoGroupServiceProbe implements GroupServiceProbe {

@@ -24,6 +24,7 @@ import type { ProvisionedUserCache } from "./provisioned-user-cache.js";
 import { grantTenantRole, loadTenantForUpdate } from "./tenant-membership.js";
 import type { TenantServiceProbe } from "./tenant-service-probe.js";
 import { WorkspaceService } from "./workspace-service.js";
+import { reasonOf } from "./probe-logger.js";
 
 export const TENANT_MANAGEMENT_DISABLED = "Tenant management is disabled in single-tenant mode";
 
@@ -403,8 +404,4 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
     for (const { tenantId, role } of bound) this.deps.probe.invitationBound({ tenantId, userId, role });
     return joined;
   }
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
