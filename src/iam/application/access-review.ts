@@ -117,25 +117,23 @@ export class AccessReview {
     // nothing of an object they cannot reach at all (404, as for one that does not exist).
     const hiddenUnlessReached = userId === caller.userId && tenantRole !== "admin";
     let paths: ExplainedPath[];
-    let reached: boolean;
     if (resource.type === "tenant") {
       if (resource.id !== caller.tenantId) throw new NotFoundError(`Tenant ${resource.id} not found`);
       const adminOnly = permission === "manage" || permission === "administrate";
       paths = adminOnly ? (tenantRole === "admin" ? [{ kind: "tenant_admin" }] : []) : [{ kind: "tenant_member" }];
-      reached = true;
     } else if (resource.type === "workspace") {
       const found = await this.deps.paths.toWorkspace(caller.tenantId, resource.id, userId);
       const own = found === null ? [] : pathsOf(found.paths, userId);
       // Every member of the tenant may create children of the root (creator_tenant->view).
       const rootMember = found?.isRoot === true;
-      reached = own.length > 0 || rootMember;
+      const reached = own.length > 0 || rootMember;
       if (found === null || (hiddenUnlessReached && !reached)) throw new NotFoundError(`Workspace ${resource.id} not found`);
       paths = own.filter((path) => workspacePermissionsOf(path).includes(permission));
       if (permission === "create_child" && rootMember) paths.push({ kind: "tenant_member" });
     } else {
       const found = await this.deps.paths.toGroup(caller.tenantId, resource.id, userId);
       const own = found === null ? [] : pathsOf(found, userId);
-      reached = own.length > 0;
+      const reached = own.length > 0;
       if (found === null || (hiddenUnlessReached && !reached)) throw new NotFoundError(`Group ${resource.id} not found`);
       paths = own.filter((path) => groupPermissionsOf(path).includes(permission));
     }

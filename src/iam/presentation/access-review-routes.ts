@@ -10,7 +10,7 @@ import { EXAMPLE } from "./examples.js";
 import { callerOf } from "./request-context.js";
 import { validationError } from "../../platform/http/http-error.js";
 import { normaliseUlid } from "../../shared-kernel/ids.js";
-import { QUESTION_PERMISSIONS } from "../application/permission-questions.js";
+import { notUlidIssue, permissionIssue, subjectQueryIssue } from "./permission-fields.js";
 import { UserIdField, ulidOr400, ulidParameter, userIdOr400 } from "./request-fields.js";
 import { answer, errors, tenantScoped } from "./route-contract.js";
 
@@ -128,14 +128,11 @@ export const accessReviewRoutes: FastifyPluginAsyncTypebox<{ service: AccessRevi
     async (request) => {
       const query = request.query;
       const id = normaliseUlid(query.resource_id);
-      const permitted = QUESTION_PERMISSIONS[query.resource_type] as readonly string[];
       const issues = [
-        ...(id === null ? [{ type: "value_error", loc: ["query", "resource_id"], msg: "Value error, not a ULID", input: query.resource_id }] : []),
-        ...(permitted.includes(query.permission)
-          ? []
-          : [{ type: "enum", loc: ["query", "permission"], msg: `Input should be a permission of ${query.resource_type}: ${permitted.map((p) => `'${p}'`).join(", ")}`, input: query.permission }]),
-        ...(query.subject_type !== undefined && query.subject_id === undefined ? [{ type: "missing", loc: ["query", "subject_id"], msg: "Field required with subject_type", input: null }] : []),
-      ];
+        id === null ? notUlidIssue(query.resource_id, ["query", "resource_id"]) : null,
+        permissionIssue(query.resource_type, query.permission, ["query", "permission"]),
+        subjectQueryIssue(query),
+      ].filter((issue) => issue !== null);
       if (issues.length > 0 || id === null) throw validationError(issues);
       const subjectId = query.subject_id === undefined ? undefined : userIdOr400(query.subject_id);
       const explanation = await service.explain(callerOf(request), { type: query.resource_type, id }, query.permission, subjectId);

@@ -14,6 +14,7 @@ import {
   type QuestionResourceType,
 } from "../application/permission-questions.js";
 import { EXAMPLE } from "./examples.js";
+import { notUlidIssue, permissionIssue, subjectQueryIssue } from "./permission-fields.js";
 import { callerOf } from "./request-context.js";
 import { ULID_LENGTH, UserIdField, userIdOr400 } from "./request-fields.js";
 import { answer, errors, tenantScoped } from "./route-contract.js";
@@ -85,16 +86,6 @@ const ResourcesResponse = Type.Object(
   { examples: [{ resource_ids: [EXAMPLE.rootWorkspaceId, EXAMPLE.workspaceId], count: 2 }] },
 );
 
-function permissionIssue(type: QuestionResourceType, permission: string, loc: readonly (string | number)[]): ValidationIssue | null {
-  if ((QUESTION_PERMISSIONS[type] as readonly string[]).includes(permission)) return null;
-  return {
-    type: "enum",
-    loc,
-    msg: `Input should be a permission of ${type}: ${QUESTION_PERMISSIONS[type].map((p) => `'${p}'`).join(", ")}`,
-    input: permission,
-  };
-}
-
 export const permissionRoutes: FastifyPluginAsyncTypebox<{ service: PermissionQuestions }> = async (server, { service }) => {
   server.post(
     "/iam/permissions/check",
@@ -113,7 +104,7 @@ export const permissionRoutes: FastifyPluginAsyncTypebox<{ service: PermissionQu
       const resolved = checks.map((check, index) => {
         const id = normaliseUlid(check.resource_id);
         if (id === null) {
-          issues.push({ type: "value_error", loc: ["body", "checks", index, "resource_id"], msg: "Value error, not a ULID", input: check.resource_id });
+          issues.push(notUlidIssue(check.resource_id, ["body", "checks", index, "resource_id"]));
         }
         const issue = permissionIssue(check.resource_type, check.permission, ["body", "checks", index, "permission"]);
         if (issue !== null) issues.push(issue);
@@ -148,9 +139,8 @@ export const permissionRoutes: FastifyPluginAsyncTypebox<{ service: PermissionQu
       const query = request.query;
       const issue = permissionIssue(query.resource_type, query.permission, ["query", "permission"]);
       if (issue !== null) throw validationError([issue]);
-      if (query.subject_type !== undefined && query.subject_id === undefined) {
-        throw validationError([{ type: "missing", loc: ["query", "subject_id"], msg: "Field required with subject_type", input: null }]);
-      }
+      const subjectIssue = subjectQueryIssue(query);
+      if (subjectIssue !== null) throw validationError([subjectIssue]);
       const subjectId = query.subject_id === undefined ? undefined : userIdOr400(query.subject_id);
       const ids = await service.resources(callerOf(request), query.resource_type, query.permission, subjectId);
       return { resource_ids: ids, count: ids.length };
