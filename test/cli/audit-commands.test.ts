@@ -74,7 +74,7 @@ describe("kartograph-iam audit", () => {
     expect(clean.stdout).toMatch(/^ok {6}tenant \w{26}: \d+ events verified \(positions 1-\d+\)$/m);
     const database = await openPglite(dataDir);
     try {
-      await queryRows(database.db, sql`UPDATE audit_events SET body = jsonb_set(body, '{target,name}', '"Tampered"') WHERE chain_position = 2`);
+      await queryRows(database.db, sql`UPDATE audit_events SET body = jsonb_set(body, '{target,name}', '"Tampered"') WHERE sequence = (SELECT sequence FROM audit_seals WHERE chain_position = 2 LIMIT 1)`);
     } finally {
       await database.close();
     }

@@ -3,11 +3,12 @@
  * target's name as it is inside the transaction (so a rename in the same change shows the new
  * name), whatever the number of events: no round trip of its own, so it can travel with the
  * COMMIT like the outbox rows. A name the event carried (a creation, a deletion's snapshot) wins;
- * a resource gone without one keeps a null name.
+ * a resource gone without one keeps a null name. The same statement queues the events for sealing.
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Queryable } from "../../platform/database/database.js";
 import type { NewAuditEvent } from "../../platform/audit/audit-event.js";
+import { queuedForSealing } from "../../platform/audit/audit-store.js";
 
 export async function recordAuditEvents(tx: Queryable, events: readonly NewAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -23,7 +24,7 @@ export async function recordAuditEvents(tx: Queryable, events: readonly NewAudit
   }));
   await queryRows(
     tx,
-    sql`INSERT INTO audit_events (id, tenant_id, occurred_at, action, actor_id, target_id, body)
+    queuedForSealing(sql`INSERT INTO audit_events (id, tenant_id, occurred_at, action, actor_id, target_id, body)
         SELECT e.id, e.tenant_id, e.occurred_at, e.action, e.actor_id, e.target_id,
                CASE WHEN e.body #>> '{target,name}' IS NOT NULL THEN e.body
                     ELSE jsonb_set(e.body, '{target,name}', coalesce(to_jsonb(CASE e.target_type
@@ -36,6 +37,6 @@ export async function recordAuditEvents(tx: Queryable, events: readonly NewAudit
         FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
                AS (id text, tenant_id text, occurred_at timestamptz, action text, actor_id text,
                    target_id text, target_type text, body jsonb)) WITH ORDINALITY AS e
-        ORDER BY e.ordinality`,
+        ORDER BY e.ordinality`),
   );
 }

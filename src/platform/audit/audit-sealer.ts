@@ -104,11 +104,8 @@ export class AuditSealer {
     let total = 0;
     for (const tenantId of await tenantsWithUnsealedEvents(this.db, TENANTS_PER_RUN)) {
       let sealed = 0;
-      let after = 0;
       for (let batch = SEAL_BATCH; batch === SEAL_BATCH; ) {
-        const result = await sealTenant(this.db, tenantId, SEAL_BATCH, after);
-        batch = result.sealed;
-        after = result.lastSequence;
+        batch = await sealTenant(this.db, tenantId, SEAL_BATCH);
         sealed += batch;
       }
       if (sealed > 0) this.probe.sealed(tenantId, sealed);

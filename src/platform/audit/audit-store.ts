@@ -1,13 +1,14 @@
 /**
- * SQL for the audit log. Writers append inside the transaction of their change; the list and the
- * export read in keyset order (never OFFSET, so a page deep in a million events costs what the
- * first one does); the sealer chains each tenant's events under a per-tenant advisory lock, so
- * tenants are sealed in parallel and no writer ever waits for it; retention deletes a tenant's
- * chain from its old end only, and records where the chain then starts.
+ * SQL for the audit log. Writers append inside the transaction of their change, the event rows
+ * and their places in the sealing queue in one statement; the list and the export read in keyset
+ * order (never OFFSET, so a page deep in a million events costs what the first one does); the
+ * sealer chains each tenant's queued events under a per-tenant advisory lock, so tenants are
+ * sealed in parallel and no writer ever waits for it, and it only inserts seals and empties the
+ * queue: an event row, once written, is never rewritten. Retention deletes a tenant's chain from
+ * its old end only, and records where the chain then starts.
  */
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type AppDatabase, type Queryable } from "../database/database.js";
-import { auditEvents } from "../database/schema.js";
 import type { AuditActor, AuditRequestContext, AuditTarget, NewAuditEvent, StoredAuditEvent } from "./audit-event.js";
 import { GENESIS_HASH, chainHash } from "./audit-chain.js";
 
@@ -29,7 +30,9 @@ interface AuditBody {
   context: AuditRequestContext;
 }
 
-const COLUMNS = sql`sequence, id, tenant_id, occurred_at, action, body, chain_position, hash`;
+/** An event with its seal, if it has one yet: `FROM audit_events e LEFT JOIN audit_seals s ...`. */
+const COLUMNS = sql`e.sequence, e.id, e.tenant_id, e.occurred_at, e.action, e.body, s.chain_position, s.hash`;
+const EVENTS_WITH_SEALS = sql`audit_events e LEFT JOIN audit_seals s ON s.sequence = e.sequence`;
 
 function toEvent(row: AuditRow): StoredAuditEvent {
   const body = (typeof row.body === "string" ? JSON.parse(row.body) : row.body) as AuditBody;
@@ -48,19 +51,38 @@ function toEvent(row: AuditRow): StoredAuditEvent {
   };
 }
 
-/** One multi-row INSERT, in the writer's transaction. */
+/**
+ * `insert` (an INSERT INTO audit_events ... without RETURNING) with the rows it writes queued for
+ * sealing, in the same statement: no round trip of its own, and no event commits unqueued.
+ */
+export function queuedForSealing(insert: SQL): SQL {
+  return sql`WITH written AS (${insert} RETURNING tenant_id, sequence, occurred_at)
+             INSERT INTO audit_unsealed (tenant_id, sequence, occurred_at)
+             SELECT tenant_id, sequence, occurred_at FROM written`;
+}
+
+/** The events as they are, in one statement, in the writer's transaction. */
 export async function appendAuditEvents(tx: Queryable, events: readonly NewAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.insert(auditEvents).values(
-    events.map((event) => ({
-      id: event.id,
-      tenantId: event.tenantId,
-      occurredAt: event.occurredAt,
-      action: event.action,
-      actorId: event.actor.id,
-      targetId: event.target.id,
-      body: { actor: event.actor, target: event.target, changes: event.changes, context: event.context },
-    })),
+  const rows = events.map((event) => ({
+    id: event.id,
+    tenant_id: event.tenantId,
+    occurred_at: event.occurredAt.toISOString(),
+    action: event.action,
+    actor_id: event.actor.id,
+    target_id: event.target.id,
+    body: { actor: event.actor, target: event.target, changes: event.changes, context: event.context },
+  }));
+  await queryRows(
+    tx,
+    queuedForSealing(
+      sql`INSERT INTO audit_events (id, tenant_id, occurred_at, action, actor_id, target_id, body)
+          SELECT e.id, e.tenant_id, e.occurred_at, e.action, e.actor_id, e.target_id, e.body
+          FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+                 AS (id text, tenant_id text, occurred_at timestamptz, action text, actor_id text, target_id text, body jsonb))
+               WITH ORDINALITY AS e
+          ORDER BY e.ordinality`,
+    ),
   );
 }
 
@@ -83,25 +105,25 @@ function likePrefix(prefix: string): string {
 }
 
 function filters(query: Omit<AuditQuery, "limit" | "beforeSequence">): SQL[] {
-  const conditions: SQL[] = [sql`tenant_id = ${query.tenantId}`];
+  const conditions: SQL[] = [sql`e.tenant_id = ${query.tenantId}`];
   if (query.action !== undefined) {
-    conditions.push(query.action.endsWith(".") ? sql`action LIKE ${likePrefix(query.action)}` : sql`action = ${query.action}`);
+    conditions.push(query.action.endsWith(".") ? sql`e.action LIKE ${likePrefix(query.action)}` : sql`e.action = ${query.action}`);
   }
-  if (query.actorId !== undefined) conditions.push(sql`actor_id = ${query.actorId}`);
-  if (query.targetId !== undefined) conditions.push(sql`target_id = ${query.targetId}`);
-  if (query.since !== undefined) conditions.push(sql`occurred_at >= ${query.since.toISOString()}::timestamptz`);
-  if (query.until !== undefined) conditions.push(sql`occurred_at < ${query.until.toISOString()}::timestamptz`);
+  if (query.actorId !== undefined) conditions.push(sql`e.actor_id = ${query.actorId}`);
+  if (query.targetId !== undefined) conditions.push(sql`e.target_id = ${query.targetId}`);
+  if (query.since !== undefined) conditions.push(sql`e.occurred_at >= ${query.since.toISOString()}::timestamptz`);
+  if (query.until !== undefined) conditions.push(sql`e.occurred_at < ${query.until.toISOString()}::timestamptz`);
   return conditions;
 }
 
 /** Newest first, `limit` of them, and whether older ones match too. */
 export async function listAuditEvents(db: Queryable, query: AuditQuery): Promise<{ events: StoredAuditEvent[]; more: boolean }> {
   const conditions = filters(query);
-  if (query.beforeSequence !== undefined) conditions.push(sql`sequence < ${query.beforeSequence}`);
+  if (query.beforeSequence !== undefined) conditions.push(sql`e.sequence < ${query.beforeSequence}`);
   const rows = await queryRows<AuditRow>(
     db,
-    sql`SELECT ${COLUMNS} FROM audit_events WHERE ${sql.join(conditions, sql` AND `)}
-        ORDER BY sequence DESC LIMIT ${query.limit + 1}`,
+    sql`SELECT ${COLUMNS} FROM ${EVENTS_WITH_SEALS} WHERE ${sql.join(conditions, sql` AND `)}
+        ORDER BY e.sequence DESC LIMIT ${query.limit + 1}`,
   );
   return { events: rows.slice(0, query.limit).map(toEvent), more: rows.length > query.limit };
 }
@@ -117,13 +139,13 @@ export interface AuditExportQuery {
 export async function* exportAuditEvents(db: Queryable, query: AuditExportQuery, batchSize = 1_000): AsyncGenerator<StoredAuditEvent> {
   let after = 0;
   for (;;) {
-    const conditions: SQL[] = [sql`sequence > ${after}`];
-    if (query.tenantId !== null) conditions.push(sql`tenant_id = ${query.tenantId}`);
-    if (query.since !== undefined) conditions.push(sql`occurred_at >= ${query.since.toISOString()}::timestamptz`);
-    if (query.until !== undefined) conditions.push(sql`occurred_at < ${query.until.toISOString()}::timestamptz`);
+    const conditions: SQL[] = [sql`e.sequence > ${after}`];
+    if (query.tenantId !== null) conditions.push(sql`e.tenant_id = ${query.tenantId}`);
+    if (query.since !== undefined) conditions.push(sql`e.occurred_at >= ${query.since.toISOString()}::timestamptz`);
+    if (query.until !== undefined) conditions.push(sql`e.occurred_at < ${query.until.toISOString()}::timestamptz`);
     const rows = await queryRows<AuditRow>(
       db,
-      sql`SELECT ${COLUMNS} FROM audit_events WHERE ${sql.join(conditions, sql` AND `)} ORDER BY sequence LIMIT ${batchSize}`,
+      sql`SELECT ${COLUMNS} FROM ${EVENTS_WITH_SEALS} WHERE ${sql.join(conditions, sql` AND `)} ORDER BY e.sequence LIMIT ${batchSize}`,
     );
     for (const row of rows) yield toEvent(row);
     if (rows.length < batchSize) return;
@@ -140,7 +162,7 @@ function sealLockKey(tenantId: string) {
 export async function tenantsWithUnsealedEvents(db: Queryable, limit: number): Promise<string[]> {
   const rows = await queryRows<{ tenant_id: string }>(
     db,
-    sql`SELECT tenant_id FROM audit_events WHERE hash IS NULL GROUP BY tenant_id ORDER BY min(sequence) LIMIT ${limit}`,
+    sql`SELECT tenant_id FROM audit_unsealed GROUP BY tenant_id ORDER BY min(sequence) LIMIT ${limit}`,
   );
   return rows.map((row) => row.tenant_id);
 }
@@ -151,65 +173,69 @@ export interface SealingBacklog {
   readonly lagSeconds: number;
 }
 
-/** Unsealed events and the sealing lag, in one statement over the unsealed index. */
+/** Unsealed events and the sealing lag, in one statement over the (small) queue. */
 export async function readSealingBacklog(db: Queryable): Promise<SealingBacklog> {
   const rows = await queryRows<{ unsealed: string | number; lag: string | number | null }>(
     db,
     sql`SELECT count(*) AS unsealed, extract(epoch FROM clock_timestamp() - min(occurred_at)) AS lag
-        FROM audit_events WHERE hash IS NULL`,
+        FROM audit_unsealed`,
   );
   return { unsealed: Number(rows[0]?.unsealed ?? 0), lagSeconds: Math.max(0, Number(rows[0]?.lag ?? 0)) };
 }
 
 /**
- * Seals up to `limit` of a tenant's unsealed events after `afterSequence`, in insertion order,
- * continuing the chain; returns how many, and the last sequence sealed. Zero when another process
- * is sealing the tenant right now (it will have sealed them). A transaction that committed late is sealed after events inserted later: the
+ * Seals up to `limit` of a tenant's queued events, in insertion order, continuing the chain;
+ * returns how many. Zero when another process is sealing the tenant right now (it will have
+ * sealed them). A transaction that committed late is sealed after events inserted later: the
  * chain records the order of sealing, which is what `verify` checks.
  */
-export async function sealTenant(db: AppDatabase, tenantId: string, limit: number, afterSequence = 0): Promise<{ sealed: number; lastSequence: number }> {
+export async function sealTenant(db: AppDatabase, tenantId: string, limit: number): Promise<number> {
   return db.transaction(async (tx) => {
     const locked = await queryRows<{ locked: boolean }>(tx, sql`SELECT pg_try_advisory_xact_lock(${sealLockKey(tenantId)}) AS locked`);
-    if (locked[0]?.locked !== true) return { sealed: 0, lastSequence: afterSequence };
+    if (locked[0]?.locked !== true) return 0;
     const heads = await queryRows<{ last_position: string | number; last_hash: string }>(
       tx,
       sql`SELECT last_position, last_hash FROM audit_chains WHERE tenant_id = ${tenantId}`,
     );
     let position = Number(heads[0]?.last_position ?? 0);
     let previous = heads[0]?.last_hash ?? GENESIS_HASH;
-    const rows = await queryRows<AuditRow>(
+    // LEFT JOIN: a queued event whose row is gone has nothing to seal and leaves the queue.
+    const rows = await queryRows<{ queued: string | number } & Partial<AuditRow>>(
       tx,
-      // From where the previous batch ended: the index entries of rows just sealed stay until a
-      // vacuum, and starting from the beginning each time would step over all of them again.
-      sql`SELECT ${COLUMNS} FROM audit_events
-          WHERE tenant_id = ${tenantId} AND hash IS NULL AND sequence > ${afterSequence}
-          ORDER BY sequence LIMIT ${limit}`,
+      sql`SELECT q.sequence AS queued, e.sequence, e.id, e.tenant_id, e.occurred_at, e.action, e.body
+          FROM audit_unsealed q LEFT JOIN audit_events e ON e.sequence = q.sequence
+          WHERE q.tenant_id = ${tenantId}
+          ORDER BY q.sequence LIMIT ${limit}`,
     );
-    if (rows.length === 0) return { sealed: 0, lastSequence: afterSequence };
+    if (rows.length === 0) return 0;
     const sequences: number[] = [];
     const positions: number[] = [];
     const hashes: string[] = [];
     for (const row of rows) {
+      if (row.sequence === undefined || row.sequence === null) continue;
       position += 1;
-      previous = chainHash(previous, toEvent(row), position);
+      previous = chainHash(previous, toEvent({ ...(row as AuditRow), chain_position: null, hash: null }), position);
       sequences.push(Number(row.sequence));
       positions.push(position);
       hashes.push(previous);
     }
+    // One statement: the seals, the queue entries they empty, and the chain's new head.
     await queryRows(
       tx,
-      sql`UPDATE audit_events AS e SET chain_position = v.position, hash = v.hash
-          FROM unnest(${sql.param(sequences)}::bigint[], ${sql.param(positions)}::bigint[], ${sql.param(hashes)}::text[])
-            AS v(sequence, position, hash)
-          WHERE e.sequence = v.sequence`,
-    );
-    await queryRows(
-      tx,
-      sql`INSERT INTO audit_chains (tenant_id, last_position, last_hash, start_position, start_previous_hash)
+      sql`WITH sealed AS (
+            INSERT INTO audit_seals (sequence, tenant_id, chain_position, hash)
+            SELECT v.sequence, ${tenantId}, v.position, v.hash
+            FROM unnest(${sql.param(sequences)}::bigint[], ${sql.param(positions)}::bigint[], ${sql.param(hashes)}::text[])
+              AS v(sequence, position, hash)
+          ), dequeued AS (
+            DELETE FROM audit_unsealed
+            WHERE tenant_id = ${tenantId} AND sequence = ANY(${sql.param(rows.map((row) => Number(row.queued)))}::bigint[])
+          )
+          INSERT INTO audit_chains (tenant_id, last_position, last_hash, start_position, start_previous_hash)
           VALUES (${tenantId}, ${position}, ${previous}, 1, ${GENESIS_HASH})
           ON CONFLICT (tenant_id) DO UPDATE SET last_position = excluded.last_position, last_hash = excluded.last_hash`,
     );
-    return { sealed: rows.length, lastSequence: sequences[sequences.length - 1]! };
+    return rows.length;
   });
 }
 
@@ -241,20 +267,53 @@ export async function chainedTenants(db: Queryable): Promise<string[]> {
   return rows.map((row) => row.tenant_id);
 }
 
-/** A tenant's sealed events in chain order, in batches. */
-export async function* sealedEvents(db: Queryable, tenantId: string, batchSize = 1_000): AsyncGenerator<StoredAuditEvent> {
+/** One place of a chain: its seal, and the event it seals (null when the event row is gone). */
+export interface ChainLink {
+  readonly position: number;
+  readonly hash: string;
+  readonly sequence: number;
+  readonly event: StoredAuditEvent | null;
+}
+
+/** A tenant's chain in order, from its seals, in batches. */
+export async function* chainLinks(db: Queryable, tenantId: string, batchSize = 1_000): AsyncGenerator<ChainLink> {
   let after = -1;
   for (;;) {
-    const rows = await queryRows<AuditRow>(
+    const rows = await queryRows<AuditRow & { sealed_sequence: string | number; position: string | number; seal_hash: string }>(
       db,
-      sql`SELECT ${COLUMNS} FROM audit_events
-          WHERE tenant_id = ${tenantId} AND chain_position > ${after}
-          ORDER BY chain_position LIMIT ${batchSize}`,
+      sql`SELECT s.sequence AS sealed_sequence, s.chain_position AS position, s.hash AS seal_hash, ${COLUMNS}
+          FROM audit_seals s LEFT JOIN audit_events e ON e.sequence = s.sequence
+          WHERE s.tenant_id = ${tenantId} AND s.chain_position > ${after}
+          ORDER BY s.chain_position LIMIT ${batchSize}`,
     );
-    for (const row of rows) yield toEvent(row);
+    for (const row of rows) {
+      yield {
+        position: Number(row.position),
+        hash: row.seal_hash,
+        sequence: Number(row.sealed_sequence),
+        event: row.id === null ? null : toEvent(row),
+      };
+    }
     if (rows.length < batchSize) return;
-    after = Number(rows[rows.length - 1]!.chain_position);
+    after = Number(rows[rows.length - 1]!.position);
   }
+}
+
+/**
+ * The first of a tenant's events that is neither sealed nor waiting to be: a row the service
+ * did not write (it writes every event with its queue entry, in one statement).
+ */
+export async function firstUnchainedEvent(db: Queryable, tenantId: string): Promise<{ id: string; sequence: number } | null> {
+  const rows = await queryRows<{ id: string; sequence: string | number }>(
+    db,
+    sql`SELECT e.id, e.sequence FROM audit_events e
+        WHERE e.tenant_id = ${tenantId}
+          AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.sequence = e.sequence)
+          AND NOT EXISTS (SELECT 1 FROM audit_unsealed q WHERE q.tenant_id = e.tenant_id AND q.sequence = e.sequence)
+        ORDER BY e.sequence LIMIT 1`,
+  );
+  const row = rows[0];
+  return row === undefined ? null : { id: row.id, sequence: Number(row.sequence) };
 }
 
 /**
@@ -269,7 +328,8 @@ export async function purgeAuditEvents(db: AppDatabase, olderThanDays: number, l
   const tenants = await queryRows<{ tenant_id: string }>(
     db,
     sql`SELECT c.tenant_id FROM audit_chains c
-        JOIN audit_events e ON e.tenant_id = c.tenant_id AND e.chain_position = c.start_position
+        JOIN audit_seals s ON s.tenant_id = c.tenant_id AND s.chain_position = c.start_position
+        JOIN audit_events e ON e.sequence = s.sequence
         WHERE e.occurred_at < ${cutoff} LIMIT 1000`,
   );
   let deleted = 0;
@@ -277,18 +337,25 @@ export async function purgeAuditEvents(db: AppDatabase, olderThanDays: number, l
     deleted += await db.transaction(async (tx) => {
       const locked = await queryRows<{ locked: boolean }>(tx, sql`SELECT pg_try_advisory_xact_lock(${sealLockKey(tenantId)}) AS locked`);
       if (locked[0]?.locked !== true) return 0;
-      // The chain's old end up to (not including) its first event still within retention.
+      // The chain's old end up to (not including) its first event still within retention: the
+      // seals go, and the events they seal with them, in one statement.
       const rows = await queryRows<{ chain_position: string | number; hash: string }>(
         tx,
-        sql`DELETE FROM audit_events WHERE sequence IN (
-              SELECT sequence FROM audit_events
-              WHERE tenant_id = ${tenantId} AND chain_position IS NOT NULL
-                AND chain_position < coalesce(
-                  (SELECT min(chain_position) FROM audit_events
-                   WHERE tenant_id = ${tenantId} AND chain_position IS NOT NULL AND occurred_at >= ${cutoff}),
-                  (SELECT last_position + 1 FROM audit_chains WHERE tenant_id = ${tenantId}))
-              ORDER BY chain_position LIMIT ${limit})
-            RETURNING chain_position, hash`,
+        sql`WITH expired AS (
+              DELETE FROM audit_seals WHERE tenant_id = ${tenantId} AND chain_position IN (
+                SELECT s.chain_position FROM audit_seals s
+                WHERE s.tenant_id = ${tenantId}
+                  AND s.chain_position < coalesce(
+                    (SELECT s2.chain_position FROM audit_seals s2 JOIN audit_events e2 ON e2.sequence = s2.sequence
+                     WHERE s2.tenant_id = ${tenantId} AND e2.occurred_at >= ${cutoff}
+                     ORDER BY s2.chain_position LIMIT 1),
+                    (SELECT last_position + 1 FROM audit_chains WHERE tenant_id = ${tenantId}))
+                ORDER BY s.chain_position LIMIT ${limit})
+              RETURNING sequence, chain_position, hash
+            ), events AS (
+              DELETE FROM audit_events WHERE sequence IN (SELECT sequence FROM expired)
+            )
+            SELECT chain_position, hash FROM expired`,
       );
       if (rows.length === 0) return 0;
       const last = rows.reduce((a, b) => (Number(a.chain_position) > Number(b.chain_position) ? a : b));

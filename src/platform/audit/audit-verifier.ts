@@ -1,11 +1,13 @@
 /**
  * Walks a tenant's chain from where it starts and recomputes every hash: the first event whose
  * content or position does not match, a position that is missing, or an event that should not be
- * there, is reported, and the walk stops (everything after a break is suspect).
+ * there, is reported, and the walk stops (everything after a break is suspect). Then every event
+ * row of the tenant must be in the chain or waiting to be sealed: one that is neither was not
+ * written by the service.
  */
 import type { Queryable } from "../database/database.js";
 import { chainHash, type ChainBreak } from "./audit-chain.js";
-import { chainHead, sealedEvents } from "./audit-store.js";
+import { chainHead, chainLinks, firstUnchainedEvent } from "./audit-store.js";
 
 export interface ChainReport {
   readonly tenantId: string;
@@ -28,18 +30,21 @@ export async function verifyChain(db: Queryable, tenantId: string): Promise<Chai
   });
   let expected = head?.startPosition ?? 1;
   let previous = head?.startPreviousHash ?? null;
-  for await (const event of sealedEvents(db, tenantId)) {
-    const position = event.position!;
+  for await (const { position, hash, sequence, event } of chainLinks(db, tenantId)) {
     if (head === null || position < expected || position > head.lastPosition) {
-      return report({ position, eventId: event.id, problem: "unexpected", detail: `event ${event.id} holds position ${position}, outside the chain` });
+      const eventId = event?.id ?? null;
+      return report({ position, eventId, problem: "unexpected", detail: `${eventId === null ? `a seal of event #${sequence}` : `event ${eventId}`} holds position ${position}, outside the chain` });
     }
     if (position > expected) {
       return report({ position: expected, eventId: null, problem: "missing", detail: `position ${expected} is missing (the next event found holds ${position})` });
     }
-    if (chainHash(previous!, event, position) !== event.hash) {
+    if (event === null) {
+      return report({ position, eventId: null, problem: "missing", detail: `the event sealed at position ${position} is missing` });
+    }
+    if (chainHash(previous!, event, position) !== hash) {
       return report({ position, eventId: event.id, problem: "altered", detail: `event ${event.id} at position ${position} does not match its hash` });
     }
-    previous = event.hash;
+    previous = hash;
     expected += 1;
     verified += 1;
   }
@@ -48,6 +53,10 @@ export async function verifyChain(db: Queryable, tenantId: string): Promise<Chai
   }
   if (head !== null && previous !== head.lastHash) {
     return report({ position: head.lastPosition, eventId: null, problem: "altered", detail: "the chain's recorded last hash does not match its last event" });
+  }
+  const stray = await firstUnchainedEvent(db, tenantId);
+  if (stray !== null) {
+    return report({ position: head?.lastPosition ?? 0, eventId: stray.id, problem: "unexpected", detail: `event ${stray.id} is in no chain and not waiting to be sealed` });
   }
   return report(null);
 }

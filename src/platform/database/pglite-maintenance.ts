@@ -17,9 +17,14 @@ export const SERVICE_TABLES = [
   "tenant_members",
   "workspace_members",
   "group_members",
+  "tenant_invitations",
   "group_list_versions",
   "outbox",
   "authz_revision",
+  "audit_events",
+  "audit_seals",
+  "audit_unsealed",
+  "audit_chains",
 ] as const;
 
 // PostgreSQL's autovacuum defaults: a table is vacuumed once its dead rows pass 50 + 20 % of its

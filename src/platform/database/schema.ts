@@ -307,10 +307,11 @@ export const authzRevision = pgTable(
 
 /**
  * The audit log: one row per recorded change, inserted in the transaction of the change, so that
- * no change commits without its record. The application never updates a row except to seal it:
- * the worker gives each tenant's events their position in the tenant's chain and a hash that
- * covers the event and the previous hash. No foreign key to tenants: a deleted tenant's history
- * is kept. Actor and target ids are columns of their own so that the filters use an index.
+ * no change commits without its record. Rows are never updated: a tenant's chain lives in
+ * `audit_seals`, which the worker appends to, and the events still waiting for it are queued in
+ * `audit_unsealed`, so neither writing nor sealing rewrites an event row and its indexes. No
+ * foreign key to tenants: a deleted tenant's history is kept. Actor and target ids are columns of
+ * their own so that the filters use an index.
  */
 export const auditEvents = pgTable(
   "audit_events",
@@ -324,17 +325,42 @@ export const auditEvents = pgTable(
     targetId: varchar("target_id", { length: 255 }),
     /** actor, target, changes and context, as the API answers them. */
     body: jsonb("body").notNull(),
-    chainPosition: bigint("chain_position", { mode: "number" }),
-    hash: varchar("hash", { length: 64 }),
   },
   (t) => [
     index("ix_audit_events_tenant").on(t.tenantId, t.sequence),
     index("ix_audit_events_actor").on(t.tenantId, t.actorId, t.sequence),
     index("ix_audit_events_target").on(t.tenantId, t.targetId, t.sequence),
-    // Partial: a write adds no entry here; sealing does.
-    uniqueIndex("uq_audit_events_chain").on(t.tenantId, t.chainPosition).where(sql`${t.chainPosition} IS NOT NULL`),
-    index("ix_audit_events_unsealed").on(t.tenantId, t.sequence).where(sql`${t.hash} IS NULL`),
   ],
+);
+
+/**
+ * Each sealed event's place in its tenant's chain and its hash (see audit-chain.ts), one row per
+ * event, inserted once by the sealer. An event row without a seal and not in `audit_unsealed` was
+ * never written by the service; `audit verify` reports it.
+ */
+export const auditSeals = pgTable(
+  "audit_seals",
+  {
+    sequence: bigint("sequence", { mode: "number" }).primaryKey(),
+    tenantId: ulid("tenant_id").notNull(),
+    chainPosition: bigint("chain_position", { mode: "number" }).notNull(),
+    hash: varchar("hash", { length: 64 }).notNull(),
+  },
+  (t) => [uniqueIndex("uq_audit_seals_chain").on(t.tenantId, t.chainPosition)],
+);
+
+/**
+ * The events committed and not yet sealed, by tenant in insertion order: the sealer's queue,
+ * written in the same statement as the events and emptied as they are sealed, so it stays small.
+ */
+export const auditUnsealed = pgTable(
+  "audit_unsealed",
+  {
+    tenantId: ulid("tenant_id").notNull(),
+    sequence: bigint("sequence", { mode: "number" }).notNull(),
+    occurredAt: utc("occurred_at").notNull(),
+  },
+  (t) => [primaryKey({ name: "pk_audit_unsealed", columns: [t.tenantId, t.sequence] })],
 );
 
 /**
@@ -363,5 +389,7 @@ export const schema = {
   outbox,
   authzRevision,
   auditEvents,
+  auditSeals,
+  auditUnsealed,
   auditChains,
 };

@@ -111,20 +111,34 @@ describe.each(TEST_DATABASE_KINDS)("audit log store (%s)", (kind) => {
       const tenant = await sealedChain(5);
       await queryRows(
         db(),
-        sql`UPDATE audit_events SET body = jsonb_set(body, '{target,name}', '"Renamed"') WHERE tenant_id = ${tenant} AND chain_position = 3`,
+        sql`UPDATE audit_events SET body = jsonb_set(body, '{target,name}', '"Renamed"') WHERE sequence = (SELECT sequence FROM audit_seals WHERE tenant_id = ${tenant} AND chain_position = 3)`,
       );
       expect((await verifyChain(db(), tenant)).break).toMatchObject({ position: 3, problem: "altered" });
     });
 
     it("a deleted event", async () => {
       const tenant = await sealedChain(5);
-      await queryRows(db(), sql`DELETE FROM audit_events WHERE tenant_id = ${tenant} AND chain_position = 2`);
+      await queryRows(db(), sql`DELETE FROM audit_events WHERE sequence = (SELECT sequence FROM audit_seals WHERE tenant_id = ${tenant} AND chain_position = 2)`);
       expect((await verifyChain(db(), tenant)).break).toMatchObject({ position: 2, problem: "missing" });
     });
 
-    it("the newest event deleted", async () => {
+    it("a deleted event with its seal", async () => {
+      const tenant = await sealedChain(5);
+      await queryRows(
+        db(),
+        sql`WITH seal AS (DELETE FROM audit_seals WHERE tenant_id = ${tenant} AND chain_position = 2 RETURNING sequence)
+            DELETE FROM audit_events WHERE sequence IN (SELECT sequence FROM seal)`,
+      );
+      expect((await verifyChain(db(), tenant)).break).toMatchObject({ position: 2, problem: "missing" });
+    });
+
+    it("the newest event deleted with its seal", async () => {
       const tenant = await sealedChain(4);
-      await queryRows(db(), sql`DELETE FROM audit_events WHERE tenant_id = ${tenant} AND chain_position = 4`);
+      await queryRows(
+        db(),
+        sql`WITH seal AS (DELETE FROM audit_seals WHERE tenant_id = ${tenant} AND chain_position = 4 RETURNING sequence)
+            DELETE FROM audit_events WHERE sequence IN (SELECT sequence FROM seal)`,
+      );
       expect((await verifyChain(db(), tenant)).break).toMatchObject({ position: 4, problem: "missing" });
     });
 
@@ -132,21 +146,35 @@ describe.each(TEST_DATABASE_KINDS)("audit log store (%s)", (kind) => {
       const tenant = await sealedChain(5);
       await queryRows(
         db(),
-        sql`UPDATE audit_events SET chain_position = CASE chain_position WHEN 2 THEN -4 ELSE -2 END
+        sql`UPDATE audit_seals SET chain_position = CASE chain_position WHEN 2 THEN -4 ELSE -2 END
             WHERE tenant_id = ${tenant} AND chain_position IN (2, 4)`,
       );
-      await queryRows(db(), sql`UPDATE audit_events SET chain_position = -chain_position WHERE tenant_id = ${tenant} AND chain_position < 0`);
+      await queryRows(db(), sql`UPDATE audit_seals SET chain_position = -chain_position WHERE tenant_id = ${tenant} AND chain_position < 0`);
       expect((await verifyChain(db(), tenant)).break).toMatchObject({ position: 2, problem: "altered" });
     });
 
-    it("an inserted event", async () => {
+    it("an inserted event with a forged seal", async () => {
       const tenant = await sealedChain(3);
       await queryRows(
         db(),
-        sql`INSERT INTO audit_events (id, tenant_id, occurred_at, action, body, chain_position, hash)
-            VALUES (${ulid()}, ${tenant}, now(), 'forged', '{}'::jsonb, 4, ${"f".repeat(64)})`,
+        sql`WITH forged AS (
+              INSERT INTO audit_events (id, tenant_id, occurred_at, action, body)
+              VALUES (${ulid()}, ${tenant}, now(), 'forged', '{}'::jsonb) RETURNING sequence)
+            INSERT INTO audit_seals (sequence, tenant_id, chain_position, hash) SELECT sequence, ${tenant}, 4, ${"f".repeat(64)} FROM forged`,
       );
       expect((await verifyChain(db(), tenant)).break).toMatchObject({ position: 4, problem: "unexpected" });
+    });
+
+    it("an inserted event outside the chain", async () => {
+      const tenant = await sealedChain(3);
+      const forged = ulid();
+      await queryRows(
+        db(),
+        sql`INSERT INTO audit_events (id, tenant_id, occurred_at, action, body) VALUES (${forged}, ${tenant}, now(), 'forged', '{}'::jsonb)`,
+      );
+      // The sealer seals only what the service queued: the forged row stays outside the chain.
+      await sealer().runOnce();
+      expect((await verifyChain(db(), tenant)).break).toMatchObject({ eventId: forged, problem: "unexpected" });
     });
 
     it("passes on an untouched chain of 10,000 events", async () => {

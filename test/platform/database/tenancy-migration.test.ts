@@ -3,9 +3,7 @@
  * migration must not fail on usernames that differ only in case (all accounts are kept), and the
  * default tenant, found by name before, must be found again.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,22 +15,10 @@ import { loadConfig } from "../../../src/platform/config/config.js";
 import { queryRows, type DatabaseHandle } from "../../../src/platform/database/database.js";
 import { migratePglite, openPglite } from "../../../src/platform/database/pglite-database.js";
 import { createLogger } from "../../../src/platform/logging/logger.js";
-import { packageRoot } from "../../../src/platform/runtime/package-root.js";
 import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
+import { migrationsBefore } from "../../support/migrations-before.js";
 import { RecordingTenantServiceProbe } from "../../support/recording-probes.js";
 import { startTestSpiceDb } from "../../support/test-spicedb.js";
-
-/** The shipped migrations before the tenancy one, in a folder of their own. */
-function migrationsBeforeTenancy(): string {
-  const folder = mkdtempSync(join(tmpdir(), "kiam-before-tenancy-"));
-  cpSync(join(packageRoot(), "drizzle"), folder, { recursive: true });
-  const journalFile = join(folder, "meta", "_journal.json");
-  const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: { tag: string }[] };
-  const cut = journal.entries.findIndex((entry) => entry.tag.endsWith("_tenancy"));
-  expect(cut).toBeGreaterThan(0);
-  writeFileSync(journalFile, JSON.stringify({ ...journal, entries: journal.entries.slice(0, cut) }));
-  return folder;
-}
 
 describe("the tenancy migration on a database with data", () => {
   let handle: DatabaseHandle;
@@ -42,7 +28,7 @@ describe("the tenancy migration on a database with data", () => {
 
   beforeAll(async () => {
     handle = await openPglite(null);
-    const folder = migrationsBeforeTenancy();
+    const folder = migrationsBefore("_tenancy");
     try {
       await migrate(handle.db as never, { migrationsFolder: folder });
     } finally {
