@@ -25,6 +25,7 @@ import type { UserRepository } from "./ports/user-repository.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
 import { UserService } from "./application/user-service.js";
+import { KeptGroupLists } from "./infrastructure/kept-group-lists.js";
 import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
 import { iamRoutes } from "./presentation/iam-routes.js";
@@ -89,7 +90,7 @@ async function reportKeptUsernameClashes(users: UserRepository, logger: Logger):
 export async function createIamModule(deps: IamModuleDependencies): Promise<IamModule> {
   const { config, database, authorization, logger } = deps;
   // Reads go to the primary: a replica could lag behind the caller's own last write.
-  const repositories = createRepositories(database.db, database.kind);
+  const repositories = createRepositories(database.db, database.kind, { keptGroupLists: new KeptGroupLists() });
   const workspaceService = new WorkspaceService({
     unitOfWork: deps.unitOfWork,
     repositories,

@@ -12,6 +12,7 @@ import { ObservationContext } from "../../shared-kernel/observation-context.js";
 import { ForbiddenError, IamError, InvalidInputError, LastAdminError, NotFoundError } from "../domain/errors.js";
 import { Group, type GroupMember } from "../domain/group.js";
 import type { GroupRole } from "../domain/roles.js";
+import type { GroupRecord } from "../ports/group-repository.js";
 import type { Repositories } from "../ports/repositories.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
 import { accessTo } from "./access-check.js";
@@ -21,21 +22,8 @@ import type { GroupOperation, GroupServiceProbe } from "./group-service-probe.js
 import { writeAsMember, type HoldRefusals } from "./member-hold.js";
 import { holdTenantMember, resolveTenantMemberByEmail } from "./member-lookup.js";
 
-export interface GroupDetails {
-  readonly id: string;
-  readonly name: string;
-  /** Admins first, then members. */
-  readonly members: readonly GroupMember[];
-}
-
-/**
- * A listing of groups. `version` is set when the listing is the tenant's whole group list (the
- * caller administers the tenant): the same version means the same list, so whoever kept the
- * answer for that version may serve it again ("unchanged", without reading the groups).
- */
-export type GroupListing =
-  | { readonly kind: "list"; readonly groups: readonly GroupDetails[]; readonly version: number | null }
-  | { readonly kind: "unchanged"; readonly version: number };
+/** A group with its members, admins first. */
+export type GroupDetails = GroupRecord;
 
 /** Who to add: a user id, or an email matched case-insensitively among the tenant's members. */
 export type MemberReference = { readonly userId: string } | { readonly email: string };
@@ -89,30 +77,16 @@ export class GroupService {
   }
 
   /** The groups of the caller's tenant the caller can view (members, admins, tenant admins). */
-  async listGroups(caller: Caller, context = ObservationContext.empty): Promise<GroupDetails[]> {
-    const listing = await this.listGroupsSince(caller, null, context);
-    return listing.kind === "list" ? [...listing.groups] : [];
-  }
-
-  /**
-   * The groups the caller can view, or "unchanged" when they administer the tenant and its group
-   * list is still at `knownVersion`. The version is read before the groups, so a list is never
-   * older than the version it is returned with.
-   */
-  listGroupsSince(caller: Caller, knownVersion: number | null, context = ObservationContext.empty): Promise<GroupListing> {
+  listGroups(caller: Caller, context = ObservationContext.empty): Promise<readonly GroupDetails[]> {
     const probe = this.probeFor(caller, context);
-    return this.observed(probe, "list", null, async (): Promise<GroupListing> => {
+    return this.observed(probe, "list", null, async () => {
       const user = { type: "user", id: caller.userId };
       // The schema gives tenant admins `view` on every group of their tenant (tenant->administrate):
       // one cached check spares them a LookupResources over every group.
       const administers = await this.authorization.check({ resource: { type: "tenant", id: caller.tenantId }, permission: "administrate", subject: user });
-      if (!administers) {
-        const ids = await this.authorization.lookupResources("group", "view", user);
-        return { kind: "list", groups: (await this.reads.groups.listByIds(caller.tenantId, ids)).map(detailsOf), version: null };
-      }
-      const version = await this.reads.groups.listVersion(caller.tenantId);
-      if (version === knownVersion) return { kind: "unchanged", version };
-      return { kind: "list", groups: (await this.reads.groups.listByTenant(caller.tenantId)).map(detailsOf), version };
+      if (administers) return this.reads.groups.listByTenant(caller.tenantId);
+      const ids = await this.authorization.lookupResources("group", "view", user);
+      return this.reads.groups.listByIds(caller.tenantId, ids);
     });
   }
 

@@ -11,6 +11,7 @@ import { apiKeys, groupMembers, groups, tenantMembers, tenants } from "../../pla
 import { ConflictError, InvalidInputError } from "../domain/errors.js";
 import type { GroupRole, TenantRole } from "../domain/roles.js";
 import { Tenant } from "../domain/tenant.js";
+import { bumpGroupListVersion } from "./group-list-version.js";
 import type {
   DeletedGroup,
   GroupRoleOfUser,
@@ -164,14 +165,16 @@ export class DrizzleTenantRepository implements TenantRepository {
   }
 
   async removeUserFromGroups(tenantId: string, userId: string): Promise<void> {
-    await this.db
+    const removed = await this.db
       .delete(groupMembers)
       .where(
         and(
           eq(groupMembers.userId, userId),
           sql`${groupMembers.groupId} IN (SELECT ${groups.id} FROM ${groups} WHERE ${groups.tenantId} = ${tenantId})`,
         ),
-      );
+      )
+      .returning({ groupId: groupMembers.groupId });
+    if (removed.length > 0) await bumpGroupListVersion(this.db, tenantId);
   }
 
   async revokeApiKeysOfUser(tenantId: string, userId: string, now: Date): Promise<RemovedApiKey[]> {

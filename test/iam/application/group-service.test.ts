@@ -4,6 +4,7 @@ import type { Caller } from "../../../src/iam/application/caller.js";
 import { GroupService } from "../../../src/iam/application/group-service.js";
 import { ConflictError, ForbiddenError, InvalidInputError, LastAdminError, NotFoundError } from "../../../src/iam/domain/errors.js";
 import type { IamEvent } from "../../../src/iam/domain/events.js";
+import { KeptGroupLists } from "../../../src/iam/infrastructure/kept-group-lists.js";
 import { createRepositories } from "../../../src/iam/infrastructure/repositories.js";
 import { queryRows } from "../../../src/platform/database/database.js";
 import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
@@ -192,17 +193,16 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
     });
   });
 
-  describe("listGroupsSince", () => {
-    const listedVersion = async (caller: Caller, known: number | null) => {
-      const listing = await service.listGroupsSince(caller, known);
-      return listing.version;
-    };
-
-    it("tells a tenant admin 'unchanged' until any group or membership of the tenant changes", async () => {
+  describe("listGroups with kept lists", () => {
+    it("shows a tenant admin every change of the tenant's groups at once, the kept list meanwhile", async () => {
+      const keptLists = new KeptGroupLists();
+      const listing = new GroupService({ unitOfWork, reads: createRepositories(database.handle.db, kind, { keptGroupLists: keptLists }), authorization, probe });
+      const names = async () => (await listing.listGroups(admin)).map((g) => `${g.name}:${g.members.map((m) => `${m.userId}=${m.role}`).join(",")}`);
       const group = await service.createGroup(alice, "tracked");
-      let version = await listedVersion(admin, null);
-      expect(version).not.toBeNull();
-      expect(await service.listGroupsSince(admin, version)).toEqual({ kind: "unchanged", version });
+      let before = await names();
+      expect(await names()).toEqual(before);
+      const hits = keptLists.stats().hits;
+      expect(hits).toBeGreaterThan(0);
       const changes: (() => Promise<unknown>)[] = [
         () => service.renameGroup(alice, group.id, "tracked-renamed"),
         () => service.addMember(alice, group.id, { userId: bob.userId }, "member"),
@@ -213,24 +213,14 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
       ];
       for (const change of changes) {
         await change();
-        const listing = await service.listGroupsSince(admin, version);
-        expect(listing.kind).toBe("list");
-        expect(listing.version).toBeGreaterThan(version ?? 0);
-        version = listing.version;
+        const after = await names();
+        expect(after).not.toEqual(before);
+        before = after;
       }
-      const final = await service.listGroupsSince(admin, null);
-      expect(final.kind === "list" && final.groups.map((g) => g.name)).toEqual(["another"]);
-    });
-
-    it("keeps the version through changes that do not touch groups, and never says 'unchanged' to others", async () => {
-      await service.createGroup(alice, "steady");
-      const version = await listedVersion(admin, null);
-      await service.renameGroup(alice, (await service.listGroups(alice))[0]!.id, "steady"); // the same name: no change
-      expect((await service.listGroupsSince(admin, version)).kind).toBe("unchanged");
-      // Plain members see what they can view, recomputed every time.
-      const own = await service.listGroupsSince(alice, version);
-      expect(own.kind === "list" && own.version === null && own.groups.map((g) => g.name)).toEqual(["steady"]);
-      expect((await service.listGroupsSince(bob, 0)).kind).toBe("list");
+      expect((await listing.listGroups(admin)).map((g) => g.name)).toEqual(["another"]);
+      // Plain members see what they can view, looked up every time.
+      expect((await listing.listGroups(carol)).map((g) => g.name)).toEqual(["another"]);
+      expect(await listing.listGroups(bob)).toEqual([]);
     });
   });
 
