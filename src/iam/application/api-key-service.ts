@@ -5,8 +5,8 @@
  */
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { newUlid } from "../../shared-kernel/ids.js";
-import type { ApiKey } from "../domain/api-key.js";
-import { ConflictError, ForbiddenError, NotFoundError } from "../domain/errors.js";
+import { ApiKey, type ApiKeyState } from "../domain/api-key.js";
+import { ForbiddenError, NotFoundError } from "../domain/errors.js";
 import { nameOf } from "../domain/names.js";
 import type { ApiKeySecrets } from "../ports/api-key-secrets.js";
 import type { ApiKeyRepository } from "../ports/api-key-repository.js";
@@ -18,12 +18,9 @@ import { writeAsMember, type HoldRefusals } from "./member-hold.js";
 
 export const NO_PERMISSION = "You do not have permission to perform this action";
 export const API_KEY_NOT_FOUND = "API key not found";
-export const API_KEY_ALREADY_REVOKED = "API key is already revoked";
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface CreatedApiKey {
-  readonly apiKey: ApiKey;
+  readonly apiKey: ApiKeyState;
   /** The only time the secret exists outside the caller's hands. */
   readonly secret: string;
 }
@@ -52,7 +49,7 @@ export class ApiKeyService {
    */
   async create(caller: Caller, rawName: string, expiresInDays: number): Promise<CreatedApiKey> {
     requirePerson(caller, KEYS_CANNOT_CREATE_KEYS);
-    const name = nameOf("API key", rawName);
+    const name = nameOf("API key", rawName); // a bad name is 422 before any permission check
     const allowed = await this.deps.authorization.check({
       resource: { type: "tenant", id: caller.tenantId },
       permission: "create_api_key",
@@ -65,28 +62,19 @@ export class ApiKeyService {
     const issued = this.deps.secrets.issue();
     const createdAt = this.now();
     const apiKey = await this.deps.unitOfWork.run(async (tx) => {
-      const inserted = await writeAsMember(tx, caller, this.holdRefusals(caller), () =>
-        tx.repositories.apiKeys.insert({
-          id: newUlid(),
-          tenantId: caller.tenantId,
-          createdByUserId: caller.userId,
-          name,
-          keyDigest: issued.digest,
-          prefix: issued.prefix,
-          createdAt,
-          expiresAt: new Date(createdAt.getTime() + expiresInDays * DAY_MS),
-        }),
-      );
-      tx.record({
-        type: "ApiKeyCreated",
+      const key = ApiKey.issue({
+        id: newUlid(),
         tenantId: caller.tenantId,
-        occurredAt: createdAt,
-        apiKeyId: inserted.id,
-        userId: caller.userId,
+        createdByUserId: caller.userId,
         name,
+        keyDigest: issued.digest,
         prefix: issued.prefix,
+        expiresInDays,
+        now: createdAt,
       });
-      return inserted;
+      await writeAsMember(tx, caller, this.holdRefusals(caller), () => tx.repositories.apiKeys.add(key));
+      tx.record(...key.pullEvents());
+      return key.snapshot();
     });
     this.deps.probe.created(apiKey.id, caller.userId, caller.tenantId);
     return { apiKey, secret: issued.secret };
@@ -103,7 +91,7 @@ export class ApiKeyService {
   }
 
   /** Keys of the caller's tenant they may view; revoked and expired keys included. */
-  list(caller: Caller, createdBy: string | null): Promise<ApiKey[]> {
+  list(caller: Caller, createdBy: string | null): Promise<ApiKeyState[]> {
     return this.deps.apiKeys.listVisible(caller.tenantId, caller.userId, createdBy);
   }
 
@@ -123,10 +111,9 @@ export class ApiKeyService {
         this.deps.probe.revocationDenied(apiKeyId, caller.userId);
         throw new ForbiddenError(NO_PERMISSION);
       }
-      if (key.revokedAt !== null) throw new ConflictError(API_KEY_ALREADY_REVOKED);
-      const at = this.now();
-      await tx.repositories.apiKeys.markRevoked(apiKeyId, at);
-      tx.record({ type: "ApiKeyRevoked", tenantId: caller.tenantId, occurredAt: at, apiKeyId, userId: key.createdByUserId });
+      key.revoke(this.now());
+      await tx.repositories.apiKeys.save(key);
+      tx.record(...key.pullEvents());
     });
     this.deps.probe.revoked(apiKeyId, caller.userId);
   }

@@ -134,6 +134,22 @@ export class DrizzleGroupRepository implements GroupRepository {
     return hydrate(rows, memberRows);
   }
 
+  async lockAllOfTenant(tenantId: string): Promise<Group[]> {
+    const rows = await this.db
+      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name })
+      .from(groups)
+      .where(eq(groups.tenantId, tenantId))
+      .orderBy(asc(groups.id))
+      .for("update");
+    if (rows.length === 0) return [];
+    const memberRows = await this.db
+      .select({ groupId: groupMembers.groupId, userId: groupMembers.userId, role: groupMembers.role })
+      .from(groupMembers)
+      .innerJoin(groups, eq(groups.id, groupMembers.groupId))
+      .where(eq(groups.tenantId, tenantId));
+    return hydrate(rows, memberRows);
+  }
+
   async save(group: Group): Promise<void> {
     const changed = group.nameChanged || hasMemberChanges(group);
     if (group.nameChanged) {
@@ -189,6 +205,16 @@ export class DrizzleGroupRepository implements GroupRepository {
     await queryRows(this.db, sql`DELETE FROM workspace_members WHERE group_id = ${group.id}`);
     await this.db.delete(groups).where(eq(groups.id, group.id));
     await bumpGroupListVersion(this.db, group.tenantId);
+  }
+
+  async removeAll(doomed: readonly Group[]): Promise<void> {
+    if (doomed.length === 0) return;
+    const alive = doomed.find((group) => !group.isDeleted);
+    if (alive) throw new Error(`Group ${alive.id} must be marked deleted (recording its events) before removal`);
+    const ids = sql.param(doomed.map((group) => group.id));
+    await queryRows(this.db, sql`DELETE FROM workspace_members WHERE group_id = ANY(${ids}::varchar[])`);
+    await queryRows(this.db, sql`DELETE FROM groups WHERE id = ANY(${ids}::varchar[])`);
+    for (const tenantId of new Set(doomed.map((group) => group.tenantId))) await bumpGroupListVersion(this.db, tenantId);
   }
 
   private async loadOne(groupId: string, lock: "update" | "no key update" | null): Promise<Group | null> {

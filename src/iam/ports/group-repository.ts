@@ -29,6 +29,8 @@ export interface GroupRepository {
    * from a tenant: their group roles go with them, unless they are a group's last admin).
    */
   lockGroupsOfMember(tenantId: string, userId: string): Promise<Group[]>;
+  /** Every group of `tenantId` with its members, locked in id order (for the tenant's deletion). */
+  lockAllOfTenant(tenantId: string): Promise<Group[]>;
   /** The groups of `tenantId` among `groupIds` (others are ignored), by name, in a fixed number of queries. */
   listByIds(tenantId: string, groupIds: readonly string[]): Promise<GroupRecord[]>;
   /**
@@ -46,4 +48,6 @@ export interface GroupRepository {
   lockWorkspaceGrants(groupId: string): Promise<GroupWorkspaceGrant[]>;
   /** Deletes a group marked deleted: its workspace grants first, then the group and its members. */
   remove(group: Group): Promise<void>;
+  /** Deletes groups marked deleted (with their members and grants), in a fixed number of statements. */
+  removeAll(groups: readonly Group[]): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { Type } from "typebox";
 import { HttpError } from "../../platform/http/http-error.js";
 import { normaliseUlid } from "../../shared-kernel/ids.js";
 import type { ApiKeyService } from "../application/api-key-service.js";
-import { DEFAULT_API_KEY_EXPIRY_DAYS, MAX_API_KEY_EXPIRY_DAYS, MIN_API_KEY_EXPIRY_DAYS, type ApiKey } from "../domain/api-key.js";
+import { DEFAULT_API_KEY_EXPIRY_DAYS, MAX_API_KEY_EXPIRY_DAYS, MIN_API_KEY_EXPIRY_DAYS, type ApiKeyState } from "../domain/api-key.js";
 import { EXAMPLE } from "./examples.js";
 import { callerOf } from "./request-context.js";
 import { UserIdParameter, nameField, nameOr422, ulidParameter, userIdOr400 } from "./request-fields.js";
@@ -41,7 +41,7 @@ const CreateApiKeyBody = Type.Object(
   { additionalProperties: false, examples: [{ name: "ci-deploy", expires_in_days: 90 }] },
 );
 
-function apiKeyResponse(key: ApiKey) {
+function apiKeyResponse(key: ApiKeyState) {
   return {
     id: key.id,
     name: key.name,
