@@ -10,9 +10,9 @@ import type { Logger } from "../platform/logging/logger.js";
 import { AuthenticationService } from "./application/authentication-service.js";
 import { ProvisionedUserCache } from "./application/provisioned-user-cache.js";
 import type { DefaultTenantAccess } from "./application/default-tenant-access.js";
-import { LoggingTenantServiceProbe } from "./application/tenant-service-probe.js";
+import { PinoTenantServiceProbe } from "./application/tenant-service-probe.js";
 import { TenantService } from "./application/tenant-service.js";
-import { LoggingWorkspaceServiceProbe } from "./application/workspace-service-probe.js";
+import { PinoWorkspaceServiceProbe } from "./application/workspace-service-probe.js";
 import { WorkspaceService } from "./application/workspace-service.js";
 import { DevelopmentIssuer, DEVELOPMENT_ISSUER } from "./infrastructure/identity/development-issuer.js";
 import { DiscoveredKeySet } from "./infrastructure/identity/discovered-key-set.js";
@@ -26,10 +26,9 @@ import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
 import { UserService } from "./application/user-service.js";
 import { KeptGroupLists } from "./infrastructure/kept-group-lists.js";
-import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
+import { PinoApiKeyServiceProbe } from "./application/api-key-service-probe.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
 import { iamRoutes } from "./presentation/iam-routes.js";
-import { ObservationContext } from "../shared-kernel/observation-context.js";
 import { GroupService } from "./application/group-service.js";
 import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
 
@@ -95,7 +94,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     unitOfWork: deps.unitOfWork,
     repositories,
     authorization,
-    probe: new LoggingWorkspaceServiceProbe(logger),
+    probe: new PinoWorkspaceServiceProbe(logger),
   });
   // Shared: authentication remembers provisioned users, the tenant service forgets the ones it
   // invites, so that their next request binds the invitation.
@@ -105,7 +104,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     unitOfWork: deps.unitOfWork,
     repositories,
     authorization,
-    probe: new LoggingTenantServiceProbe(logger),
+    probe: new PinoTenantServiceProbe(logger),
     settings: {
       singleTenantMode: config.iam.singleTenantMode,
       defaultTenantName: config.iam.defaultTenantName,
@@ -138,15 +137,15 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     authorization,
     apiKeys: repositories.apiKeys,
     secrets,
-    probe: pinoApiKeyProbe(logger),
+    probe: new PinoApiKeyServiceProbe(logger),
   });
   const users = new UserService(repositories.users);
   // Reads go to the primary: a replica could miss a write the same client just made.
   const groups = new GroupService({
     unitOfWork: deps.unitOfWork,
-    reads: repositories,
+    repositories,
     authorization,
-    probe: new PinoGroupServiceProbe(logger, ObservationContext.empty),
+    probe: new PinoGroupServiceProbe(logger),
   });
 
   return {

@@ -21,6 +21,7 @@ import type { DefaultTenantAccess } from "./default-tenant-access.js";
 import type { InvitationBinding } from "./invitation-binding.js";
 import type { ProvisionedUserCache } from "./provisioned-user-cache.js";
 import { grantTenantRole, loadTenantForUpdate } from "./tenant-membership.js";
+import { reasonOf } from "./probe-fields.js";
 import type { TenantServiceProbe } from "./tenant-service-probe.js";
 import { WorkspaceService } from "./workspace-service.js";
 
@@ -381,8 +382,4 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
     for (const { tenantId, role } of bound) this.deps.probe.invitationBound({ tenantId, userId, role });
     return joined;
   }
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

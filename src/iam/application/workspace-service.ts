@@ -16,6 +16,7 @@ import { accessTo } from "./access-check.js";
 import type { Caller } from "./caller.js";
 import { writeAsMember } from "./member-hold.js";
 import { holdTenantMember, resolveTenantMemberByEmail } from "./member-lookup.js";
+import { reasonOf } from "./probe-fields.js";
 import type { WorkspaceServiceProbe } from "./workspace-service-probe.js";
 
 export const WORKSPACE_FORBIDDEN = "You do not have permission to perform this action";
@@ -273,8 +274,4 @@ function normaliseMember(memberId: string, memberType: MemberType): string {
   const trimmed = normaliseMemberId(memberId);
   if (memberType === "group" && isUlid(trimmed.toUpperCase())) return trimmed.toUpperCase();
   return trimmed;
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -102,7 +102,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ service: GroupService }> =
     }),
     async (request) => {
       const groupId = groupIdOf(request.params.group_id);
-      return groupBody(await groups.getGroup(callerOf(request), groupId, observationOf(request)));
+      return groupBody(await groups.getGroup(callerOf(request), groupId));
     },
   );
 
@@ -173,7 +173,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ service: GroupService }> =
     }),
     async (request) => {
       const groupId = groupIdOf(request.params.group_id);
-      const members = await groups.listMembers(callerOf(request), groupId, observationOf(request));
+      const members = await groups.listMembers(callerOf(request), groupId);
       return members.map(memberBody);
     },
   );

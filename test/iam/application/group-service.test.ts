@@ -12,7 +12,7 @@ import type { AuthorizationPort } from "../../../src/shared-kernel/authorization
 import { newUlid } from "../../../src/shared-kernel/ids.js";
 import { ObservationContext } from "../../../src/shared-kernel/observation-context.js";
 import { createSyncedUnitOfWork, type RecordingUnitOfWork } from "../../support/synced-unit-of-work.js";
-import { RecordingGroupServiceProbe } from "../../support/recording-group-service-probe.js";
+import { RecordingGroupServiceProbe } from "../../support/recording-probes.js";
 import { seedTenant, seedTenantMember, seedUser, seedWorkspace, seedWorkspaceMember } from "../../support/sql-seed.js";
 import { HAS_POSTGRES_SERVER, TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 import { startTestSpiceDb } from "../../support/test-spicedb.js";
@@ -52,7 +52,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
     const db = database.handle.db;
     ({ unitOfWork, authorization } = await createSyncedUnitOfWork(db, spicedb));
     probe = new RecordingGroupServiceProbe();
-    service = new GroupService({ unitOfWork, reads: createRepositories(db), authorization, probe, clock: () => NOW });
+    service = new GroupService({ unitOfWork, repositories: createRepositories(db), authorization, probe, clock: () => NOW });
     tenantId = await seedTenant(db);
     const suffix = tenantId.slice(-8);
     const ids = { admin: `admin-${suffix}`, alice: `alice-${suffix}`, bob: `bob-${suffix}`, carol: `carol-${suffix}` };
@@ -95,10 +95,10 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
       expect(group.name).toBe("Platform");
       expect(group.members).toEqual([{ userId: alice.userId, role: "admin" }]);
       expect(unitOfWork.committed.map((e) => e.type)).toEqual(["GroupCreated", "GroupMemberAdded"]);
-      expect(probe.events).toEqual([
+      expect(probe.calls).toEqual([
         {
           name: "groupCreated",
-          fields: { groupId: group.id, name: "Platform" },
+          fact: { groupId: group.id, groupName: "Platform" },
           context: { request_id: "req-1", user_id: alice.userId, tenant_id: tenantId },
         },
       ]);
@@ -142,7 +142,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
       await expect(service.addMember(carol, group.id, { userId: carol.userId }, "admin")).rejects.toThrow(NotFoundError);
       await expect(service.changeMemberRole(carol, group.id, alice.userId, "member")).rejects.toThrow(NotFoundError);
       await expect(service.removeMember(carol, group.id, alice.userId)).rejects.toThrow(NotFoundError);
-      expect(probe.names()).not.toContain("permissionDenied");
+      expect(probe.names()).not.toContain("groupAccessDenied");
     });
 
     it("answers not found for a missing group", async () => {
@@ -188,7 +188,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
         expect((await service.getGroup(caller, group.id)).name).toBe("guarded");
         expect(await service.listMembers(caller, group.id)).toHaveLength(2);
       }
-      expect(probe.events.filter((e) => e.name === "permissionDenied")).toHaveLength(6);
+      expect(probe.named("groupAccessDenied")).toHaveLength(6);
       expect((await service.getGroup(alice, group.id)).members).toHaveLength(2);
     });
   });
@@ -196,7 +196,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
   describe("listGroups with kept lists", () => {
     it("shows a tenant admin every change of the tenant's groups at once, the kept list meanwhile", async () => {
       const keptLists = new KeptGroupLists();
-      const listing = new GroupService({ unitOfWork, reads: createRepositories(database.handle.db, kind, { keptGroupLists: keptLists }), authorization, probe });
+      const listing = new GroupService({ unitOfWork, repositories: createRepositories(database.handle.db, kind, { keptGroupLists: keptLists }), authorization, probe });
       const names = async () => (await listing.listGroups(admin)).map((g) => `${g.name}:${g.members.map((m) => `${m.userId}=${m.role}`).join(",")}`);
       const group = await service.createGroup(alice, "tracked");
       let before = await names();
@@ -384,7 +384,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
         "WorkspaceMemberRemoved",
         "WorkspaceMemberRemoved",
       ]);
-      expect(probe.events.find((e) => e.name === "groupDeleted")?.fields).toEqual({ groupId: group.id, workspaceGrantsRemoved: 2 });
+      expect(probe.named("groupDeleted")[0]?.fact).toEqual({ groupId: group.id, workspaceGrantsRemoved: 2 });
       await expect(service.getGroup(alice, group.id)).rejects.toThrow(NotFoundError);
       const rows = await queryRows<{ n: number }>(
         database.handle.db,
