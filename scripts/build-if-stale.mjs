@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const marker = "dist/kartograph-iam.mjs";
-const sourceRoots = ["src", "bench", "scripts/bundle.mjs", "tsconfig.json", "tsconfig.build.json", "package-lock.json"];
+const sourceRoots = ["src", "bench", "scripts/bundle.mjs", "scripts/build.mjs", "tsconfig.json", "tsconfig.build.json", "package-lock.json"];
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0;
@@ -20,6 +20,5 @@ const builtAt = existsSync(marker) ? statSync(marker).mtimeMs : 0;
 const sourcesAt = Math.max(...sourceRoots.map(newestMtime));
 if (builtAt < sourcesAt) {
   process.stderr.write("kartograph-iam: building (sources changed since the last build)...\n");
-  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
-  execFileSync(process.execPath, ["scripts/bundle.mjs"], { stdio: "inherit" });
+  execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
 }

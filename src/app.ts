@@ -2,17 +2,21 @@
  * Composition root: opens the database and SpiceDB, wires the IAM context into the platform and
  * returns a service that can listen and shut down. The only module that knows every layer.
  */
+import { Registry } from "prom-client";
 import type { AppConfig } from "./platform/config/config.js";
 import type { DatabaseHandle } from "./platform/database/database.js";
 import { openDatabase } from "./platform/database/open-database.js";
 import { trySessionLock } from "./platform/database/postgres-database.js";
 import { MaintenanceSchedule } from "./platform/database/pglite-maintenance.js";
-import { buildHttpServer, type HttpServer } from "./platform/http/http-server.js";
+import { buildHttpServer, type HttpServer, type RouteRegistrar } from "./platform/http/http-server.js";
+import { registerCacheMetrics } from "./platform/metrics/cache-metrics.js";
 import { serviceHealthChecks } from "./platform/http/service-health-checks.js";
 import { describeRefused } from "./platform/spicedb/accepted-updates.js";
 import type { Logger } from "./platform/logging/logger.js";
+import type { AuthorizationPort } from "./shared-kernel/authorization/authorization-port.js";
 import { startSpiceDb, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
-import { createIamModule } from "./iam/iam-module.js";
+import { createIamModule, type IamModuleDependencies } from "./iam/iam-module.js";
+import type { OperatorService } from "./iam/application/operator-service.js";
 import { createOutboxRuntime, loadEmbeddedSpiceDb, type OutboxRuntime, type OutboxRuntimeOptions } from "./outbox-runtime.js";
 
 /** How often the embedded database is checked for tables to vacuum or analyze. */
@@ -24,6 +28,8 @@ export interface Service {
   readonly database: DatabaseHandle;
   readonly spicedb: SpiceDbEngine;
   readonly outbox: OutboxRuntime;
+  /** The operator commands, for `kartograph-iam admin`. */
+  readonly operator: OperatorService;
   /** Stops accepting, finishes in-flight requests, then closes pools and SpiceDB. */
   close(): Promise<void>;
 }
@@ -35,6 +41,23 @@ export interface ServiceOptions {
   readonly database?: DatabaseHandle;
   /** Outbox tuning (tests and benchmarks). */
   readonly outbox?: OutboxRuntimeOptions;
+  /** Use this SpiceDB instead of starting the configured one (tests: servers sharing one engine); its owner closes it. */
+  readonly spicedb?: SpiceDbEngine;
+  /** Purpose-built parts for tests, in place of or beside the real ones. The CLI sets none. */
+  readonly testHooks?: ServiceTestHooks;
+}
+
+/**
+ * The few places where a test puts its own part into the real wiring, so that tests run the
+ * service users run rather than a second assembly of it.
+ */
+export interface ServiceTestHooks {
+  /** Wraps the SpiceDB adapter the outbox writes through and the decision cache reads through (e.g. an outage switch). */
+  readonly authorization?: (real: AuthorizationPort) => AuthorizationPort;
+  /** Single-tenant mode's default tenant, instead of the tenant service. */
+  readonly defaultTenantAccess?: IamModuleDependencies["defaultTenantAccess"];
+  /** Registered after the IAM routes (e.g. probe routes behind the authentication hook). */
+  readonly routes?: readonly RouteRegistrar[];
 }
 
 export async function createService(config: AppConfig, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
@@ -42,10 +65,10 @@ export async function createService(config: AppConfig, logger: Logger, options: 
   // compiles its WebAssembly in the background, while SpiceDB starts on this one.
   const [opened, started] = await Promise.allSettled([
     options.database ? Promise.resolve(options.database) : openDatabase(config.database, { migrate: options.migrate ?? true }),
-    startSpiceDb(config.spicedb),
+    options.spicedb ? Promise.resolve(options.spicedb) : startSpiceDb(config.spicedb),
   ]);
   if (opened.status === "rejected") {
-    if (started.status === "fulfilled") await started.value.close();
+    if (started.status === "fulfilled" && !options.spicedb) await started.value.close();
     throw opened.reason;
   }
   const database = opened.value;
@@ -55,30 +78,39 @@ export async function createService(config: AppConfig, logger: Logger, options: 
   }
   const spicedb = started.value;
   const claim = await claimForEmbeddedSpiceDb(config, database, spicedb).catch(async (error: unknown) => {
-    await spicedb.close();
+    if (!options.spicedb) await spicedb.close();
     if (!options.database) await database.close();
     throw error;
   });
+  const hooks = options.testHooks ?? {};
+  const adapter = { authorization: hooks.authorization?.(spicedb.authorization) ?? spicedb.authorization };
   let notLoaded = 0;
   if (spicedb.mode === "embedded") {
-    const { loaded, refused } = await loadEmbeddedSpiceDb(database, spicedb);
+    const { loaded, refused } = await loadEmbeddedSpiceDb(database, adapter);
     logger.info({ relationships: loaded, off_event_loop: spicedb.offEventLoop }, "embedded SpiceDB loaded from the database");
     // Each one is access missing for someone: say which, and keep saying so on /health/ready.
     for (const r of refused) logger.error({ relationship: describeRefused(r) }, "relationship_not_loaded");
     notLoaded = refused.length;
   }
-  const outbox = await createOutboxRuntime(config, database, spicedb, logger, options.outbox);
+  // One registry for the process: request, outbox, SpiceDB and cache metrics on one /metrics.
+  const metrics = new Registry();
+  const outbox = await createOutboxRuntime(config, database, adapter, logger, { ...options.outbox, registry: metrics });
   const iam = await createIamModule({
     config,
     database,
     authorization: outbox.authorization,
     unitOfWork: outbox.unitOfWork,
+    onAudited: outbox.onAudited,
     authorizationRevision: () => outbox.tracker.current().revision,
     logger,
+    ...(hooks.defaultTenantAccess ? { defaultTenantAccess: hooks.defaultTenantAccess } : {}),
   });
+  registerCacheMetrics(metrics, [outbox.authorization, ...iam.caches]);
   const server = await buildHttpServer({
     logger,
     corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
+    metrics,
     health: serviceHealthChecks(database, spicedb, config.graphName, () => notLoaded),
     routes: [
       (server) => {
@@ -91,10 +123,14 @@ export async function createService(config: AppConfig, logger: Logger, options: 
         }
       },
       ...iam.routes,
+      ...(hooks.routes ?? []),
     ],
   });
   await iam.start();
-  if (config.outbox.enabled) await outbox.worker.start();
+  if (config.outbox.enabled) {
+    await outbox.worker.start();
+    outbox.sealer.start();
+  }
   // PGlite has no autovacuum; a database handed in (tests) is maintained by its owner.
   const maintenance =
     database.kind === "pglite" && !options.database
@@ -113,13 +149,15 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     database,
     spicedb,
     outbox,
+    operator: iam.operator,
     close() {
       closing ??= (async () => {
         await server.close();
         await maintenance?.stop();
         await outbox.worker.stop();
+        await outbox.sealer.stop();
         if (!options.database) await database.close();
-        await spicedb.close();
+        if (!options.spicedb) await spicedb.close();
         await claim?.release();
       })();
       return closing;

@@ -6,6 +6,8 @@
 import { createService } from "./app.js";
 import { UsageError, parseCommandArgs, type Command } from "./cli/command.js";
 import { outboxCommand, reconcileCommand, workerCommand } from "./cli/outbox-commands.js";
+import { adminCommand } from "./cli/admin-commands.js";
+import { auditCommand } from "./cli/audit-commands.js";
 import { loadConfig, type AppConfig } from "./platform/config/config.js";
 import { openDatabase } from "./platform/database/open-database.js";
 import { createLogger } from "./platform/logging/logger.js";
@@ -88,6 +90,8 @@ const commands: Record<string, Command> = {
   worker: workerCommand,
   reconcile: reconcileCommand,
   outbox: outboxCommand,
+  admin: adminCommand,
+  audit: auditCommand,
 };
 
 function mainUsage(): string {

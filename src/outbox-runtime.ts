@@ -9,11 +9,17 @@ import type { Logger } from "./platform/logging/logger.js";
 import { AuthzRevisionTracker } from "./platform/outbox/authz-revision.js";
 import { OutboxDispatcher, type DispatcherOptions } from "./platform/outbox/outbox-dispatcher.js";
 import { LoggingOutboxProbe, type OutboxProbe } from "./platform/outbox/outbox-probe.js";
+import { OutboxMetrics } from "./platform/outbox/outbox-metrics.js";
 import { OutboxWorker } from "./platform/outbox/outbox-worker.js";
+import { AuditSealer } from "./platform/audit/audit-sealer.js";
+import { LoggingAuditSealerProbe } from "./platform/audit/audit-sealer-probe.js";
+import { AuditMetrics } from "./platform/audit/audit-metrics.js";
+import type { Registry } from "prom-client";
 import { CachedAuthorization } from "./platform/spicedb/cached-authorization.js";
+import { MeteredAuthorization, SpiceDbMetrics } from "./platform/spicedb/metered-authorization.js";
 import type { AuthorizationPort } from "./shared-kernel/authorization/authorization-port.js";
 import { writeAcceptedUpdates, type RefusedUpdate } from "./platform/spicedb/accepted-updates.js";
-import { permissionSchemaIsMonotonic, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
+import { permissionSchemaIsMonotonic } from "./platform/spicedb/spicedb-engine.js";
 import { DrizzleUnitOfWork } from "./iam/infrastructure/drizzle-unit-of-work.js";
 import { RelationshipSyncHandler } from "./iam/infrastructure/relationship-sync-handler.js";
 import { deriveRelationships } from "./iam/infrastructure/relationship-derivation.js";
@@ -24,6 +30,10 @@ export interface OutboxRuntime {
   readonly dispatcher: OutboxDispatcher;
   readonly unitOfWork: DrizzleUnitOfWork;
   readonly worker: OutboxWorker;
+  /** Seals audit events into their tenants' chains after commit; runs where the worker runs. */
+  readonly sealer: AuditSealer;
+  /** To be told of audit events committed outside the unit of work (a user's provisioning). */
+  readonly onAudited: (count: number) => void;
 }
 
 export interface OutboxRuntimeOptions {
@@ -33,29 +43,48 @@ export interface OutboxRuntimeOptions {
   readonly listen?: boolean;
   /** Overrides the configured poll interval (tests). */
   readonly pollIntervalMs?: number;
+  /** Record audit events (default true; the bench turns it off to measure what they cost). */
+  readonly recordAudit?: boolean;
+  /** Where the outbox's and SpiceDB's metrics go (/metrics); none are kept without one. */
+  readonly registry?: Registry;
 }
 
 export async function createOutboxRuntime(
   config: AppConfig,
   database: DatabaseHandle,
-  spicedb: SpiceDbEngine,
+  spicedb: { readonly authorization: AuthorizationPort },
   logger: Logger,
   options: OutboxRuntimeOptions = {},
 ): Promise<OutboxRuntime> {
-  const probe = options.probe ?? new LoggingOutboxProbe(logger);
+  const reported = options.probe ?? new LoggingOutboxProbe(logger);
+  const probe = options.registry ? new OutboxMetrics(options.registry, database.db).counting(reported) : reported;
+  // Every SpiceDB call of the process below goes through here: the outbox's writes, the cache's misses.
+  const engine: AuthorizationPort = options.registry
+    ? new MeteredAuthorization(spicedb.authorization, new SpiceDbMetrics(options.registry))
+    : spicedb.authorization;
   const tracker = new AuthzRevisionTracker();
   await tracker.refresh(database.db);
-  const dispatcher = new OutboxDispatcher(database.db, [new RelationshipSyncHandler(spicedb.authorization)], tracker, probe, {
+  const dispatcher = new OutboxDispatcher(database.db, [new RelationshipSyncHandler(engine)], tracker, probe, {
     batchSize: config.outbox.batchSize,
     maxRetries: config.outbox.maxRetries,
     backoff: { baseMs: 1_000, maxMs: 30_000 },
     ...options.dispatcher,
   });
+  // Counted, and the sealer woken, for every committed audit event.
+  const onAudited = (count: number) => {
+    auditMetrics?.eventsWritten(count);
+    sealer.wake();
+  };
   const unitOfWork = new DrizzleUnitOfWork(database.db, dispatcher, {
     onApplyFailure: (tenantId, error) => probe.drainFailed(tenantId, error instanceof Error ? error.message : String(error)),
     // Not at once: what failed just now fails again; the worker's own back-off starts from here.
     handOver: (tenantId) => worker.schedule(tenantId, HAND_OVER_DELAY_MS),
+    recordAudit: options.recordAudit ?? true,
+    onAudited,
   });
+  const auditMetrics = options.registry ? new AuditMetrics(options.registry, database.db) : null;
+  const sealerProbe = new LoggingAuditSealerProbe(logger);
+  const sealer = new AuditSealer(database.db, auditMetrics?.counting(sealerProbe) ?? sealerProbe, { retentionDays: config.audit.retentionDays });
   const worker = new OutboxWorker(database, dispatcher, probe, {
     pollIntervalMs: options.pollIntervalMs ?? config.outbox.pollIntervalSeconds * 1000,
     listen: options.listen ?? true,
@@ -63,10 +92,12 @@ export async function createOutboxRuntime(
   });
   return {
     tracker,
-    authorization: new CachedAuthorization(spicedb.authorization, tracker, { monotonicSchema: permissionSchemaIsMonotonic() }),
+    authorization: new CachedAuthorization(engine, tracker, { monotonicSchema: permissionSchemaIsMonotonic() }),
     dispatcher,
     unitOfWork,
     worker,
+    sealer,
+    onAudited,
   };
 }
 

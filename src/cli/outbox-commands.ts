@@ -25,7 +25,7 @@ function requireSpiceDbCluster(config: AppConfig, command: string): void {
   }
 }
 
-async function withDatabase<T>(config: AppConfig, run: (database: DatabaseHandle) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(config: AppConfig, run: (database: DatabaseHandle) => Promise<T>): Promise<T> {
   // Migrating first makes these commands work on a database no server has started yet.
   const database = await openDatabase(config.database, { migrate: true });
   try {
@@ -38,7 +38,7 @@ async function withDatabase<T>(config: AppConfig, run: (database: DatabaseHandle
 export const workerCommand: Command = {
   summary: "Run only the outbox worker (for API nodes started with KARTOGRAPH_OUTBOX_ENABLED=false)",
   usage:
-    "Usage: kartograph-iam worker\n\nApplies outbox entries to the SpiceDB cluster named by SPICEDB_ENDPOINT until SIGTERM/SIGINT;\nseveral workers may run at once. Needs KARTOGRAPH_DB_URL (or KARTOGRAPH_DB_HOST) and SPICEDB_ENDPOINT.",
+    "Usage: kartograph-iam worker\n\nApplies outbox entries to the SpiceDB cluster named by SPICEDB_ENDPOINT, and seals audit events,\nuntil SIGTERM/SIGINT;\nseveral workers may run at once. Needs KARTOGRAPH_DB_URL (or KARTOGRAPH_DB_HOST) and SPICEDB_ENDPOINT.",
   async run(args) {
     parseCommandArgs(args, this.usage, {});
     const config = loadConfig();
@@ -48,12 +48,14 @@ export const workerCommand: Command = {
     const spicedb = await startSpiceDb(config.spicedb);
     const runtime = await createOutboxRuntime(config, database, spicedb, logger);
     await runtime.worker.start();
+    runtime.sealer.start();
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", () => resolve());
       process.once("SIGINT", () => resolve());
     });
     logger.info("stopping: finishing the batch in hand");
     await runtime.worker.stop();
+    await runtime.sealer.stop();
     await database.close();
     await spicedb.close();
   },

@@ -20,10 +20,18 @@ import { JwtVerifier } from "./infrastructure/identity/jwt-verifier.js";
 import { pinoAuthenticationProbe } from "./infrastructure/pino-authentication-probe.js";
 import { createRepositories } from "./infrastructure/repositories.js";
 import { Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js";
-import type { TokenVerifier } from "./ports/token-verifier.js";
 import type { UserRepository } from "./ports/user-repository.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
+import { OperatorService } from "./application/operator-service.js";
+import { DrizzleOperatorDirectory } from "./infrastructure/drizzle-operator-directory.js";
+import { AuditLogService } from "./application/audit-log-service.js";
+import { PermissionQuestions } from "./application/permission-questions.js";
+import { AccessReview } from "./application/access-review.js";
+import { DrizzleAccessPaths } from "./infrastructure/drizzle-access-paths.js";
+import { DrizzleTenantResources } from "./infrastructure/drizzle-tenant-resources.js";
+import { DrizzleAuditLog } from "./infrastructure/drizzle-audit-log.js";
+import { DrizzleUserRepository } from "./infrastructure/drizzle-user-repository.js";
 import { UserService } from "./application/user-service.js";
 import { KeptGroupLists } from "./infrastructure/kept-group-lists.js";
 import { PinoApiKeyServiceProbe } from "./application/api-key-service-probe.js";
@@ -31,6 +39,7 @@ import { installAuthentication } from "./presentation/auth/authentication-hook.j
 import { iamRoutes } from "./presentation/iam-routes.js";
 import { GroupService } from "./application/group-service.js";
 import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
+import type { CacheStatsSource } from "../shared-kernel/bounded-cache.js";
 
 export interface IamModuleDependencies {
   readonly config: AppConfig;
@@ -38,6 +47,8 @@ export interface IamModuleDependencies {
   /** Decision-cached, always at least as fresh as the last applied write. */
   readonly authorization: AuthorizationPort;
   readonly unitOfWork: UnitOfWork;
+  /** Told of the audit events a user's provisioning commits (the unit of work reports its own). */
+  readonly onAudited?: (count: number) => void;
   /** The authorization revision (moves with every applied IAM change); keys short-lived caches. */
   readonly authorizationRevision?: () => number;
   readonly logger: Logger;
@@ -50,11 +61,15 @@ export interface IamModuleDependencies {
 
 export interface IamModule {
   readonly routes: readonly RouteRegistrar[];
+  /** The token-free operator commands (`kartograph-iam admin ...`). */
+  readonly operator: OperatorService;
+  /** The module's in-process caches, for /metrics. */
+  readonly caches: readonly CacheStatsSource[];
   /** Start-up work before serving (e.g. the single-tenant bootstrap). */
   start(): Promise<void>;
 }
 
-async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<TokenVerifier> {
+async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<JwtVerifier> {
   const { oidc } = config;
   if (oidc.issuerUrl !== null) {
     const keys = new DiscoveredKeySet({
@@ -70,7 +85,13 @@ async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<Toke
     { key_directory: issuer.directory },
     "no KARTOGRAPH_OIDC_ISSUER_URL: trusting the development issuer; get a token with `kartograph-iam token <username>`",
   );
-  return new JwtVerifier({ issuer: DEVELOPMENT_ISSUER, audience: oidc.audience, keys: issuer.keySet() });
+  return new JwtVerifier({
+    issuer: DEVELOPMENT_ISSUER,
+    audience: oidc.audience,
+    keys: issuer.keySet(),
+    // The key lives in the data directory: a token from before it was re-created cannot verify.
+    unknownKeyHint: `This server's development signing key (${issuer.directory}) is not the one that signed the token; it is re-created with the data directory. Get a new token: npm run -s iam -- token <username>`,
+  });
 }
 
 /**
@@ -89,7 +110,9 @@ async function reportKeptUsernameClashes(users: UserRepository, logger: Logger):
 export async function createIamModule(deps: IamModuleDependencies): Promise<IamModule> {
   const { config, database, authorization, logger } = deps;
   // Reads go to the primary: a replica could lag behind the caller's own last write.
-  const repositories = createRepositories(database.db, database.kind, { keptGroupLists: new KeptGroupLists() });
+  // The one group-list cache (see KeptGroupLists), reported in /metrics with the others.
+  const keptGroupLists = new KeptGroupLists();
+  const repositories = createRepositories(database.db, database.kind, { keptGroupLists });
   const workspaceService = new WorkspaceService({
     unitOfWork: deps.unitOfWork,
     repositories,
@@ -109,10 +132,12 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
       singleTenantMode: config.iam.singleTenantMode,
       defaultTenantName: config.iam.defaultTenantName,
       defaultWorkspaceName: config.iam.defaultWorkspaceName,
+      firstJoinerBecomesAdmin: config.iam.firstJoinerBecomesAdmin,
     },
   });
   const defaultTenant = deps.defaultTenantAccess ?? tenantService;
   const secrets = new Sha256ApiKeySecrets();
+  const tokens = await tokenVerifierFor(config, logger);
   const authentication = new AuthenticationService({
     settings: {
       userIdClaim: config.oidc.userIdClaim,
@@ -120,8 +145,8 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
       singleTenantMode: config.iam.singleTenantMode,
       bootstrapAdminUsernames: config.iam.bootstrapAdminUsernames,
     },
-    tokens: await tokenVerifierFor(config, logger),
-    users: repositories.users,
+    tokens,
+    users: new DrizzleUserRepository(database.db, deps.onAudited ? { onAudited: deps.onAudited } : {}),
     apiKeys: repositories.apiKeys,
     secrets,
     authorization,
@@ -139,7 +164,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     secrets,
     probe: new PinoApiKeyServiceProbe(logger),
   });
-  const users = new UserService(repositories.users);
+  const users = new UserService(repositories.users, repositories.tenants);
   // Reads go to the primary: a replica could miss a write the same client just made.
   const groups = new GroupService({
     unitOfWork: deps.unitOfWork,
@@ -148,7 +173,16 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     probe: new PinoGroupServiceProbe(logger),
   });
 
+  const operator = new OperatorService({
+    directory: new DrizzleOperatorDirectory(database.db),
+    unitOfWork: deps.unitOfWork,
+    rootWorkspaceName: (tenantName) => config.iam.defaultWorkspaceName ?? tenantName,
+  });
+
+
   return {
+    operator,
+    caches: [tokens, ...authentication.caches, keptGroupLists],
     routes: [
       // Authentication first, on the server itself: its hook and request decorations serve every
       // route that declares `config.auth`, inside the IAM plugin or not.
@@ -160,6 +194,9 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           groups,
           users,
           apiKeys,
+          auditLog: new AuditLogService({ log: new DrizzleAuditLog(database.db), authorization }),
+          accessReview: new AccessReview({ authorization, paths: new DrizzleAccessPaths(database.db), tenants: repositories.tenants }),
+          permissions: new PermissionQuestions({ authorization, resources: new DrizzleTenantResources(database.db), tenants: repositories.tenants }),
           singleTenantMode: config.iam.singleTenantMode,
         });
       },

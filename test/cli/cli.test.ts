@@ -4,12 +4,13 @@
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer, type Server } from "node:net";
+import { spawn } from "node:child_process";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HAS_POSTGRES_SERVER } from "../support/test-database.js";
-import { ensureBuilt, expectOneClearLine, runCli, startCli } from "../support/built-cli.js";
+import { PACKAGE_ROOT, cliEnvironment, ensureBuilt, expectOneClearLine, runCli, startCli } from "../support/built-cli.js";
 
 let workDir: string;
 /** A data directory migrated once, so that the failure tests need not wait for a cold PGlite. */
@@ -164,6 +165,39 @@ describe("kartograph-iam serve: graceful shutdown", () => {
       if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
     }
   });
+});
+
+describe("npm start: the README's way to run the service", () => {
+  it("stops on SIGTERM to npm, leaving no service behind on the port", async () => {
+    const npm = spawn("npm", ["start", "--silent"], {
+      cwd: PACKAGE_ROOT,
+      env: cliEnvironment({ KARTOGRAPH_DATA_DIR: dataDir, PORT: "0" }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    const ready = new Promise<string>((resolve) =>
+      npm.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const line = out.split("\n").find((candidate) => candidate.includes("kartograph-iam ready"));
+        if (line !== undefined) resolve(line);
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => npm.on("close", resolve));
+    try {
+      const address = new URL((JSON.parse(await ready) as { address: string }).address);
+      npm.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      // Without `exec` in the start script, npm's shell took the signal and the service ran on.
+      const refused = await new Promise<boolean>((resolve) => {
+        const probe = connect(Number(address.port), address.hostname);
+        probe.on("connect", () => (probe.destroy(), resolve(false)));
+        probe.on("error", () => resolve(true));
+      });
+      expect(refused).toBe(true);
+    } finally {
+      if (npm.exitCode === null) npm.kill("SIGKILL");
+    }
+  }, 120_000);
 });
 
 describe("the embedded data directory: one process at a time", () => {

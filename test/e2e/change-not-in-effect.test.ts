@@ -33,8 +33,13 @@ describe.each(TEST_DATABASE_KINDS)("changes saved but not yet in effect, on %s",
 
   beforeAll(async () => {
     [database, spicedb, identity] = await Promise.all([createTestDatabase(kind), startTestSpiceDb(), startTestIdentity()]);
-    sink = switchableAuthorization(spicedb.authorization);
-    app = await startTestIamServer({ database: database.handle, authorization: sink, identity, env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" } });
+    app = await startTestIamServer({
+      database: database.handle,
+      spicedb,
+      authorization: (real) => (sink = switchableAuthorization(real)),
+      identity,
+      env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" },
+    });
     tenant = "";
     for (const user of ["ada", "bob"]) await call(user, "GET", "/iam/tenants");
     tenant = (await call("ada", "POST", "/iam/tenants", { name: "blips" })).json<{ id: string }>().id;

@@ -6,7 +6,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IamEvent } from "../../src/iam/domain/events.js";
-import { DrizzleUnitOfWork } from "../../src/iam/infrastructure/drizzle-unit-of-work.js";
 import { queryRows } from "../../src/platform/database/database.js";
 import type { SpiceDbEngine } from "../../src/platform/spicedb/spicedb-engine.js";
 import { newUlid } from "../../src/shared-kernel/ids.js";
@@ -38,7 +37,7 @@ describe.each(TEST_DATABASE_KINDS)("/iam/groups on %s", (kind) => {
 
   /** Records events the way services do, so that relationships and the decision cache follow. */
   const recordEvents = (...events: IamEvent[]) =>
-    new DrizzleUnitOfWork(database.handle.db, app.dispatcher).run(async (tx) => tx.record(...events));
+    app.service.outbox.unitOfWork.run(async (tx) => tx.record(...events));
 
   /** A tenant member as the tenant service would make one: the row and its event. */
   async function seedTenantMember(tenant: string, userId: string, role: "admin" | "member"): Promise<void> {

@@ -112,7 +112,7 @@ describe.each(TEST_DATABASE_KINDS)("invitations over HTTP on %s", (kind) => {
   it("lets the default tenant's admin invite in single-tenant mode: the invitee's first call joins with the role", async () => {
     const single = await startTestIamServer({
       database: stack.database.handle,
-      authorization: stack.spicedb.authorization,
+      spicedb: stack.spicedb,
       identity: stack.identity,
       env: { KARTOGRAPH_IAM_BOOTSTRAP_ADMIN_USERNAMES: '["Alice"]' },
     });

@@ -126,7 +126,7 @@ describe.each(TEST_DATABASE_KINDS)("tenants and workspaces over HTTP on %s", (ki
     });
 
     it("refuses tenant management in single-tenant mode", async () => {
-      const single = await startTestIamServer({ database: database.handle, authorization: spicedb.authorization, identity });
+      const single = await startTestIamServer({ database: database.handle, spicedb, identity });
       try {
         const response = await single.server.inject({
           method: "POST",

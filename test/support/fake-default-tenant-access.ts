@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { DefaultTenantAccess } from "../../src/iam/application/default-tenant-access.js";
+import type { TenantRole } from "../../src/iam/domain/roles.js";
 import type { DatabaseHandle } from "../../src/platform/database/database.js";
 import { queryRows } from "../../src/platform/database/database.js";
 import type { AuthorizationPort } from "../../src/shared-kernel/authorization/authorization-port.js";
@@ -30,10 +31,12 @@ export class FakeDefaultTenantAccess implements DefaultTenantAccess {
     return rows[0]!.id;
   }
 
-  async join(userId: string, asAdmin: boolean): Promise<void> {
+  async join(userId: string, asAdmin: boolean): Promise<TenantRole> {
     this.joins.push({ userId, asAdmin });
     const tenantId = await this.ensureDefaultTenant();
     this.ensureCalls--;
-    await seedTenantMember(this.database, this.authorization, tenantId, userId, asAdmin ? "admin" : "member");
+    const role = asAdmin ? "admin" : "member";
+    await seedTenantMember(this.database, this.authorization, tenantId, userId, role);
+    return role;
   }
 }

@@ -16,13 +16,13 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export type TestStackOptions = Omit<TestIamServerOptions, "database" | "authorization" | "identity">;
+export type TestStackOptions = Omit<TestIamServerOptions, "database" | "spicedb" | "identity">;
 
 export async function startTestStack(kind: TestDatabaseKind, options: TestStackOptions = {}): Promise<TestStack> {
   const database = await createTestDatabase(kind);
   const spicedb = await startTestSpiceDb();
   const identity = await startTestIdentity();
-  const app = await startTestIamServer({ ...options, database: database.handle, authorization: spicedb.authorization, identity });
+  const app = await startTestIamServer({ ...options, database: database.handle, spicedb, identity });
   return {
     database,
     spicedb,

@@ -8,6 +8,7 @@
  *   email is verified (`email_verified: true`); the same upsert says whether there are any.
  * - API-key callers act as the key's creator in the key's tenant; the tenant header is ignored.
  */
+import { setChangeActor } from "../../shared-kernel/change-origin.js";
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { BoundedCache, type CacheStatsSource } from "../../shared-kernel/bounded-cache.js";
 import { normaliseUlid } from "../../shared-kernel/ids.js";
@@ -73,6 +74,20 @@ export interface Authentication {
   readonly user: AuthenticatedUser;
   /** Set when tenant context was asked for. */
   readonly caller: Caller | null;
+  /**
+   * With `admitNonMembers`: the tenant X-Tenant-ID names when the caller does not belong to it
+   * (the caller is then null); null otherwise.
+   */
+  readonly nonMemberTenantId: string | null;
+}
+
+export interface AuthenticationOptions {
+  /**
+   * Let a caller who is not a member of the tenant X-Tenant-ID names through (caller null,
+   * `nonMemberTenantId` set) instead of refusing them (403); without a tenant in multi-tenant mode,
+   * no tenant instead of a 400. For `GET /iam/users/me`, which answers "not a member".
+   */
+  readonly admitNonMembers?: boolean;
 }
 
 export const NOT_AUTHENTICATED = "Not authenticated";
@@ -114,25 +129,38 @@ export class AuthenticationService {
    * @param withTenant resolve the tenant context too (routes declaring `auth: "tenant"`)
    * @param tenantHeader the raw `X-Tenant-ID` value, undefined when absent
    */
-  async authenticate(credential: Credential, withTenant: boolean, tenantHeader: string | undefined): Promise<Authentication> {
+  async authenticate(
+    credential: Credential,
+    withTenant: boolean,
+    tenantHeader: string | undefined,
+    options: AuthenticationOptions = {},
+  ): Promise<Authentication> {
     switch (credential.kind) {
       case "none":
         throw new AuthenticationError(NOT_AUTHENTICATED);
       case "api_key": {
         const user = await this.authenticateApiKey(credential.secret);
-        return { user, caller: withTenant ? { ...user, tenantId: user.apiKeyTenantId as string } : null };
+        return { user, caller: withTenant ? { ...user, tenantId: user.apiKeyTenantId as string } : null, nonMemberTenantId: null };
       }
       case "bearer":
-        return this.authenticateBearer(credential.token, withTenant, tenantHeader);
+        return this.authenticateBearer(credential.token, withTenant, tenantHeader, options.admitNonMembers === true);
     }
   }
 
-  private async authenticateBearer(token: string, withTenant: boolean, tenantHeader: string | undefined): Promise<Authentication> {
+  private async authenticateBearer(
+    token: string,
+    withTenant: boolean,
+    tenantHeader: string | undefined,
+    admitNonMembers: boolean,
+  ): Promise<Authentication> {
     const profile = this.profileOf(await this.verify(token));
     const user: AuthenticatedUser = { userId: profile.id, username: profile.username, apiKeyId: null, apiKeyTenantId: null };
+    // What signing in changes (joining the default tenant, binding an invitation) is this user's doing.
+    setChangeActor({ type: "user", id: profile.id, username: profile.username });
+    const outside = (tenantId: string | null): Authentication => ({ user, caller: null, nonMemberTenantId: tenantId });
     if (!withTenant) {
       await this.provision(profile);
-      return { user, caller: null };
+      return outside(null);
     }
     if (profile.id.trim() === "") throw new InvalidInputError("user_id must not be empty");
     if (profile.username.trim() === "") throw new InvalidInputError("username must not be empty");
@@ -148,11 +176,18 @@ export class AuthenticationService {
         // Not a member, unless this very request binds an invitation to the tenant (a first
         // sign-in, or the first since the invitation). Only a verified email can have one: other
         // refused callers are not provisioned, as in the reference (403 before any 409).
-        throw new ForbiddenError(NO_TENANT_ACCESS);
+        if (!admitNonMembers) throw new ForbiddenError(NO_TENANT_ACCESS);
+        // Admitted, they are: the answer describes their stored user.
+        await this.provision(profile);
+        return outside(tenantId);
       }
-      return { user, caller: { ...user, tenantId } };
+      return { user, caller: { ...user, tenantId }, nonMemberTenantId: null };
     }
-    if (!this.deps.settings.singleTenantMode) throw new InvalidInputError(TENANT_HEADER_REQUIRED);
+    if (!this.deps.settings.singleTenantMode) {
+      if (!admitNonMembers) throw new InvalidInputError(TENANT_HEADER_REQUIRED);
+      await this.provision(profile);
+      return outside(null);
+    }
 
     // Single-tenant mode: the caller lands in the default tenant, joining it on first use (or
     // through an invitation bound by provisioning). The user row must exist before the
@@ -161,10 +196,10 @@ export class AuthenticationService {
     const tenantId = await this.deps.defaultTenant.ensureDefaultTenant();
     if (!bound.includes(tenantId) && !(await this.canViewTenant(tenantId, profile.id))) {
       const asAdmin = this.bootstrapAdmins.has(profile.username.toLowerCase());
-      await this.deps.defaultTenant.join(profile.id, asAdmin);
-      this.deps.probe.defaultTenantJoined(profile.id, tenantId, asAdmin);
+      const joined = await this.deps.defaultTenant.join(profile.id, asAdmin);
+      if (joined !== null) this.deps.probe.defaultTenantJoined(profile.id, tenantId, joined === "admin");
     }
-    return { user, caller: { ...user, tenantId } };
+    return { user, caller: { ...user, tenantId }, nonMemberTenantId: null };
   }
 
   private async verify(token: string): Promise<TokenClaims> {

@@ -3,6 +3,8 @@
  * tenant service (it owns the Tenant and Workspace aggregates); used by start-up and by the
  * tenant-context hook.
  */
+import type { TenantRole } from "../domain/roles.js";
+
 export interface DefaultTenantAccess {
   /**
    * Makes sure the default tenant and its root workspace exist (safe when several instances start
@@ -12,7 +14,9 @@ export interface DefaultTenantAccess {
   ensureDefaultTenant(): Promise<string>;
   /**
    * Adds the user to the default tenant unless they already belong to it: as admin (and admin of
-   * the root workspace) when `asAdmin`, else as member. Idempotent and safe under concurrency.
+   * the root workspace) when `asAdmin` (or, where configured, when the tenant has no members
+   * yet), else as member. Idempotent and safe under concurrency. Returns the role granted, or
+   * null when the user already belonged to the tenant.
    */
-  join(userId: string, asAdmin: boolean): Promise<void>;
+  join(userId: string, asAdmin: boolean): Promise<TenantRole | null>;
 }

@@ -32,6 +32,12 @@ export interface TenantServiceSettings {
   readonly defaultTenantName: string;
   /** Name of every new root workspace; null means the tenant's own name. */
   readonly defaultWorkspaceName: string | null;
+  /**
+   * The first user to join the default tenant while it has no members becomes its admin, so a
+   * development setup has an admin without configuration. Only for the development token issuer
+   * (where anyone can mint a token anyway); the composition root decides. Default false.
+   */
+  readonly firstJoinerBecomesAdmin?: boolean;
 }
 
 export interface TenantServiceDependencies {
@@ -223,7 +229,10 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
           throw new ConflictError(`Several members of this tenant have the email "${email}"; add the user by user id instead`);
         }
         if (ids[0] === undefined) {
-          await tx.repositories.invitations.put(tenantId, { email, role: input.role, invitedBy: caller.userId });
+          const previousRole = await tx.repositories.invitations.put(tenantId, { email, role: input.role, invitedBy: caller.userId });
+          if (previousRole !== input.role) {
+            tx.record({ type: "TenantInvitationCreated", tenantId, email, role: input.role, previousRole, invitedBy: caller.userId, occurredAt: this.clock() });
+          }
           const pending: TenantMemberEntry = { status: "pending", userId: invitationMemberId(email), email, role: input.role };
           return { entry: pending, change: null };
         }
@@ -259,8 +268,10 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
       // Lock order everywhere: tenant and its member rows, then workspaces, then groups.
       const tenant = await loadTenantForUpdate(tx, tenantId);
       if (!tenant.removeMember(userId, caller.userId, now)) {
-        const revoked = invitedEmail !== null && (await tx.repositories.invitations.remove(tenantId, invitedEmail));
-        return revoked ? ("invitation_revoked" as const) : null;
+        const revoked = invitedEmail === null ? null : await tx.repositories.invitations.take(tenantId, invitedEmail);
+        if (revoked === null) return null;
+        tx.record({ type: "TenantInvitationRevoked", tenantId, email: revoked.email, occurredAt: now });
+        return "invitation_revoked" as const;
       }
 
       // Every aggregate applies its own last-admin rule; the first refusal rolls everything back.
@@ -341,17 +352,22 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
     return result.tenantId;
   }
 
-  async join(userId: string, asAdmin: boolean): Promise<void> {
+  async join(userId: string, asAdmin: boolean): Promise<TenantRole | null> {
     const tenantId = await this.ensureDefaultTenant();
-    if ((await this.deps.repositories.tenants.memberRole(tenantId, userId)) !== null) return;
-    const role: TenantRole = asAdmin ? "admin" : "member";
-    const change = await this.deps.unitOfWork.run(async (tx) => {
+    if ((await this.deps.repositories.tenants.memberRole(tenantId, userId)) !== null) return null;
+    const role = await this.deps.unitOfWork.run(async (tx) => {
       const tenant = await loadTenantForUpdate(tx, tenantId);
       // A concurrent first request of the same user may have joined meanwhile: keep their role.
-      if (tenant.roleOf(userId) !== null) return "unchanged" as const;
-      return grantTenantRole(tx, tenant, userId, role, null, this.clock());
+      if (tenant.roleOf(userId) !== null) return null;
+      // Decided under the tenant row lock, with the members read after it: of concurrent first
+      // sign-ins into an empty tenant, exactly one sees it empty.
+      const first = this.deps.settings.firstJoinerBecomesAdmin === true && tenant.memberList().length === 0;
+      const granted: TenantRole = asAdmin || first ? "admin" : "member";
+      await grantTenantRole(tx, tenant, userId, granted, null, this.clock());
+      return granted;
     });
-    if (change !== "unchanged") this.deps.probe.defaultTenantJoined({ tenantId, userId, role });
+    if (role !== null) this.deps.probe.defaultTenantJoined({ tenantId, userId, role });
+    return role;
   }
 
   // ---- InvitationBinding (sign-in) ----

@@ -27,6 +27,8 @@ export interface TenantCreated extends EventBase {
 }
 export interface TenantDeleted extends EventBase {
   readonly type: "TenantDeleted";
+  /** For the audit log: the row is gone when it is written. Absent in events from before. */
+  readonly name?: string;
   readonly members: readonly MemberSnapshot[];
 }
 export interface TenantMemberAdded extends EventBase {
@@ -34,6 +36,22 @@ export interface TenantMemberAdded extends EventBase {
   readonly userId: string;
   readonly role: TenantRole;
   readonly addedBy: string | null;
+}
+/**
+ * An invitation by email: whoever signs in with that verified email joins with `role`. Inviting
+ * the same email again with another role replaces `previousRole`.
+ */
+export interface TenantInvitationCreated extends EventBase {
+  readonly type: "TenantInvitationCreated";
+  readonly email: string;
+  readonly role: TenantRole;
+  readonly previousRole: TenantRole | null;
+  readonly invitedBy: string;
+}
+/** Revoked by an admin before anyone used it. (One used at sign-in records TenantMemberAdded.) */
+export interface TenantInvitationRevoked extends EventBase {
+  readonly type: "TenantInvitationRevoked";
+  readonly email: string;
 }
 /** `role` null removes every tenant role of the user. */
 export interface TenantMemberRemoved extends EventBase {
@@ -52,10 +70,12 @@ export interface GroupRenamed extends EventBase {
   readonly type: "GroupRenamed";
   readonly groupId: string;
   readonly name: string;
+  readonly previousName?: string;
 }
 export interface GroupDeleted extends EventBase {
   readonly type: "GroupDeleted";
   readonly groupId: string;
+  readonly name?: string;
   readonly members: readonly MemberSnapshot[];
 }
 export interface GroupMemberAdded extends EventBase {
@@ -89,9 +109,17 @@ export interface WorkspaceCreatorTenantSet extends EventBase {
   readonly type: "WorkspaceCreatorTenantSet";
   readonly workspaceId: string;
 }
+/** No relationship changes; the audit log and downstream readers of workspace data need it. */
+export interface WorkspaceRenamed extends EventBase {
+  readonly type: "WorkspaceRenamed";
+  readonly workspaceId: string;
+  readonly name: string;
+  readonly previousName: string;
+}
 export interface WorkspaceDeleted extends EventBase {
   readonly type: "WorkspaceDeleted";
   readonly workspaceId: string;
+  readonly name?: string;
   readonly parentWorkspaceId: string | null;
   readonly isRoot: boolean;
   readonly members: readonly WorkspaceMemberSnapshot[];
@@ -143,6 +171,8 @@ export type IamEvent =
   | TenantDeleted
   | TenantMemberAdded
   | TenantMemberRemoved
+  | TenantInvitationCreated
+  | TenantInvitationRevoked
   | GroupCreated
   | GroupRenamed
   | GroupDeleted
@@ -151,6 +181,7 @@ export type IamEvent =
   | GroupMemberRoleChanged
   | WorkspaceCreated
   | WorkspaceCreatorTenantSet
+  | WorkspaceRenamed
   | WorkspaceDeleted
   | WorkspaceMemberAdded
   | WorkspaceMemberRemoved
@@ -167,6 +198,8 @@ export const IAM_EVENT_TYPES = [
   "TenantDeleted",
   "TenantMemberAdded",
   "TenantMemberRemoved",
+  "TenantInvitationCreated",
+  "TenantInvitationRevoked",
   "GroupCreated",
   "GroupRenamed",
   "GroupDeleted",
@@ -175,6 +208,7 @@ export const IAM_EVENT_TYPES = [
   "GroupMemberRoleChanged",
   "WorkspaceCreated",
   "WorkspaceCreatorTenantSet",
+  "WorkspaceRenamed",
   "WorkspaceDeleted",
   "WorkspaceMemberAdded",
   "WorkspaceMemberRemoved",
@@ -193,6 +227,8 @@ export function aggregateOf(event: IamEvent): { type: AggregateType; id: string 
     case "TenantDeleted":
     case "TenantMemberAdded":
     case "TenantMemberRemoved":
+    case "TenantInvitationCreated":
+    case "TenantInvitationRevoked":
       return { type: "tenant", id: event.tenantId };
     case "GroupCreated":
     case "GroupRenamed":
@@ -203,6 +239,7 @@ export function aggregateOf(event: IamEvent): { type: AggregateType; id: string 
       return { type: "group", id: event.groupId };
     case "WorkspaceCreated":
     case "WorkspaceCreatorTenantSet":
+    case "WorkspaceRenamed":
     case "WorkspaceDeleted":
     case "WorkspaceMemberAdded":
     case "WorkspaceMemberRemoved":

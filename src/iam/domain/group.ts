@@ -91,8 +91,9 @@ export class Group {
   rename(rawName: string, now: Date): void {
     const name = nameOf("Group", rawName);
     if (name === this.currentName) return;
+    const previousName = this.currentName;
     this.currentName = name;
-    this.events.push({ type: "GroupRenamed", tenantId: this.tenantId, occurredAt: now, groupId: this.id, name });
+    this.events.push({ type: "GroupRenamed", tenantId: this.tenantId, occurredAt: now, groupId: this.id, name, previousName });
   }
 
   /**
@@ -160,7 +161,7 @@ export class Group {
       });
     }
     const members: MemberSnapshot[] = this.memberList.map(({ userId, role }) => ({ userId, role }));
-    this.events.push({ type: "GroupDeleted", tenantId: this.tenantId, occurredAt: now, groupId: this.id, members });
+    this.events.push({ type: "GroupDeleted", tenantId: this.tenantId, occurredAt: now, groupId: this.id, name: this.currentName, members });
     this.deleted = true;
   }
 

@@ -107,6 +107,7 @@ export class Tenant extends AggregateRoot {
     this.record({
       type: "TenantDeleted",
       tenantId: this.id,
+      name: this.name,
       members: this.memberList().map(({ userId, role }) => ({ userId, role })),
       occurredAt: now,
     });

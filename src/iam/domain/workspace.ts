@@ -166,7 +166,9 @@ export class Workspace extends AggregateRoot {
   rename(rawName: string, now: Date): void {
     const name = nameOf("Workspace", rawName);
     if (name === this.name) throw new InvalidInputError("New name is the same as current name");
+    const previousName = this.name;
     this.state = { ...this.state, name, updatedAt: now };
+    this.record({ type: "WorkspaceRenamed", tenantId: this.tenantId, workspaceId: this.id, name, previousName, occurredAt: now });
   }
 
   /**
@@ -248,6 +250,7 @@ export class Workspace extends AggregateRoot {
       type: "WorkspaceDeleted",
       tenantId: this.tenantId,
       workspaceId: this.id,
+      name: this.name,
       parentWorkspaceId: this.parentWorkspaceId,
       isRoot: this.isRoot,
       members: this.memberList(),

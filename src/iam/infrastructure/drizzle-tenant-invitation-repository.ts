@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Queryable } from "../../platform/database/database.js";
+import { queryRows, type Queryable } from "../../platform/database/database.js";
 import { tenantInvitations } from "../../platform/database/schema.js";
 import type { TenantInvitation } from "../domain/invitation.js";
 import type { TenantRole } from "../domain/roles.js";
@@ -14,14 +14,19 @@ function invitationOf(row: { email: string; role: string; invitedBy: string | nu
 export class DrizzleTenantInvitationRepository implements TenantInvitationRepository {
   constructor(private readonly db: Queryable) {}
 
-  async put(tenantId: string, invitation: TenantInvitation): Promise<void> {
-    await this.db
-      .insert(tenantInvitations)
-      .values({ tenantId, email: invitation.email, role: invitation.role, invitedByUserId: invitation.invitedBy })
-      .onConflictDoUpdate({
-        target: [tenantInvitations.tenantId, tenantInvitations.email],
-        set: { role: sql`excluded.role`, invitedByUserId: sql`excluded.invited_by_user_id` },
-      });
+  async put(tenantId: string, invitation: TenantInvitation): Promise<TenantRole | null> {
+    // The statement's snapshot sees the row as it was before its own upsert.
+    const rows = await queryRows<{ previous_role: string | null }>(
+      this.db,
+      sql`WITH previous AS (
+            SELECT ${tenantInvitations.role} AS role FROM ${tenantInvitations}
+            WHERE ${tenantInvitations.tenantId} = ${tenantId} AND ${tenantInvitations.email} = ${invitation.email})
+          INSERT INTO ${tenantInvitations} (tenant_id, email, role, invited_by_user_id)
+          VALUES (${tenantId}, ${invitation.email}, ${invitation.role}, ${invitation.invitedBy})
+          ON CONFLICT (tenant_id, email) DO UPDATE SET role = excluded.role, invited_by_user_id = excluded.invited_by_user_id
+          RETURNING (SELECT role FROM previous) AS previous_role`,
+    );
+    return (rows[0]?.previous_role ?? null) as TenantRole | null;
   }
 
   async listForTenant(tenantId: string): Promise<TenantInvitation[]> {
@@ -31,10 +36,6 @@ export class DrizzleTenantInvitationRepository implements TenantInvitationReposi
       .where(eq(tenantInvitations.tenantId, tenantId))
       .orderBy(asc(tenantInvitations.email));
     return rows.map(invitationOf);
-  }
-
-  async remove(tenantId: string, email: string): Promise<boolean> {
-    return (await this.take(tenantId, email)) !== null;
   }
 
   async tenantsInviting(email: string): Promise<string[]> {

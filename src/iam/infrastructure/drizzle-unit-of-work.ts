@@ -18,6 +18,9 @@ import { ChangeNotYetInEffectError } from "../../platform/outbox/change-not-in-e
 import { toOutboxEntry } from "./event-serialization.js";
 import { translate } from "./relationship-translator.js";
 import { createRepositories } from "./repositories.js";
+import { currentChangeOrigin } from "../../shared-kernel/change-origin.js";
+import { auditEventsOf, namesCarriedBy } from "./audit-entries.js";
+import { recordAuditEvents } from "./audit-recording.js";
 
 /** Applies a tenant's committed outbox entries up to a sequence (the dispatcher's drainThrough). */
 export interface CommittedChangesApplier {
@@ -29,6 +32,10 @@ export interface UnitOfWorkOptions {
   readonly onApplyFailure?: (tenantId: string, error: unknown) => void;
   /** Hands a tenant this writer could not apply to the process's worker, which retries it soon. */
   readonly handOver?: (tenantId: string) => void;
+  /** Record the change's audit events in its transaction (default true; off only to measure). */
+  readonly recordAudit?: boolean;
+  /** Told after a commit that wrote audit events, with how many (wakes the process's sealer). */
+  readonly onAudited?: (count: number) => void;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -46,7 +53,8 @@ export class DrizzleUnitOfWork implements UnitOfWork {
   ) {}
 
   async run<T>(work: (tx: TransactionContext) => Promise<T>): Promise<T> {
-    const { result, highestSequences, relationshipTenants } = await this.commit(work);
+    const { result, highestSequences, relationshipTenants, audited } = await this.commit(work);
+    if (audited > 0) this.options.onAudited?.(audited);
     if (this.applier === null) return result;
     let notInEffect: ChangeNotYetInEffectError | null = null;
     for (const [tenantId, sequence] of highestSequences) {
@@ -93,11 +101,19 @@ export class DrizzleUnitOfWork implements UnitOfWork {
           // entries after the commit says so first, and its commit then wakes no worker.
           const declared = this.applier !== null && events.length > 0 ? declareWriterApplies(tx) : Promise.resolve();
           const appended = appendOutboxEntries(tx, events.map(toOutboxEntry));
+          // The audit record commits with the change or not at all.
+          const audit = this.options.recordAudit === false || events.length === 0 ? [] : events;
+          const origin = currentChangeOrigin();
+          const auditEvents = auditEventsOf(audit, origin, namesCarriedBy(audit));
+          const audited = recordAuditEvents(tx, auditEvents);
           // Tenants whose relationships this change touches: only they can be "not in effect".
           const relationshipTenants = new Set(events.filter((event) => translate(event).length > 0).map((event) => event.tenantId));
-          return { value: { result, relationshipTenants }, last: Promise.all([declared, appended]).then(([, highest]) => highest) };
+          return {
+            value: { result, relationshipTenants, audited: auditEvents.length },
+            last: Promise.all([declared, appended, audited]).then(([, highest]) => highest),
+          };
         });
-        return { result: value.result, relationshipTenants: value.relationshipTenants, highestSequences: last };
+        return { result: value.result, relationshipTenants: value.relationshipTenants, audited: value.audited, highestSequences: last };
       } catch (error) {
         // A deadlock or serialization failure says nothing about the request: run it again.
         if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;

@@ -4,7 +4,18 @@ import { violates } from "../../platform/database/database-errors.js";
 import { tenantInvitations, tenantMembers, users } from "../../platform/database/schema.js";
 import { ConflictError } from "../domain/errors.js";
 import { usernameTakenMessage, type UserProfile } from "../domain/user.js";
+import type { NewAuditEvent } from "../../platform/audit/audit-event.js";
+import { currentChangeOrigin } from "../../shared-kernel/change-origin.js";
+import { userAuditEvents } from "./audit-entries.js";
+import { recordAuditEvents } from "./audit-recording.js";
 import type { KeptUsernameClash, ProvisionOutcome, Provisioned, UserRepository } from "../ports/user-repository.js";
+
+interface ProvisionRow {
+  readonly inserted: boolean | null;
+  readonly invited: boolean;
+  readonly previous: { username: string; name: string | null; email: string | null } | null;
+  readonly member_of: string[];
+}
 
 /** Usernames are unique ignoring case (accounts kept from before the rule aside). */
 const USERNAME_UNIQUE = "uq_users_username_lower";
@@ -17,41 +28,68 @@ function containsPattern(text: string): string {
 }
 
 export class DrizzleUserRepository implements UserRepository {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly options: { readonly onAudited?: (count: number) => void } = {},
+  ) {}
 
+  /**
+   * One transaction: the upsert, whether an invitation waits, and the audit events of a new or
+   * changed user. Unchanged claims write nothing (no row version, no WAL, no lock held).
+   */
   async provision(profile: UserProfile, invitationEmail: string | null): Promise<Provisioned> {
     const invited =
       invitationEmail === null
         ? sql`false`
         : sql`EXISTS (SELECT 1 FROM ${tenantInvitations} WHERE ${tenantInvitations.email} = ${invitationEmail})`;
+    let audited: readonly NewAuditEvent[] = [];
     try {
-      // One statement: the upsert, and whether an invitation waits (a new user's first request
-      // must not pay a second round trip for it).
-      const rows = await queryRows<{ inserted: boolean | null; invited: boolean }>(
-        this.db,
-        sql`WITH provisioned AS (
-              INSERT INTO ${users} (id, username, name, email)
-              VALUES (${profile.id}, ${profile.username}, ${profile.name}, ${profile.email})
-              ON CONFLICT (id) DO UPDATE SET
-                username = excluded.username, name = excluded.name, email = excluded.email, updated_at = now(),
-                -- An account kept with a clashing username keeps that exemption only while it keeps the name.
-                username_clash_kept = ${users.usernameClashKept} AND ${users.username} = excluded.username
-              -- Unchanged claims update nothing: no row version, no WAL, no lock held.
-              WHERE ${users.username} IS DISTINCT FROM excluded.username
-                 OR ${users.name} IS DISTINCT FROM excluded.name
-                 OR ${users.email} IS DISTINCT FROM excluded.email
-              -- xmax is 0 on a freshly inserted row version and non-zero on an updated one.
-              RETURNING (xmax = 0) AS inserted)
-            SELECT (SELECT inserted FROM provisioned) AS inserted, ${invited} AS invited`,
-      );
-      const row = rows[0];
-      const inserted = row?.inserted ?? null;
-      const outcome: ProvisionOutcome = inserted === null ? "unchanged" : inserted ? "created" : "updated";
-      return { outcome, invited: row?.invited === true };
+      const provisioned = await this.db.transaction(async (tx) => {
+        const rows = await queryRows<ProvisionRow>(
+          tx,
+          // Every part of the statement sees the row as it was before the upsert: `previous` is
+          // the profile the change replaced.
+          sql`WITH previous AS (
+                SELECT ${users.username} AS username, ${users.name} AS name, ${users.email} AS email
+                FROM ${users} WHERE ${users.id} = ${profile.id}),
+              provisioned AS (
+                INSERT INTO ${users} (id, username, name, email)
+                VALUES (${profile.id}, ${profile.username}, ${profile.name}, ${profile.email})
+                ON CONFLICT (id) DO UPDATE SET
+                  username = excluded.username, name = excluded.name, email = excluded.email, updated_at = now(),
+                  -- An account kept with a clashing username keeps that exemption only while it keeps the name.
+                  username_clash_kept = ${users.usernameClashKept} AND ${users.username} = excluded.username
+                WHERE ${users.username} IS DISTINCT FROM excluded.username
+                   OR ${users.name} IS DISTINCT FROM excluded.name
+                   OR ${users.email} IS DISTINCT FROM excluded.email
+                -- xmax is 0 on a freshly inserted row version and non-zero on an updated one.
+                RETURNING (xmax = 0) AS inserted)
+              SELECT (SELECT inserted FROM provisioned) AS inserted, ${invited} AS invited,
+                     (SELECT to_jsonb(previous) FROM previous) AS previous,
+                     (SELECT coalesce(jsonb_agg(${tenantMembers.tenantId} ORDER BY ${tenantMembers.tenantId}), '[]'::jsonb)
+                      FROM ${tenantMembers} WHERE ${tenantMembers.userId} = ${profile.id}) AS member_of`,
+        );
+        const row = rows[0];
+        const inserted = row?.inserted ?? null;
+        if (inserted !== null) {
+          const previous = inserted ? null : (row?.previous ?? null);
+          audited = userAuditEvents(profile, previous, row?.member_of ?? [], currentChangeOrigin(), new Date());
+          await recordAuditEvents(tx, audited);
+        }
+        const outcome: ProvisionOutcome = inserted === null ? "unchanged" : inserted ? "created" : "updated";
+        return { outcome, invited: row?.invited === true };
+      });
+      if (audited.length > 0) this.options.onAudited?.(audited.length);
+      return provisioned;
     } catch (error) {
       if (violates(error, USERNAME_UNIQUE)) throw new ConflictError(usernameTakenMessage(profile.username));
       throw error;
     }
+  }
+
+  async findById(id: string): Promise<UserProfile | null> {
+    const rows = await this.db.select(profileColumns).from(users).where(eq(users.id, id));
+    return rows[0] ?? null;
   }
 
   async findTenantMembersByIds(tenantId: string, ids: readonly string[]): Promise<UserProfile[]> {

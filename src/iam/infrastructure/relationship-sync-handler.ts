@@ -10,6 +10,7 @@
  */
 import {
   formatRelationship,
+  lastUpdatePerRelationship,
   type AuthorizationPort,
   type RelationshipUpdate,
 } from "../../shared-kernel/authorization/authorization-port.js";
@@ -19,16 +20,6 @@ import { IAM_EVENT_TYPES } from "../domain/events.js";
 import { fromOutboxEntry } from "./event-serialization.js";
 import { translate } from "./relationship-translator.js";
 
-export function foldUpdates(updates: readonly RelationshipUpdate[]): RelationshipUpdate[] {
-  const last = new Map<string, RelationshipUpdate>();
-  for (const update of updates) {
-    const key = formatRelationship(update.relationship);
-    last.delete(key);
-    last.set(key, update);
-  }
-  return [...last.values()];
-}
-
 export class RelationshipSyncHandler implements OutboxHandler {
   readonly name = "iam-relationships";
   readonly eventTypes = IAM_EVENT_TYPES;
@@ -37,7 +28,7 @@ export class RelationshipSyncHandler implements OutboxHandler {
 
   async handle(entries: readonly OutboxEntry[]): Promise<HandledWrite> {
     const perEntry = entries.map((entry) => ({ entry, updates: translate(fromOutboxEntry(entry)) }));
-    const updates = foldUpdates(perEntry.flatMap(({ updates }) => updates));
+    const updates = lastUpdatePerRelationship(perEntry.flatMap(({ updates }) => updates));
     if (updates.length === 0) return NOTHING_WRITTEN;
     const { token, refused } = await writeAcceptedUpdates(this.authorization, updates);
     const revokes = updates.some((update) => update.operation === "delete");

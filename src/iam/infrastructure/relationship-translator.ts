@@ -45,7 +45,11 @@ export function translate(event: IamEvent): RelationshipUpdate[] {
       return event.members.map((m) => remove(rel("tenant", event.tenantId, m.role, user(m.userId))));
     case "GroupCreated":
       return [touch(rel("group", event.groupId, "tenant", tenant(event.tenantId)))];
+    // An invitation is no relationship until someone uses it (then TenantMemberAdded).
+    case "TenantInvitationCreated":
+    case "TenantInvitationRevoked":
     case "GroupRenamed":
+    case "WorkspaceRenamed":
       return [];
     case "GroupDeleted":
       return [

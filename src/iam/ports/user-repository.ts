@@ -24,6 +24,8 @@ export interface UserRepository {
    * username owned by another user, ignoring case, throws ConflictError and changes nothing.
    */
   provision(profile: UserProfile, invitationEmail: string | null): Promise<Provisioned>;
+  /** The stored user, or null. */
+  findById(id: string): Promise<UserProfile | null>;
   /** Users among `ids` who are members (any role) of the tenant. */
   findTenantMembersByIds(tenantId: string, ids: readonly string[]): Promise<UserProfile[]>;
   /**

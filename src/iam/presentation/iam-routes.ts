@@ -8,12 +8,18 @@
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { ApiKeyService } from "../application/api-key-service.js";
+import type { AuditLogService } from "../application/audit-log-service.js";
+import { auditRoutes } from "./audit-routes.js";
 import type { GroupService } from "../application/group-service.js";
 import type { TenantService } from "../application/tenant-service.js";
 import type { UserService } from "../application/user-service.js";
 import type { WorkspaceService } from "../application/workspace-service.js";
 import { apiKeyRoutes } from "./api-key-routes.js";
 import { mapDomainErrors } from "./error-mapping.js";
+import type { PermissionQuestions } from "../application/permission-questions.js";
+import { permissionRoutes } from "./permission-routes.js";
+import type { AccessReview } from "../application/access-review.js";
+import { accessReviewRoutes } from "./access-review-routes.js";
 import { groupRoutes } from "./group-routes.js";
 import { tenantRoutes } from "./tenant-routes.js";
 import { userRoutes } from "./user-routes.js";
@@ -25,7 +31,11 @@ export interface IamRoutesOptions {
   readonly groups: GroupService;
   readonly users: UserService;
   readonly apiKeys: ApiKeyService;
+  readonly auditLog: AuditLogService;
+  readonly permissions: PermissionQuestions;
+  readonly accessReview: AccessReview;
   readonly singleTenantMode: boolean;
+  /** The group-list cache (the module keeps it to report it in /metrics); a new one when absent. */
 }
 
 export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (server, options) => {
@@ -36,4 +46,7 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (ser
   await server.register(apiKeyRoutes, { service: options.apiKeys });
   await server.register(userRoutes, { service: options.users });
   await server.register(groupRoutes, { service: options.groups });
+  await server.register(auditRoutes, { service: options.auditLog });
+  await server.register(permissionRoutes, { service: options.permissions });
+  await server.register(accessReviewRoutes, { service: options.accessReview });
 };

@@ -11,8 +11,12 @@ import type { FastifyRequest } from "fastify";
 import { ObservationContext } from "../../shared-kernel/observation-context.js";
 import type { AuthenticatedUser, Caller } from "../application/caller.js";
 
-/** "authenticated": credentials only (tenant list/create); "tenant": credentials and tenant context. */
-export type AuthRequirement = "authenticated" | "tenant";
+/**
+ * "authenticated": credentials only (tenant list/create); "tenant": credentials and tenant context;
+ * "current-tenant": credentials, and the tenant context resolved as for "tenant" when there is
+ * one, but a caller outside that tenant is let through (`GET /iam/users/me` says so).
+ */
+export type AuthRequirement = "authenticated" | "tenant" | "current-tenant";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -21,6 +25,8 @@ declare module "fastify" {
   interface FastifyRequest {
     authenticatedUser: AuthenticatedUser | null;
     caller: Caller | null;
+    /** "current-tenant" routes: the tenant the request acts in, the caller a member or not. */
+    currentTenantId: string | null;
   }
 }
 

@@ -86,6 +86,8 @@ export const TenantHeader = Type.Object({
 const PREAMBLE: Record<AuthRequirement, ErrorStatus[]> = {
   authenticated: [400, 401, 409, 429, 503],
   tenant: [400, 401, 403, 409, 429, 503],
+  // Outside the tenant is an answer, not a 403.
+  "current-tenant": [400, 401, 409, 429, 503],
 };
 
 /** What a route declares about itself; `response` holds its success answer and its own errors. */
@@ -113,6 +115,17 @@ export function tenantScoped<S extends RouteSchema>(schema: S) {
   return {
     config: { auth: "tenant" as const },
     schema: { ...schema, security: SECURITY, headers: TenantHeader, response: withPreamble("tenant", schema) },
+  };
+}
+
+/**
+ * A route that needs credentials and reads the tenant context when there is one, without
+ * refusing a caller outside it (`request.currentTenantId`; see request-context.ts).
+ */
+export function currentTenantAware<S extends RouteSchema>(schema: S) {
+  return {
+    config: { auth: "current-tenant" as const },
+    schema: { ...schema, security: SECURITY, headers: TenantHeader, response: withPreamble("current-tenant", schema) },
   };
 }
 

@@ -1,12 +1,12 @@
-/** `GET /iam/users?ids=a,b` or `?search=text` (contract 29). */
+/** `GET /iam/users?ids=a,b` or `?search=text` (contract 29), and `GET /iam/users/me`. */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { HttpError, validationError } from "../../platform/http/http-error.js";
 import { MAX_IDS_PER_LOOKUP, type UserService } from "../application/user-service.js";
 import { EXAMPLE } from "./examples.js";
-import { callerOf } from "./request-context.js";
+import { authenticatedUserOf, callerOf } from "./request-context.js";
 import { IdsQuery, SearchQuery, USER_ID_MAX_LENGTH } from "./request-fields.js";
-import { errors, tenantScoped } from "./route-contract.js";
+import { answer, currentTenantAware, errors, tenantScoped } from "./route-contract.js";
 
 const UserProfileResponse = Type.Object({
   id: Type.String(),
@@ -20,6 +20,37 @@ const UserListResponse = Type.Object(
     description: "The matching members of the tenant",
     examples: [{ users: [{ id: EXAMPLE.userId, username: "alice", name: "Alice Liddell", email: "alice@example.com" }], count: 1 }],
   },
+);
+
+const CurrentUserResponse = answer(
+  Type.Object(
+    {
+      ...UserProfileResponse.properties,
+      tenant_id: Type.Union([Type.String(), Type.Null()], {
+        description: "The current tenant: X-Tenant-ID, or the default tenant in single-tenant mode; null without either",
+      }),
+      tenant_role: Type.Union([Type.Literal("admin"), Type.Literal("member"), Type.Null()], {
+        description: "The caller's role in the current tenant; null when not a member",
+      }),
+      api_key_id: Type.Union([Type.String(), Type.Null()], {
+        description: "The API key the request authenticated with (the user is its creator); null for a token",
+      }),
+    },
+    {
+      examples: [
+        {
+          id: EXAMPLE.userId,
+          username: "alice",
+          name: "Alice Liddell",
+          email: "alice@example.com",
+          tenant_id: EXAMPLE.tenantId,
+          tenant_role: "admin",
+          api_key_id: null,
+        },
+      ],
+    },
+  ),
+  "The caller's user and their role in the current tenant",
 );
 
 /** Comma-separated ids: trimmed, empty entries dropped, duplicates collapsed. */
@@ -41,6 +72,26 @@ function overLongId(ids: string) {
 }
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ service: UserService }> = async (server, { service: users }) => {
+  // A static path: find-my-way prefers it to any parametric `/iam/users/:id`, whatever the order.
+  server.get(
+    "/iam/users/me",
+    currentTenantAware({
+      operationId: "getCurrentUser",
+      tags: ["users"],
+      summary: "Who am I: the caller's user and their role in the current tenant",
+      description:
+        "The user the token names (an API key: the key's creator, and `api_key_id`), and `tenant_role` in the current " +
+        "tenant: the one X-Tenant-ID names, else the default tenant in single-tenant mode (joined on first use, as by " +
+        "every tenant route). A caller outside that tenant is answered `tenant_role: null`, not refused. An API key " +
+        "acts in its own tenant.",
+      response: { 200: CurrentUserResponse },
+    }),
+    async (request) => {
+      const current = await users.current(authenticatedUserOf(request), request.currentTenantId);
+      return { ...current.user, tenant_id: current.tenantId, tenant_role: current.tenantRole, api_key_id: current.apiKeyId };
+    },
+  );
+
   server.get(
     "/iam/users",
     tenantScoped({

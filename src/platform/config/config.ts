@@ -55,6 +55,13 @@ export interface IamConfig {
   /** Name of the default tenant's root workspace: the setting, else the tenant name. */
   readonly defaultWorkspaceName: string | null;
   readonly bootstrapAdminUsernames: readonly string[];
+  /**
+   * The first user to join the empty default tenant becomes its admin. Not a setting: true exactly
+   * when the development token issuer is in use (no KARTOGRAPH_OIDC_ISSUER_URL, never in
+   * production), where anyone can mint a token for any username anyway, and no bootstrap admins
+   * are named.
+   */
+  readonly firstJoinerBecomesAdmin: boolean;
 }
 
 export interface OutboxConfig {
@@ -64,6 +71,11 @@ export interface OutboxConfig {
   readonly maxRetries: number;
   /** Applied entries are deleted after this many hours; 0 keeps them forever. */
   readonly retentionHours: number;
+}
+
+export interface AuditConfig {
+  /** Audit events are deleted after this many days; 0 keeps them forever. */
+  readonly retentionDays: number;
 }
 
 /** Per-client limit on failed authentications (bad tokens, unknown keys: every 401). */
@@ -89,6 +101,13 @@ export interface AppConfig {
   readonly iam: IamConfig;
   readonly outbox: OutboxConfig;
   readonly authFailures: AuthFailureLimitConfig;
+  readonly audit: AuditConfig;
+  /**
+   * Which proxies in front of the service may name the client in X-Forwarded-For (the audit
+   * log's client IP and the failed-authentication limit): false (none, the default), true (any),
+   * a number of hops, or a list of addresses and CIDR ranges.
+   */
+  readonly trustProxy: boolean | number | readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -274,7 +293,7 @@ function oidcConfig(env: Env): OidcConfig {
   };
 }
 
-function iamConfig(env: Env): IamConfig {
+function iamConfig(env: Env, developmentIssuer: boolean): IamConfig {
   const defaultTenantName = str(env, "KARTOGRAPH_IAM_DEFAULT_TENANT_NAME", "default");
   if (defaultTenantName.length > 255) {
     throw new ConfigError("KARTOGRAPH_IAM_DEFAULT_TENANT_NAME", "must be at most 255 characters", defaultTenantName);
@@ -283,11 +302,15 @@ function iamConfig(env: Env): IamConfig {
   if (defaultWorkspaceName !== null && defaultWorkspaceName.length > 512) {
     throw new ConfigError("KARTOGRAPH_IAM_DEFAULT_WORKSPACE_NAME", "must be at most 512 characters", defaultWorkspaceName);
   }
+  const bootstrapAdminUsernames = stringList(env, "KARTOGRAPH_IAM_BOOTSTRAP_ADMIN_USERNAMES");
   return {
     singleTenantMode: bool(env, "KARTOGRAPH_IAM_SINGLE_TENANT_MODE", true),
     defaultTenantName,
     defaultWorkspaceName,
-    bootstrapAdminUsernames: stringList(env, "KARTOGRAPH_IAM_BOOTSTRAP_ADMIN_USERNAMES"),
+    bootstrapAdminUsernames,
+    // Whoever names the admins has said who they are: the first stranger to sign in must not
+    // become one before them.
+    firstJoinerBecomesAdmin: developmentIssuer && bootstrapAdminUsernames.length === 0,
   };
 }
 
@@ -309,6 +332,22 @@ function authFailureLimitConfig(env: Env): AuthFailureLimitConfig {
   };
 }
 
+function trustProxy(env: Env): AppConfig["trustProxy"] {
+  const value = raw(env, "KARTOGRAPH_TRUST_PROXY");
+  if (value === undefined) return false;
+  // Digits are a hop count (so "1" trusts the one proxy nearest the service, not every one).
+  if (/^\d+$/.test(value)) return int(env, "KARTOGRAPH_TRUST_PROXY", 0, 0, 100);
+  const spelled = booleanOf(value);
+  if (spelled !== null) return spelled;
+  const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  for (const entry of entries) {
+    if (!/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(entry) && !["loopback", "linklocal", "uniquelocal"].includes(entry)) {
+      throw new ConfigError("KARTOGRAPH_TRUST_PROXY", `must be true, false, a hop count (0-100), or addresses and CIDR ranges separated by commas`, value);
+    }
+  }
+  return entries;
+}
+
 function corsOrigins(env: Env): string[] {
   const origins = stringList(env, "KARTOGRAPH_CORS_ORIGINS");
   if (origins.includes("*")) {
@@ -325,6 +364,7 @@ function corsOrigins(env: Env): string[] {
 
 export function loadConfig(env: Env = process.env): AppConfig {
   const production = (env["NODE_ENV"] ?? "").toLowerCase() === "production";
+  const oidc = oidcConfig(env);
   const config: AppConfig = {
     production,
     graphName: str(env, "KARTOGRAPH_DB_GRAPH_NAME", "kartograph_graph"),
@@ -334,10 +374,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     corsOrigins: corsOrigins(env),
     database: databaseConfig(env),
     spicedb: spicedbConfig(env),
-    oidc: oidcConfig(env),
-    iam: iamConfig(env),
+    oidc,
+    // Production without an issuer is refused below; the flag is off there regardless.
+    iam: iamConfig(env, oidc.issuerUrl === null && !production),
     outbox: outboxConfig(env),
     authFailures: authFailureLimitConfig(env),
+    audit: { retentionDays: int(env, "KARTOGRAPH_AUDIT_RETENTION_DAYS", 365, 0, 36_500) },
+    trustProxy: trustProxy(env),
   };
   if (production && config.oidc.issuerUrl === null) {
     throw new ConfigError(

@@ -6,7 +6,6 @@ import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { join } from "node:path";
 import type { AppDatabase, DatabaseHandle } from "./database.js";
-import { DRIZZLE_TEXT_PARSERS, ignorePerQueryParsers } from "./pglite-parsers.js";
 import { schema } from "./schema.js";
 import { packageRoot } from "../runtime/package-root.js";
 import { DEFAULT_PGLITE_CACHE_MB } from "../config/config.js";
@@ -57,25 +56,23 @@ async function initialiseInWorker(pgdata: string, settings: PGliteOptions): Prom
  */
 export async function openPglite(dataDir: string | null, options: { cacheMb?: number } = {}): Promise<DatabaseHandle> {
   const settings = { postgresqlconf: [`shared_buffers=${options.cacheMb ?? DEFAULT_PGLITE_CACHE_MB}MB`] };
-  // Not for the initialisation thread: functions cannot be sent to it, and it runs no query.
-  const withParsers = { ...settings, parsers: DRIZZLE_TEXT_PARSERS };
   let client: PGlite;
   let lock: DataDirectoryLock | null = null;
   if (dataDir === null) {
-    client = await PGlite.create(withParsers);
+    client = await PGlite.create(settings);
   } else {
     ensureWritableDirectory(dataDir);
     lock = await lockDataDirectory(dataDir);
     try {
       const pgdata = join(dataDir, "pgdata");
       if (!existsSync(join(pgdata, "PG_VERSION"))) await initialiseInWorker(pgdata, settings);
-      client = await PGlite.create(pgdata, withParsers);
+      client = await PGlite.create(pgdata, settings);
     } catch (error) {
       await lock.release();
       throw error;
     }
   }
-  const db = drizzle({ client: ignorePerQueryParsers(client), schema }) as unknown as AppDatabase;
+  const db = drizzle({ client, schema }) as unknown as AppDatabase;
   return {
     kind: "pglite",
     db,

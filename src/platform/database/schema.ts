@@ -305,6 +305,50 @@ export const authzRevision = pgTable(
   (t) => [check("ck_authz_revision_single_row", sql`${t.id} = 1`)],
 );
 
+/**
+ * The audit log: one row per recorded change, inserted in the transaction of the change, so that
+ * no change commits without its record. The application never updates a row except to seal it:
+ * the worker gives each tenant's events their position in the tenant's chain and a hash that
+ * covers the event and the previous hash. No foreign key to tenants: a deleted tenant's history
+ * is kept. Actor and target ids are columns of their own so that the filters use an index.
+ */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    sequence: bigint("sequence", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    id: ulid("id").notNull(),
+    tenantId: ulid("tenant_id").notNull(),
+    occurredAt: utc("occurred_at").notNull(),
+    action: varchar("action", { length: 64 }).notNull(),
+    actorId: varchar("actor_id", { length: 255 }),
+    targetId: varchar("target_id", { length: 255 }),
+    /** actor, target, changes and context, as the API answers them. */
+    body: jsonb("body").notNull(),
+    chainPosition: bigint("chain_position", { mode: "number" }),
+    hash: varchar("hash", { length: 64 }),
+  },
+  (t) => [
+    index("ix_audit_events_tenant").on(t.tenantId, t.sequence),
+    index("ix_audit_events_actor").on(t.tenantId, t.actorId, t.sequence),
+    index("ix_audit_events_target").on(t.tenantId, t.targetId, t.sequence),
+    // Partial: a write adds no entry here; sealing does.
+    uniqueIndex("uq_audit_events_chain").on(t.tenantId, t.chainPosition).where(sql`${t.chainPosition} IS NOT NULL`),
+    index("ix_audit_events_unsealed").on(t.tenantId, t.sequence).where(sql`${t.hash} IS NULL`),
+  ],
+);
+
+/**
+ * Where each tenant's chain stands: the last sealed position and its hash (the sealer continues
+ * from them), and where the chain starts now that retention deleted its old end.
+ */
+export const auditChains = pgTable("audit_chains", {
+  tenantId: ulid("tenant_id").primaryKey(),
+  lastPosition: bigint("last_position", { mode: "number" }).notNull().default(0),
+  lastHash: varchar("last_hash", { length: 64 }).notNull(),
+  startPosition: bigint("start_position", { mode: "number" }).notNull().default(1),
+  startPreviousHash: varchar("start_previous_hash", { length: 64 }).notNull(),
+});
+
 export const schema = {
   tenants,
   users,
@@ -318,4 +362,6 @@ export const schema = {
   groupListVersions,
   outbox,
   authzRevision,
+  auditEvents,
+  auditChains,
 };

@@ -8,8 +8,8 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault, LogController } from "fastify";
+import type { Registry } from "prom-client";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
 import type { Logger } from "../logging/logger.js";
 import { installErrorHandling } from "./error-handler.js";
 import { answerClientError, answerFrameworkError } from "./framework-errors.js";
@@ -19,6 +19,7 @@ import { installNotFoundHandling } from "./method-not-allowed.js";
 import { installParameterCoercion } from "./parameter-coercion.js";
 import { installRoutePattern, recordRoutePattern } from "./route-pattern.js";
 import { installStorableTextCheck, NUL_IN_URL_DETAIL, urlHasNul } from "./storable-text.js";
+import { SYSTEM_ACTOR, withChangeOrigin } from "../../shared-kernel/change-origin.js";
 
 /** The server as routes see it: TypeBox schemas give request and reply types. */
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -30,8 +31,12 @@ export interface HttpServerOptions {
   readonly health: HealthChecks;
   readonly routes?: readonly RouteRegistrar[];
   readonly version?: string;
+  /** The process's metrics registry, which /metrics renders along with the request metrics. */
+  readonly metrics?: Registry;
   /** Time a client has to send a whole request, headers and body (default 30 s; tests shorten it). */
   readonly requestTimeoutMs?: number;
+  /** Fastify's `trustProxy`: which proxies' X-Forwarded-For names the client (default: none). */
+  readonly trustProxy?: boolean | number | readonly string[];
 }
 
 /** Request bodies above this are refused with 413 before they are read. */
@@ -45,6 +50,12 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** A hop count trusts that many proxies nearest the service (what Fastify's number form does). */
+function trustProxyOption(trust: HttpServerOptions["trustProxy"]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === "number") return (_address, hop) => hop < trust;
+  return typeof trust === "object" ? [...trust] : (trust ?? false);
+}
+
 /** Routes that infrastructure polls rather than users call. */
 function isProbeRoute(route: string): boolean {
   return route === "/metrics" || route === "/health" || route.startsWith("/health/");
@@ -54,7 +65,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const server = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    // Headers above this are refused before any work (and before any database look-up).
+    // A path parameter longer than this (in characters) is answered 414 by the router, before any
+    // hook or database look-up; ids are far shorter. Header sizes are Node's limit, not this.
     routerOptions: { maxParamLength: 600 },
     // Refusals before routing (bad URL encoding, over-long parameters, unparsable HTTP) keep our
     // JSON shape instead of Fastify's and Node's own.
@@ -66,11 +78,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     // its connection for up to twice the timeout; headers get no longer than the whole request.
     http: { headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout / 4) },
     requestIdHeader: false,
+    trustProxy: trustProxyOption(options.trustProxy),
     genReqId: (request) => {
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
-    childLoggerFactory: lazyChildLoggerFactory,
     // One access-log line per request (below) instead of Fastify's two.
     // The request id goes under the key the service's own records use: one key finds all of a
     // request's lines.
@@ -95,13 +107,16 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     closing = true;
   });
   installRoutePattern(server);
-  const metrics = new RequestMetrics();
+  const metrics = new RequestMetrics(options.metrics);
   // One hook per phase, in callback style: each hook run and each promise costs on every request.
   server.addHook("onRequest", (request, reply, done) => {
     recordRoutePattern(request);
     reply.header("X-Request-ID", request.id);
     if (urlHasNul(request.url)) return void reply.code(400).send({ detail: NUL_IN_URL_DETAIL });
-    if (!closing) return done();
+    // Everything the request does runs in its change-origin scope: the audit log's "from where".
+    // The actor is named once authentication knows it.
+    const userAgent = request.headers["user-agent"] ?? null;
+    if (!closing) return withChangeOrigin({ actor: SYSTEM_ACTOR, requestId: request.id, ip: request.ip, userAgent }, done);
     reply.code(503).header("Connection", "close").header("Retry-After", "1").send({ detail: "Service Unavailable: shutting down" });
   });
 

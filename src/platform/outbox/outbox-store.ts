@@ -255,3 +255,29 @@ export async function redriveDeadLetters(db: Queryable, ids: readonly string[] |
   );
   return rows.length;
 }
+
+export interface OutboxBacklog {
+  readonly pending: number;
+  /** Seconds since the oldest pending entry was recorded; 0 when nothing is pending. */
+  readonly oldestPendingAgeSeconds: number;
+  readonly deadLetters: number;
+}
+
+/**
+ * The backlog for /metrics in one statement; each count reads only its partial index
+ * (ix_outbox_pending, ix_outbox_failed), so a scrape costs the backlog, not the table's history.
+ */
+export async function readOutboxBacklog(db: Queryable): Promise<OutboxBacklog> {
+  const rows = await queryRows<{ pending: string | number; oldest_age: string | number | null; dead: string | number }>(
+    db,
+    sql`SELECT p.pending, p.oldest_age, (SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL) AS dead
+        FROM (SELECT count(*) AS pending, extract(epoch FROM clock_timestamp() - min(created_at)) AS oldest_age
+              FROM outbox WHERE processed_at IS NULL AND failed_at IS NULL) AS p`,
+  );
+  const row = rows[0];
+  return {
+    pending: Number(row?.pending ?? 0),
+    oldestPendingAgeSeconds: Math.max(0, Number(row?.oldest_age ?? 0)),
+    deadLetters: Number(row?.dead ?? 0),
+  };
+}

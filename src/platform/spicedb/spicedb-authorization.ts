@@ -3,7 +3,7 @@
  * same generated client, so this one adapter serves both modes.
  */
 import { v1 } from "@authzed/authzed-node";
-import { formatRelationship } from "../../shared-kernel/authorization/authorization-port.js";
+import { lastUpdatePerRelationship } from "../../shared-kernel/authorization/authorization-port.js";
 import type {
   AuthorizationPort,
   Consistency,
@@ -122,17 +122,6 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/**
- * SpiceDB refuses a request naming one relationship twice. Applied in order, only the last update
- * of a relationship decides its fate (touch then delete = delete), so that one is kept, in its
- * place.
- */
-function lastUpdatePerRelationship(updates: readonly RelationshipUpdate[]): RelationshipUpdate[] {
-  const last = new Map<string, number>();
-  updates.forEach((update, index) => last.set(formatRelationship(update.relationship), index));
-  return updates.filter((update, index) => last.get(formatRelationship(update.relationship)) === index);
 }
 
 /** The calls the adapter makes: a remote client has them, and so does the embedded engine. */

@@ -80,3 +80,14 @@ export function formatRelationship(r: Relationship): string {
   const subjectRelation = r.subject.relation ? `#${r.subject.relation}` : "";
   return `${r.resource.type}:${r.resource.id}#${r.relation}@${r.subject.type}:${r.subject.id}${subjectRelation}`;
 }
+
+/**
+ * Applied in order, only the last update of a relationship decides its fate (touch then delete =
+ * delete): keeps that one, in its place among the others. SpiceDB refuses a request that names a
+ * relationship twice, and the outbox folds a batch's updates before it writes them.
+ */
+export function lastUpdatePerRelationship(updates: readonly RelationshipUpdate[]): RelationshipUpdate[] {
+  const last = new Map<string, number>();
+  updates.forEach((update, index) => last.set(formatRelationship(update.relationship), index));
+  return updates.filter((update, index) => last.get(formatRelationship(update.relationship)) === index);
+}

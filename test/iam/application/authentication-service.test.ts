@@ -39,6 +39,9 @@ class RecordingUserRepository implements UserRepository {
   async keptUsernameClashes(): Promise<KeptUsernameClash[]> {
     return [];
   }
+  async findById(): Promise<UserProfile | null> {
+    return null;
+  }
   async findTenantMembersByIds(): Promise<UserProfile[]> {
     return [];
   }
@@ -216,7 +219,10 @@ describe("AuthenticationService", () => {
     const joined: [string, boolean][] = [];
     const defaultTenant: DefaultTenantAccess = {
       ensureDefaultTenant: async () => TENANT,
-      join: async (userId, asAdmin) => void joined.push([userId, asAdmin]),
+      join: async (userId, asAdmin) => {
+        joined.push([userId, asAdmin]);
+        return asAdmin ? "admin" : "member";
+      },
     };
     const { service } = setUp({
       authorization: { check: async () => false } as unknown as AuthorizationPort,

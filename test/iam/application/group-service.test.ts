@@ -6,18 +6,23 @@ import { ConflictError, ForbiddenError, InvalidInputError, LastAdminError, NotFo
 import type { IamEvent } from "../../../src/iam/domain/events.js";
 import { KeptGroupLists } from "../../../src/iam/infrastructure/kept-group-lists.js";
 import { createRepositories } from "../../../src/iam/infrastructure/repositories.js";
+import { createOutboxRuntime } from "../../../src/outbox-runtime.js";
+import { loadConfig } from "../../../src/platform/config/config.js";
 import { queryRows } from "../../../src/platform/database/database.js";
+import { createLogger } from "../../../src/platform/logging/logger.js";
 import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
 import type { AuthorizationPort } from "../../../src/shared-kernel/authorization/authorization-port.js";
 import { newUlid } from "../../../src/shared-kernel/ids.js";
 import { ObservationContext } from "../../../src/shared-kernel/observation-context.js";
-import { createSyncedUnitOfWork, type RecordingUnitOfWork } from "../../support/synced-unit-of-work.js";
+import { RecordingUnitOfWork } from "../../support/recording-unit-of-work.js";
 import { RecordingGroupServiceProbe } from "../../support/recording-probes.js";
 import { seedTenant, seedTenantMember, seedUser, seedWorkspace, seedWorkspaceMember } from "../../support/sql-seed.js";
 import { HAS_POSTGRES_SERVER, TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 import { startTestSpiceDb } from "../../support/test-spicedb.js";
 
 const NOW = new Date("2025-01-02T03:04:05.000Z");
+const CONFIG = loadConfig({ LOG_LEVEL: "silent", KARTOGRAPH_OUTBOX_MAX_RETRIES: "3" });
+const LOGGER = createLogger("silent", { pretty: false });
 
 describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
   let database: TestDatabase;
@@ -50,7 +55,10 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
 
   beforeEach(async () => {
     const db = database.handle.db;
-    ({ unitOfWork, authorization } = await createSyncedUnitOfWork(db, spicedb));
+    // The outbox runtime `serve` uses (unit of work, relationship sync, decision cache), without its worker.
+    const runtime = await createOutboxRuntime(CONFIG, database.handle, spicedb, LOGGER, { listen: false, dispatcher: { backoff: { baseMs: 1, maxMs: 5 } } });
+    unitOfWork = new RecordingUnitOfWork(runtime.unitOfWork);
+    authorization = runtime.authorization;
     probe = new RecordingGroupServiceProbe();
     service = new GroupService({ unitOfWork, repositories: createRepositories(db), authorization, probe, clock: () => NOW });
     tenantId = await seedTenant(db);

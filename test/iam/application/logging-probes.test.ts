@@ -14,6 +14,9 @@ class CapturingLogger implements ProbeLogger {
   warn(record: Record<string, unknown>, message: string): void {
     this.lines.push({ level: "warn", record, message });
   }
+  error(record: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: "error", record, message });
+  }
 }
 
 describe("logging probes", () => {

@@ -94,10 +94,11 @@ describe("Group.rename", () => {
   it("changes the name, trimmed, and records GroupRenamed", () => {
     const group = stored([{ userId: "alice", role: "admin" }]);
     const at = new Date("2026-03-04T05:06:07Z");
+    const previousName = group.name;
     group.rename("  platform ", at);
     expect(group.name).toBe("platform");
     expect(group.nameChanged).toBe(true);
-    expect(group.pullEvents()).toEqual([{ type: "GroupRenamed", tenantId: group.tenantId, occurredAt: at, groupId: group.id, name: "platform" }]);
+    expect(group.pullEvents()).toEqual([{ type: "GroupRenamed", tenantId: group.tenantId, occurredAt: at, groupId: group.id, name: "platform", previousName }]);
   });
 
   it("to the current name changes nothing and records nothing", () => {
@@ -275,6 +276,7 @@ describe("Group.markDeleted", () => {
         tenantId: TENANT,
         occurredAt: NOW,
         groupId: GROUP,
+        name: group.name,
         members: [
           { userId: "alice", role: "admin" },
           { userId: "bob", role: "member" },

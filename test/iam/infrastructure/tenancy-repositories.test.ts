@@ -258,7 +258,7 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
       for (const group of groups) group.markDeletedWithTenant(now);
       await r.groups.removeAll(groups);
       expect(groups.flatMap((g) => g.pullEvents())).toEqual([
-        { type: "GroupDeleted", tenantId: doomed.id, occurredAt: now, groupId: "01J0000000000000000000000E", members: [{ userId: "alice", role: "admin" }] },
+        { type: "GroupDeleted", tenantId: doomed.id, occurredAt: now, groupId: "01J0000000000000000000000E", name: "g", members: [{ userId: "alice", role: "admin" }] },
       ]);
       const keys = await r.apiKeys.lockAllOfTenant(doomed.id);
       await expect(r.apiKeys.removeAll(keys)).rejects.toThrow("must be marked deleted");

@@ -158,10 +158,45 @@ const CASES: Record<string, Case> = {
     valid: () => ({}),
     refusals: [(w) => ({ path: { api_key_id: w.api_key_id }, caller: "member" })],
   },
+  "GET /iam/audit-events": {
+    valid: () => ({ query: { limit: "5" } }),
+    refusals: [() => ({ query: { since: "yesterday" } }), () => ({ caller: "member" })],
+  },
+  "POST /iam/permissions/check": {
+    valid: (w) => ({ body: { checks: [{ resource_type: "workspace", resource_id: w.workspace_id, permission: "edit" }] } }),
+    refusals: [
+      (w) => ({ caller: "member", body: { checks: [{ resource_type: "workspace", resource_id: w.workspace_id, permission: "edit" }], subject: { type: "user", id: ADMIN } } }),
+      (w) => ({ body: { checks: [{ resource_type: "workspace", resource_id: w.workspace_id, permission: "edit" }], subject: { type: "user", id: OUTSIDER } } }),
+    ],
+  },
+  "GET /iam/workspaces/{workspace_id}/access": {
+    valid: () => ({}),
+    refusals: [() => ({ caller: "member" })],
+  },
+  "GET /iam/groups/{group_id}/access": {
+    valid: () => ({}),
+    refusals: [() => ({ caller: "member" })],
+  },
+  "GET /iam/permissions/explain": {
+    valid: (w) => ({ query: { resource_type: "workspace", resource_id: w.workspace_id, permission: "edit" } }),
+    refusals: [
+      (w) => ({ caller: "member", query: { resource_type: "workspace", resource_id: w.workspace_id, permission: "edit", subject_type: "user", subject_id: ADMIN } }),
+      () => ({ query: { resource_type: "workspace", resource_id: "01JZ8Q6V3C4M8N2P5R7T9W1X3Y", permission: "edit" } }),
+    ],
+  },
+  "GET /iam/permissions/resources": {
+    valid: () => ({ query: { resource_type: "workspace", permission: "edit" } }),
+    refusals: [
+      () => ({ caller: "member", query: { resource_type: "workspace", permission: "edit", subject_type: "user", subject_id: ADMIN } }),
+      () => ({ query: { resource_type: "workspace", permission: "edit", subject_type: "user", subject_id: OUTSIDER } }),
+    ],
+  },
   "GET /iam/users": {
     valid: () => ({ query: { search: "oa" } }),
     refusals: [() => ({}), () => ({ query: { ids: "a", search: "b" } }), () => ({ query: { ids: "x".repeat(300) } })],
   },
+  // Refuses no one who authenticates: an outsider is answered a null role.
+  "GET /iam/users/me": { valid: () => ({}) },
 };
 
 const ULID_PARAMETERS = new Set(["tenant_id", "workspace_id", "group_id", "api_key_id"]);
@@ -249,10 +284,10 @@ describe.each(TEST_DATABASE_KINDS)("the OpenAPI document against the routes on %
     database = await createTestDatabase(kind);
     spicedb = await startTestSpiceDb();
     identity = await startTestIdentity();
-    authorization = switchableAuthorization(spicedb.authorization);
     app = await startTestIamServer({
       database: database.handle,
-      authorization,
+      spicedb,
+      authorization: (real) => (authorization = switchableAuthorization(real)),
       identity,
       env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" },
     });

@@ -32,9 +32,11 @@ describe("configuration defaults", () => {
         userIdClaim: "sub",
         usernameClaim: "preferred_username",
       },
-      iam: { singleTenantMode: true, defaultTenantName: "default", defaultWorkspaceName: null, bootstrapAdminUsernames: [] },
+      iam: { singleTenantMode: true, defaultTenantName: "default", defaultWorkspaceName: null, bootstrapAdminUsernames: [], firstJoinerBecomesAdmin: true },
       outbox: { enabled: true, pollIntervalSeconds: 30, batchSize: 100, maxRetries: 5, retentionHours: 168 },
       authFailures: { limit: 100, windowSeconds: 60, exemptLoopback: false },
+      audit: { retentionDays: 365 },
+      trustProxy: false,
     });
   });
 
@@ -77,6 +79,8 @@ describe("configuration defaults", () => {
       KARTOGRAPH_AUTH_FAILURE_LIMIT: "0",
       KARTOGRAPH_AUTH_FAILURE_WINDOW_SECONDS: "600",
       KARTOGRAPH_AUTH_FAILURE_LIMIT_EXEMPT_LOOPBACK: "yes",
+      KARTOGRAPH_AUDIT_RETENTION_DAYS: "0",
+      KARTOGRAPH_TRUST_PROXY: "10.0.0.0/8, 127.0.0.1",
     });
     expect(config).toEqual({
       production: true,
@@ -101,9 +105,11 @@ describe("configuration defaults", () => {
         userIdClaim: "oid",
         usernameClaim: "email",
       },
-      iam: { singleTenantMode: false, defaultTenantName: "acme", defaultWorkspaceName: "Root", bootstrapAdminUsernames: ["alice", "bob"] },
+      iam: { singleTenantMode: false, defaultTenantName: "acme", defaultWorkspaceName: "Root", bootstrapAdminUsernames: ["alice", "bob"], firstJoinerBecomesAdmin: false },
       outbox: { enabled: false, pollIntervalSeconds: 5, batchSize: 10, maxRetries: 3, retentionHours: 0 },
       authFailures: { limit: 0, windowSeconds: 600, exemptLoopback: true },
+      audit: { retentionDays: 0 },
+      trustProxy: ["10.0.0.0/8", "127.0.0.1"],
     });
   });
 
@@ -199,6 +205,10 @@ const BAD_VALUES: readonly [string, Record<string, string>][] = [
   ["KARTOGRAPH_AUTH_FAILURE_LIMIT", { KARTOGRAPH_AUTH_FAILURE_LIMIT: "lots" }],
   ["KARTOGRAPH_AUTH_FAILURE_WINDOW_SECONDS", { KARTOGRAPH_AUTH_FAILURE_WINDOW_SECONDS: "0" }],
   ["KARTOGRAPH_AUTH_FAILURE_LIMIT_EXEMPT_LOOPBACK", { KARTOGRAPH_AUTH_FAILURE_LIMIT_EXEMPT_LOOPBACK: "maybe" }],
+  ["KARTOGRAPH_AUDIT_RETENTION_DAYS", { KARTOGRAPH_AUDIT_RETENTION_DAYS: "-1" }],
+  ["KARTOGRAPH_AUDIT_RETENTION_DAYS", { KARTOGRAPH_AUDIT_RETENTION_DAYS: "a year" }],
+  ["KARTOGRAPH_TRUST_PROXY", { KARTOGRAPH_TRUST_PROXY: "the load balancer" }],
+  ["KARTOGRAPH_TRUST_PROXY", { KARTOGRAPH_TRUST_PROXY: "101" }],
 ];
 
 /** Variables whose every value is acceptable to the configuration (checked later, or free text). */

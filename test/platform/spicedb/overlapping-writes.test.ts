@@ -4,8 +4,8 @@
  * snapshot older than a write it has acknowledged, when two write transactions overlap
  * (authzed/spicedb#3212, fixed by #3239). The adapter's writes must never overlap there; this test
  * sends overlapping writes through the engine the service uses and reads each one back at once.
- * With the embedded transport's write gate raised to four in flight it fails (measured: 41 of 1,200
- * writes invisible); against the pinned server (v1.56.2) it passes without any gate.
+ * With the embedded transport's write limit raised to four in flight it fails (measured: 41 of 1,200
+ * writes invisible); against the pinned server (v1.56.2) it passes without any limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";

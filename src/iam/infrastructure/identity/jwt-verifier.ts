@@ -30,6 +30,11 @@ export interface JwtVerifierOptions {
   readonly verifiedCacheSize?: number;
   /** How long a verified token is trusted without checking its signature again. */
   readonly verifiedCacheTtlMs?: number;
+  /**
+   * Said after the refusal of a token no key of the set verifies (an unknown key, a bad
+   * signature): with the development issuer, what to do about it.
+   */
+  readonly unknownKeyHint?: string;
 }
 
 interface VerifiedToken {
@@ -110,7 +115,7 @@ export class JwtVerifier implements TokenVerifier, CacheStatsSource {
     try {
       return await this.verifyWith(token, await this.options.keys.current());
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey)) throw rejectionOf(error);
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw this.withHint(rejectionOf(error));
     }
     // The token names a key we do not hold: the provider may have rotated its keys.
     if (await this.options.keys.refreshForUnknownKey()) {
@@ -120,7 +125,14 @@ export class JwtVerifier implements TokenVerifier, CacheStatsSource {
         throw rejectionOf(error);
       }
     }
-    throw new AuthenticationError("Invalid token: no key in the identity provider's key set matches the token");
+    throw this.withHint(new AuthenticationError("Invalid token: no key in the identity provider's key set matches the token"));
+  }
+
+  /** A refusal of the key itself gets the hint; others (expired, wrong audience) stay as they are. */
+  private withHint(error: Error): Error {
+    const hint = this.options.unknownKeyHint;
+    const aboutTheKey = error.message === "Invalid token signature" || error.message.startsWith("Invalid token: no key");
+    return hint !== undefined && aboutTheKey ? new AuthenticationError(`${error.message}. ${hint}`) : error;
   }
 
   private async verifyWith(token: string, keys: JWTVerifyGetKey): Promise<TokenClaims> {

@@ -13,6 +13,7 @@ import { AuthenticationError, IdentityProviderUnavailableError } from "../../dom
 import { httpErrorOf } from "../error-mapping.js";
 import { credentialOf, tenantHeaderOf } from "./credential-of.js";
 import { installFailedAuthenticationLimit } from "./failed-authentication-limit.js";
+import { setChangeActor } from "../../../shared-kernel/change-origin.js";
 
 export const WWW_AUTHENTICATE = "Bearer, API-Key";
 export const IDENTITY_PROVIDER_UNAVAILABLE = "Identity provider unavailable; please retry shortly";
@@ -25,16 +26,19 @@ export async function installAuthentication(
   const limit = await installFailedAuthenticationLimit(server, failureLimit);
   server.decorateRequest("authenticatedUser", null);
   server.decorateRequest("caller", null);
+  server.decorateRequest("currentTenantId", null);
   server.addHook("preValidation", async (request) => {
     const requirement = request.routeOptions.config.auth;
     if (requirement === undefined) return;
     await limit.refuseIfExhausted(request);
     let result;
     try {
+      const withTenant = requirement !== "authenticated";
       result = await authentication.authenticate(
         credentialOf(request.headers),
-        requirement === "tenant",
-        requirement === "tenant" ? tenantHeaderOf(request.headers) : undefined,
+        withTenant,
+        withTenant ? tenantHeaderOf(request.headers) : undefined,
+        { admitNonMembers: requirement === "current-tenant" },
       );
     } catch (error) {
       if (error instanceof AuthenticationError) {
@@ -47,7 +51,14 @@ export async function installAuthentication(
       // Mapped here, not left to the IAM plugin's handler: the hook also serves routes outside it.
       throw httpErrorOf(error);
     }
+    setChangeActor(
+      result.user.apiKeyId === null
+        ? { type: "user", id: result.user.userId, username: result.user.username }
+        : // The key's own username is a placeholder; the key acts for its creator, named by id.
+          { type: "api_key", id: result.user.apiKeyId, username: null, userId: result.user.userId },
+    );
     request.authenticatedUser = result.user;
     request.caller = result.caller;
+    request.currentTenantId = result.caller?.tenantId ?? result.nonMemberTenantId;
   });
 }

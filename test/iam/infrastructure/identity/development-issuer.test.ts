@@ -90,6 +90,33 @@ describe("development issuer", () => {
     }
   });
 
+  it("after the development key changed, a 401 says to get a new token; other refusals keep their words", async () => {
+    const otherDir = await mkdtemp(join(tmpdir(), "kiam-dev-issuer-old-"));
+    let database: TestDatabase | undefined;
+    let service: Service | undefined;
+    try {
+      // A token from an earlier data directory: the one a user holds after `rm -rf ./data`.
+      const old = await DevelopmentIssuer.open(otherDir);
+      const stale = await old.sign({ subject: "alice", username: "alice", audience: "kartograph-api", ttlSeconds: 60 });
+      database = await createTestDatabase("pglite");
+      const config = loadConfig({ KARTOGRAPH_DATA_DIR: dataDir, LOG_LEVEL: "silent" });
+      service = await createService(config, createLogger("silent", { pretty: false }), { database: database.handle });
+      const call = (token: string) => service!.server.inject({ method: "GET", url: "/iam/tenants", headers: { authorization: `Bearer ${token}` } });
+      const refused = await call(stale);
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json<{ detail: string }>().detail).toMatch(
+        /^Invalid token: no key in the identity provider's key set matches the token\. .*re-created with the data directory\. Get a new token: npm run -s iam -- token <username>$/,
+      );
+      const current = await DevelopmentIssuer.open(dataDir);
+      const wrongAudience = await current.sign({ subject: "alice", username: "alice", audience: "someone-else", ttlSeconds: 60 });
+      expect((await call(wrongAudience)).json()).toEqual({ detail: "Invalid audience claim" });
+    } finally {
+      await service?.close();
+      await database?.dispose();
+      await rm(otherDir, { recursive: true, force: true });
+    }
+  });
+
   it("`kartograph-iam token` refuses bad usage, an external issuer, and production", async () => {
     const failure = (args: string[], env: Record<string, string> = {}) =>
       cli(args, { KARTOGRAPH_DATA_DIR: dataDir, ...env }).then(

@@ -44,7 +44,7 @@ describe.each(TEST_DATABASE_KINDS)("authentication and tenant context on %s", (k
     spicedb = await startTestSpiceDb();
     identity = await startTestIdentity();
     defaultTenant = new FakeDefaultTenantAccess(database.handle, spicedb.authorization);
-    const common = { database: database.handle, authorization: spicedb.authorization, identity, extraRoutes: [probeRoutes] };
+    const common = { database: database.handle, spicedb, identity, extraRoutes: [probeRoutes] };
     singleTenant = await startTestIamServer({
       ...common,
       defaultTenantAccess: defaultTenant,
@@ -112,7 +112,7 @@ describe.each(TEST_DATABASE_KINDS)("authentication and tenant context on %s", (k
     const outage = await startTestIdentity();
     const server = await startTestIamServer({
       database: database.handle,
-      authorization: spicedb.authorization,
+      spicedb,
       identity: outage,
       env: { KARTOGRAPH_IAM_SINGLE_TENANT_MODE: "false" },
     });

@@ -16,7 +16,7 @@ describe("the failed-authentication limit", () => {
   const server = async (env: Record<string, string>) => {
     const started = await startTestIamServer({
       database: stack.database.handle,
-      authorization: stack.spicedb.authorization,
+      spicedb: stack.spicedb,
       identity: stack.identity,
       env,
     });
