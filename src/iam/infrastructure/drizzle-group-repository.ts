@@ -78,7 +78,7 @@ export class DrizzleGroupRepository implements GroupRepository {
     const version = await readGroupListVersion(this.db, tenantId);
     const hit = kept.get(tenantId, version);
     if (hit !== undefined) return hit;
-    const groups = (await this.listWhere(sql`g.tenant_id = ${tenantId}`)).sort(byNameThenId);
+    const groups = Object.freeze((await this.listWhere(sql`g.tenant_id = ${tenantId}`)).sort(byNameThenId));
     kept.put(tenantId, version, groups);
     return groups;
   }

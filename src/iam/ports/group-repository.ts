@@ -35,7 +35,8 @@ export interface GroupRepository {
   listByIds(tenantId: string, groupIds: readonly string[]): Promise<GroupRecord[]>;
   /**
    * Every group of `tenantId`, by name. At least as recent as every group write committed before
-   * the call (it may be a list kept from an earlier call, while no group of the tenant changed).
+   * the call. It may be a list kept from an earlier call while no group of the tenant changed:
+   * then the very same (frozen) list object, so that callers may keep what they derive from it.
    */
   listByTenant(tenantId: string): Promise<readonly GroupRecord[]>;
   /** Writes a rename and member changes. ConflictError when the new name is taken in the tenant. */
