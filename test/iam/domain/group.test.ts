@@ -328,7 +328,7 @@ describe("deletion with the tenant", () => {
     group.markDeletedWithTenant(NOW);
     expect(group.isDeleted).toBe(true);
     expect(group.pullEvents()).toEqual([
-      { type: "GroupDeleted", tenantId: TENANT, occurredAt: NOW, groupId: GROUP, members: [{ userId: "alice", role: "admin" }] },
+      { type: "GroupDeleted", tenantId: TENANT, occurredAt: NOW, groupId: GROUP, name: "ops", members: [{ userId: "alice", role: "admin" }] },
     ]);
   });
 });
