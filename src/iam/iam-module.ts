@@ -10,9 +10,9 @@ import type { Logger } from "../platform/logging/logger.js";
 import { AuthenticationService } from "./application/authentication-service.js";
 import { ProvisionedUserCache } from "./application/provisioned-user-cache.js";
 import type { DefaultTenantAccess } from "./application/default-tenant-access.js";
-import { LoggingTenantServiceProbe } from "./application/tenant-service-probe.js";
+import { PinoTenantServiceProbe } from "./application/tenant-service-probe.js";
 import { TenantService } from "./application/tenant-service.js";
-import { LoggingWorkspaceServiceProbe } from "./application/workspace-service-probe.js";
+import { PinoWorkspaceServiceProbe } from "./application/workspace-service-probe.js";
 import { WorkspaceService } from "./application/workspace-service.js";
 import { DevelopmentIssuer, DEVELOPMENT_ISSUER } from "./infrastructure/identity/development-issuer.js";
 import { DiscoveredKeySet } from "./infrastructure/identity/discovered-key-set.js";
@@ -33,13 +33,12 @@ import { DrizzleTenantResources } from "./infrastructure/drizzle-tenant-resource
 import { DrizzleAuditLog } from "./infrastructure/drizzle-audit-log.js";
 import { DrizzleUserRepository } from "./infrastructure/drizzle-user-repository.js";
 import { UserService } from "./application/user-service.js";
-import { pinoApiKeyProbe } from "./infrastructure/pino-api-key-probe.js";
+import { KeptGroupLists } from "./infrastructure/kept-group-lists.js";
+import { PinoApiKeyServiceProbe } from "./application/api-key-service-probe.js";
 import { installAuthentication } from "./presentation/auth/authentication-hook.js";
 import { iamRoutes } from "./presentation/iam-routes.js";
-import { ObservationContext } from "../shared-kernel/observation-context.js";
 import { GroupService } from "./application/group-service.js";
 import { PinoGroupServiceProbe } from "./application/group-service-probe.js";
-import { GroupListBodies } from "./presentation/group-list-bodies.js";
 import type { CacheStatsSource } from "../shared-kernel/bounded-cache.js";
 
 export interface IamModuleDependencies {
@@ -111,12 +110,14 @@ async function reportKeptUsernameClashes(users: UserRepository, logger: Logger):
 export async function createIamModule(deps: IamModuleDependencies): Promise<IamModule> {
   const { config, database, authorization, logger } = deps;
   // Reads go to the primary: a replica could lag behind the caller's own last write.
-  const repositories = createRepositories(database.db, database.kind);
+  // The one group-list cache (see KeptGroupLists), reported in /metrics with the others.
+  const keptGroupLists = new KeptGroupLists();
+  const repositories = createRepositories(database.db, database.kind, { keptGroupLists });
   const workspaceService = new WorkspaceService({
     unitOfWork: deps.unitOfWork,
     repositories,
     authorization,
-    probe: new LoggingWorkspaceServiceProbe(logger),
+    probe: new PinoWorkspaceServiceProbe(logger),
   });
   // Shared: authentication remembers provisioned users, the tenant service forgets the ones it
   // invites, so that their next request binds the invitation.
@@ -126,7 +127,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     unitOfWork: deps.unitOfWork,
     repositories,
     authorization,
-    probe: new LoggingTenantServiceProbe(logger),
+    probe: new PinoTenantServiceProbe(logger),
     settings: {
       singleTenantMode: config.iam.singleTenantMode,
       defaultTenantName: config.iam.defaultTenantName,
@@ -161,15 +162,15 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     authorization,
     apiKeys: repositories.apiKeys,
     secrets,
-    probe: pinoApiKeyProbe(logger),
+    probe: new PinoApiKeyServiceProbe(logger),
   });
   const users = new UserService(repositories.users, repositories.tenants);
   // Reads go to the primary: a replica could miss a write the same client just made.
   const groups = new GroupService({
     unitOfWork: deps.unitOfWork,
-    reads: repositories,
+    repositories,
     authorization,
-    probe: new PinoGroupServiceProbe(logger, ObservationContext.empty),
+    probe: new PinoGroupServiceProbe(logger),
   });
 
   const operator = new OperatorService({
@@ -178,11 +179,10 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     rootWorkspaceName: (tenantName) => config.iam.defaultWorkspaceName ?? tenantName,
   });
 
-  const groupListBodies = new GroupListBodies();
 
   return {
     operator,
-    caches: [tokens, ...authentication.caches, groupListBodies],
+    caches: [tokens, ...authentication.caches, keptGroupLists],
     routes: [
       // Authentication first, on the server itself: its hook and request decorations serve every
       // route that declares `config.auth`, inside the IAM plugin or not.
@@ -198,7 +198,6 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           accessReview: new AccessReview({ authorization, paths: new DrizzleAccessPaths(database.db), tenants: repositories.tenants }),
           permissions: new PermissionQuestions({ authorization, resources: new DrizzleTenantResources(database.db), tenants: repositories.tenants }),
           singleTenantMode: config.iam.singleTenantMode,
-          groupListBodies,
         });
       },
     ],

@@ -1,8 +1,10 @@
 /**
- * Recording probes for the tenant and workspace services: every call is kept, with the context it
- * was bound to, so tests can assert on what the services reported. No mocking library involved.
+ * Recording probes for the services: every call is kept, with the context it was bound to, so
+ * tests can assert on what the services reported. No mocking library involved.
  */
 import { ObservationContext } from "../../src/shared-kernel/observation-context.js";
+import type { ApiKeyServiceProbe } from "../../src/iam/application/api-key-service-probe.js";
+import type { GroupServiceProbe } from "../../src/iam/application/group-service-probe.js";
 import type { TenantServiceProbe } from "../../src/iam/application/tenant-service-probe.js";
 import type { WorkspaceServiceProbe } from "../../src/iam/application/workspace-service-probe.js";
 
@@ -20,6 +22,10 @@ class Recorder {
 
   protected push(name: string, fact: object): void {
     this.calls.push({ name, fact: { ...fact }, context: this.context.asRecord() });
+  }
+
+  names(): string[] {
+    return this.calls.map((c) => c.name);
   }
 
   named(name: string): ProbeCall[] {
@@ -129,5 +135,56 @@ export class RecordingTenantServiceProbe extends Recorder implements TenantServi
   }
   invitationBound(fact: Fact<TenantServiceProbe, "invitationBound">): void {
     this.push("invitationBound", fact);
+  }
+}
+
+export class RecordingGroupServiceProbe extends Recorder implements GroupServiceProbe {
+  withContext(context: ObservationContext): GroupServiceProbe {
+    return new RecordingGroupServiceProbe(this.calls, context);
+  }
+  groupCreated(fact: Fact<GroupServiceProbe, "groupCreated">): void {
+    this.push("groupCreated", fact);
+  }
+  groupsListed(fact: Fact<GroupServiceProbe, "groupsListed">): void {
+    this.push("groupsListed", fact);
+  }
+  groupRenamed(fact: Fact<GroupServiceProbe, "groupRenamed">): void {
+    this.push("groupRenamed", fact);
+  }
+  groupDeleted(fact: Fact<GroupServiceProbe, "groupDeleted">): void {
+    this.push("groupDeleted", fact);
+  }
+  memberAdded(fact: Fact<GroupServiceProbe, "memberAdded">): void {
+    this.push("memberAdded", fact);
+  }
+  memberRoleChanged(fact: Fact<GroupServiceProbe, "memberRoleChanged">): void {
+    this.push("memberRoleChanged", fact);
+  }
+  memberRemoved(fact: Fact<GroupServiceProbe, "memberRemoved">): void {
+    this.push("memberRemoved", fact);
+  }
+  groupAccessDenied(fact: Fact<GroupServiceProbe, "groupAccessDenied">): void {
+    this.push("groupAccessDenied", fact);
+  }
+  lastAdminProtected(fact: Fact<GroupServiceProbe, "lastAdminProtected">): void {
+    this.push("lastAdminProtected", fact);
+  }
+}
+
+export class RecordingApiKeyServiceProbe extends Recorder implements ApiKeyServiceProbe {
+  withContext(context: ObservationContext): ApiKeyServiceProbe {
+    return new RecordingApiKeyServiceProbe(this.calls, context);
+  }
+  apiKeyCreated(fact: Fact<ApiKeyServiceProbe, "apiKeyCreated">): void {
+    this.push("apiKeyCreated", fact);
+  }
+  apiKeyCreationDenied(fact: Fact<ApiKeyServiceProbe, "apiKeyCreationDenied">): void {
+    this.push("apiKeyCreationDenied", fact);
+  }
+  apiKeyRevoked(fact: Fact<ApiKeyServiceProbe, "apiKeyRevoked">): void {
+    this.push("apiKeyRevoked", fact);
+  }
+  apiKeyRevocationDenied(fact: Fact<ApiKeyServiceProbe, "apiKeyRevocationDenied">): void {
+    this.push("apiKeyRevocationDenied", fact);
   }
 }

@@ -5,25 +5,23 @@
  */
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { newUlid } from "../../shared-kernel/ids.js";
-import type { ApiKey } from "../domain/api-key.js";
-import { ConflictError, ForbiddenError, NotFoundError } from "../domain/errors.js";
+import { ObservationContext } from "../../shared-kernel/observation-context.js";
+import { ApiKey, type ApiKeyState } from "../domain/api-key.js";
+import { ForbiddenError, NotFoundError } from "../domain/errors.js";
 import { nameOf } from "../domain/names.js";
 import type { ApiKeySecrets } from "../ports/api-key-secrets.js";
 import type { ApiKeyRepository } from "../ports/api-key-repository.js";
 import type { UnitOfWork } from "../ports/unit-of-work.js";
-import type { ApiKeyProbe } from "../ports/api-key-probe.js";
 import { KEYS_CANNOT_CREATE_KEYS, requirePerson } from "./api-key-confinement.js";
+import type { ApiKeyServiceProbe } from "./api-key-service-probe.js";
 import type { Caller } from "./caller.js";
 import { writeAsMember, type HoldRefusals } from "./member-hold.js";
 
 export const NO_PERMISSION = "You do not have permission to perform this action";
 export const API_KEY_NOT_FOUND = "API key not found";
-export const API_KEY_ALREADY_REVOKED = "API key is already revoked";
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface CreatedApiKey {
-  readonly apiKey: ApiKey;
+  readonly apiKey: ApiKeyState;
   /** The only time the secret exists outside the caller's hands. */
   readonly secret: string;
 }
@@ -34,7 +32,7 @@ export interface ApiKeyServiceDependencies {
   /** For reads outside a transaction. */
   readonly apiKeys: ApiKeyRepository;
   readonly secrets: ApiKeySecrets;
-  readonly probe: ApiKeyProbe;
+  readonly probe: ApiKeyServiceProbe;
   readonly now?: () => Date;
 }
 
@@ -45,69 +43,66 @@ export class ApiKeyService {
     this.now = deps.now ?? (() => new Date());
   }
 
+  private probe(caller: Caller, context: ObservationContext): ApiKeyServiceProbe {
+    return this.deps.probe.withContext(context.with({ userId: caller.userId, tenantId: caller.tenantId }));
+  }
+
   /**
    * A key for the caller in their tenant. Refused to API keys (a key's children would outlive its
    * revocation). The creator's membership is held inside the transaction: a removal from the
    * tenant either waits for the key and then revokes it, or finishes first and the key is refused.
    */
-  async create(caller: Caller, rawName: string, expiresInDays: number): Promise<CreatedApiKey> {
+  async create(caller: Caller, rawName: string, expiresInDays: number, context = ObservationContext.empty): Promise<CreatedApiKey> {
+    const probe = this.probe(caller, context);
     requirePerson(caller, KEYS_CANNOT_CREATE_KEYS);
-    const name = nameOf("API key", rawName);
+    const name = nameOf("API key", rawName); // a bad name is 422 before any permission check
     const allowed = await this.deps.authorization.check({
       resource: { type: "tenant", id: caller.tenantId },
       permission: "create_api_key",
       subject: { type: "user", id: caller.userId },
     });
     if (!allowed) {
-      this.deps.probe.creationDenied(caller.userId, caller.tenantId);
+      probe.apiKeyCreationDenied({ reason: "no create_api_key permission on the tenant" });
       throw new ForbiddenError(NO_PERMISSION);
     }
     const issued = this.deps.secrets.issue();
     const createdAt = this.now();
     const apiKey = await this.deps.unitOfWork.run(async (tx) => {
-      const inserted = await writeAsMember(tx, caller, this.holdRefusals(caller), () =>
-        tx.repositories.apiKeys.insert({
-          id: newUlid(),
-          tenantId: caller.tenantId,
-          createdByUserId: caller.userId,
-          name,
-          keyDigest: issued.digest,
-          prefix: issued.prefix,
-          createdAt,
-          expiresAt: new Date(createdAt.getTime() + expiresInDays * DAY_MS),
-        }),
-      );
-      tx.record({
-        type: "ApiKeyCreated",
+      const key = ApiKey.issue({
+        id: newUlid(),
         tenantId: caller.tenantId,
-        occurredAt: createdAt,
-        apiKeyId: inserted.id,
-        userId: caller.userId,
+        createdByUserId: caller.userId,
         name,
+        keyDigest: issued.digest,
         prefix: issued.prefix,
+        expiresInDays,
+        now: createdAt,
       });
-      return inserted;
+      await writeAsMember(tx, caller, this.holdRefusals(caller, probe), () => tx.repositories.apiKeys.add(key));
+      tx.record(...key.pullEvents());
+      return key.snapshot();
     });
-    this.deps.probe.created(apiKey.id, caller.userId, caller.tenantId);
+    probe.apiKeyCreated({ apiKeyId: apiKey.id });
     return { apiKey, secret: issued.secret };
   }
 
-  private holdRefusals(caller: Caller): HoldRefusals {
+  private holdRefusals(caller: Caller, probe: ApiKeyServiceProbe): HoldRefusals {
     return {
       noTenant: () => new NotFoundError(`Tenant ${caller.tenantId} not found`),
       notMember: () => {
-        this.deps.probe.creationDenied(caller.userId, caller.tenantId);
+        probe.apiKeyCreationDenied({ reason: "the creator is no longer a member of the tenant" });
         return new ForbiddenError(NO_PERMISSION);
       },
     };
   }
 
   /** Keys of the caller's tenant they may view; revoked and expired keys included. */
-  list(caller: Caller, createdBy: string | null): Promise<ApiKey[]> {
+  list(caller: Caller, createdBy: string | null): Promise<ApiKeyState[]> {
     return this.deps.apiKeys.listVisible(caller.tenantId, caller.userId, createdBy);
   }
 
-  async revoke(caller: Caller, apiKeyId: string): Promise<void> {
+  async revoke(caller: Caller, apiKeyId: string, context = ObservationContext.empty): Promise<void> {
+    const probe = this.probe(caller, context);
     const subject = { type: "user", id: caller.userId };
     const resource = { type: "api_key", id: apiKeyId };
     await this.deps.unitOfWork.run(async (tx) => {
@@ -120,14 +115,13 @@ export class ApiKeyService {
       // Whoever may not even see the key learns nothing about it (DESIGN decision 3).
       if (!canView) throw new NotFoundError(API_KEY_NOT_FOUND);
       if (!canRevoke) {
-        this.deps.probe.revocationDenied(apiKeyId, caller.userId);
+        probe.apiKeyRevocationDenied({ apiKeyId });
         throw new ForbiddenError(NO_PERMISSION);
       }
-      if (key.revokedAt !== null) throw new ConflictError(API_KEY_ALREADY_REVOKED);
-      const at = this.now();
-      await tx.repositories.apiKeys.markRevoked(apiKeyId, at);
-      tx.record({ type: "ApiKeyRevoked", tenantId: caller.tenantId, occurredAt: at, apiKeyId, userId: key.createdByUserId });
+      key.revoke(this.now());
+      await tx.repositories.apiKeys.save(key);
+      tx.record(...key.pullEvents());
     });
-    this.deps.probe.revoked(apiKeyId, caller.userId);
+    probe.apiKeyRevoked({ apiKeyId });
   }
 }

@@ -9,9 +9,10 @@
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { newUlid } from "../../shared-kernel/ids.js";
 import { ObservationContext } from "../../shared-kernel/observation-context.js";
-import { ForbiddenError, IamError, InvalidInputError, LastAdminError, NotFoundError } from "../domain/errors.js";
+import { ForbiddenError, InvalidInputError, LastAdminError, NotFoundError } from "../domain/errors.js";
 import { Group, type GroupMember } from "../domain/group.js";
 import type { GroupRole } from "../domain/roles.js";
+import type { GroupRecord } from "../ports/group-repository.js";
 import type { Repositories } from "../ports/repositories.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
 import { accessTo } from "./access-check.js";
@@ -20,22 +21,10 @@ import type { Caller } from "./caller.js";
 import type { GroupOperation, GroupServiceProbe } from "./group-service-probe.js";
 import { writeAsMember, type HoldRefusals } from "./member-hold.js";
 import { holdTenantMember, resolveTenantMemberByEmail } from "./member-lookup.js";
+import { reasonOf } from "./probe-fields.js";
 
-export interface GroupDetails {
-  readonly id: string;
-  readonly name: string;
-  /** Admins first, then members. */
-  readonly members: readonly GroupMember[];
-}
-
-/**
- * A listing of groups. `version` is set when the listing is the tenant's whole group list (the
- * caller administers the tenant): the same version means the same list, so whoever kept the
- * answer for that version may serve it again ("unchanged", without reading the groups).
- */
-export type GroupListing =
-  | { readonly kind: "list"; readonly groups: readonly GroupDetails[]; readonly version: number | null }
-  | { readonly kind: "unchanged"; readonly version: number };
+/** A group with its members, admins first. */
+export type GroupDetails = GroupRecord;
 
 /** Who to add: a user id, or an email matched case-insensitively among the tenant's members. */
 export type MemberReference = { readonly userId: string } | { readonly email: string };
@@ -43,7 +32,7 @@ export type MemberReference = { readonly userId: string } | { readonly email: st
 export interface GroupServiceDependencies {
   readonly unitOfWork: UnitOfWork;
   /** Repositories for reads outside a transaction. Must see committed writes at once (the primary). */
-  readonly reads: Repositories;
+  readonly repositories: Repositories;
   readonly authorization: AuthorizationPort;
   readonly probe: GroupServiceProbe;
   readonly clock?: () => Date;
@@ -52,108 +41,78 @@ export interface GroupServiceDependencies {
 const GROUP_NOT_FOUND = "Group not found";
 
 export class GroupService {
-  private readonly unitOfWork: UnitOfWork;
-  private readonly reads: Repositories;
-  private readonly authorization: AuthorizationPort;
-  private readonly probe: GroupServiceProbe;
   private readonly clock: () => Date;
 
-  constructor(deps: GroupServiceDependencies) {
-    this.unitOfWork = deps.unitOfWork;
-    this.reads = deps.reads;
-    this.authorization = deps.authorization;
-    this.probe = deps.probe;
+  constructor(private readonly deps: GroupServiceDependencies) {
     this.clock = deps.clock ?? (() => new Date());
   }
 
+  private probe(caller: Caller, context: ObservationContext): GroupServiceProbe {
+    return this.deps.probe.withContext(context.with({ userId: caller.userId, tenantId: caller.tenantId }));
+  }
+
   /** Creates a group in the caller's tenant; the caller becomes its admin. No permission needed beyond the tenant. */
-  createGroup(caller: Caller, name: string, context = ObservationContext.empty): Promise<GroupDetails> {
-    const probe = this.probeFor(caller, context);
-    return this.observed(probe, "create", null, async () => {
-      // Built inside the work: the unit of work may run it again after a deadlock.
-      const group = await this.unitOfWork.run(async (tx) => {
-        const group = Group.create({
-          id: newUlid(),
-          tenantId: caller.tenantId,
-          name,
-          creatorId: caller.userId,
-          now: this.clock(),
-        });
-        await writeAsMember(tx, caller, creationRefusals(caller), () => tx.repositories.groups.add(group));
-        tx.record(...group.pullEvents());
-        return group;
-      });
-      probe.groupCreated(group.id, group.name);
-      return detailsOf(group);
+  async createGroup(caller: Caller, name: string, context = ObservationContext.empty): Promise<GroupDetails> {
+    const probe = this.probe(caller, context);
+    // Built inside the work: the unit of work may run it again after a deadlock.
+    const group = await this.deps.unitOfWork.run(async (tx) => {
+      const group = Group.create({ id: newUlid(), tenantId: caller.tenantId, name, creatorId: caller.userId, now: this.clock() });
+      await writeAsMember(tx, caller, creationRefusals(caller), () => tx.repositories.groups.add(group));
+      tx.record(...group.pullEvents());
+      return group;
     });
+    probe.groupCreated({ groupId: group.id, groupName: group.name });
+    return detailsOf(group);
   }
 
   /** The groups of the caller's tenant the caller can view (members, admins, tenant admins). */
-  async listGroups(caller: Caller, context = ObservationContext.empty): Promise<GroupDetails[]> {
-    const listing = await this.listGroupsSince(caller, null, context);
-    return listing.kind === "list" ? [...listing.groups] : [];
+  async listGroups(caller: Caller, context = ObservationContext.empty): Promise<readonly GroupDetails[]> {
+    const user = { type: "user", id: caller.userId };
+    // The schema gives tenant admins `view` on every group of their tenant (tenant->administrate):
+    // one cached check spares them a LookupResources over every group.
+    const resource = { type: "tenant", id: caller.tenantId };
+    const administers = await this.deps.authorization.check({ resource, permission: "administrate", subject: user });
+    const groups = administers
+      ? await this.deps.repositories.groups.listByTenant(caller.tenantId)
+      : await this.deps.repositories.groups.listByIds(caller.tenantId, await this.deps.authorization.lookupResources("group", "view", user));
+    this.probe(caller, context).groupsListed({ count: groups.length });
+    return groups;
   }
 
-  /**
-   * The groups the caller can view, or "unchanged" when they administer the tenant and its group
-   * list is still at `knownVersion`. The version is read before the groups, so a list is never
-   * older than the version it is returned with.
-   */
-  listGroupsSince(caller: Caller, knownVersion: number | null, context = ObservationContext.empty): Promise<GroupListing> {
-    const probe = this.probeFor(caller, context);
-    return this.observed(probe, "list", null, async (): Promise<GroupListing> => {
-      const user = { type: "user", id: caller.userId };
-      // The schema gives tenant admins `view` on every group of their tenant (tenant->administrate):
-      // one cached check spares them a LookupResources over every group.
-      const administers = await this.authorization.check({ resource: { type: "tenant", id: caller.tenantId }, permission: "administrate", subject: user });
-      if (!administers) {
-        const ids = await this.authorization.lookupResources("group", "view", user);
-        return { kind: "list", groups: (await this.reads.groups.listByIds(caller.tenantId, ids)).map(detailsOf), version: null };
-      }
-      const version = await this.reads.groups.listVersion(caller.tenantId);
-      if (version === knownVersion) return { kind: "unchanged", version };
-      return { kind: "list", groups: (await this.reads.groups.listByTenant(caller.tenantId)).map(detailsOf), version };
-    });
+  async getGroup(caller: Caller, groupId: string): Promise<GroupDetails> {
+    return detailsOf(await this.visibleGroup(caller, groupId));
   }
 
-  getGroup(caller: Caller, groupId: string, context = ObservationContext.empty): Promise<GroupDetails> {
-    const probe = this.probeFor(caller, context);
-    return this.observed(probe, "get", groupId, async () => detailsOf(await this.visibleGroup(caller, groupId)));
-  }
-
-  listMembers(caller: Caller, groupId: string, context = ObservationContext.empty): Promise<GroupMember[]> {
-    const probe = this.probeFor(caller, context);
-    return this.observed(probe, "list_members", groupId, async () => (await this.visibleGroup(caller, groupId)).memberList);
+  async listMembers(caller: Caller, groupId: string): Promise<GroupMember[]> {
+    return (await this.visibleGroup(caller, groupId)).memberList;
   }
 
   /** Renaming to the current name succeeds without a change. */
-  renameGroup(caller: Caller, groupId: string, name: string, context = ObservationContext.empty): Promise<GroupDetails> {
-    const probe = this.probeFor(caller, context);
-    return this.observed(probe, "rename", groupId, async () => {
-      await this.requireManage(caller, groupId, probe);
-      const { group, changed } = await this.unitOfWork.run(async (tx) => {
-        const group = await this.lockGroup(tx, caller, groupId);
-        group.rename(name, this.clock());
-        if (group.nameChanged) {
-          await tx.repositories.groups.save(group);
-          tx.record(...group.pullEvents());
-        }
-        return { group, changed: group.nameChanged };
-      });
-      if (changed) probe.groupRenamed(groupId, group.name);
-      return detailsOf(group);
+  async renameGroup(caller: Caller, groupId: string, name: string, context = ObservationContext.empty): Promise<GroupDetails> {
+    const probe = this.probe(caller, context);
+    await this.requireManage(caller, groupId, probe);
+    const { group, changed } = await this.deps.unitOfWork.run(async (tx) => {
+      const group = await this.lockGroup(tx, caller, groupId);
+      group.rename(name, this.clock());
+      if (group.nameChanged) {
+        await tx.repositories.groups.save(group);
+        tx.record(...group.pullEvents());
+      }
+      return { group, changed: group.nameChanged };
     });
+    if (changed) probe.groupRenamed({ groupId, groupName: group.name });
+    return detailsOf(group);
   }
 
   /**
    * Deletes the group and, in the same transaction, every workspace role it holds (no grant to a
    * missing group is left behind). Refused while the group is the only admin of a workspace.
    */
-  deleteGroup(caller: Caller, groupId: string, context = ObservationContext.empty): Promise<void> {
-    const probe = this.probeFor(caller, context);
-    return this.observed(probe, "delete", groupId, async () => {
-      await this.requireManage(caller, groupId, probe);
-      const grantsRemoved = await this.unitOfWork.run(async (tx) => {
+  async deleteGroup(caller: Caller, groupId: string, context = ObservationContext.empty): Promise<void> {
+    const probe = this.probe(caller, context);
+    await this.requireManage(caller, groupId, probe);
+    const grantsRemoved = await lastAdminReported(probe, groupId, "delete", () =>
+      this.deps.unitOfWork.run(async (tx) => {
         const groups = tx.repositories.groups;
         // Lock order workspaces → group, the order in which workspace changes reach a group
         // (a new grant's foreign key waits on the group row), so the two never deadlock.
@@ -166,27 +125,27 @@ export class GroupService {
         await groups.remove(group);
         tx.record(...group.pullEvents());
         return grants.length;
-      });
-      probe.groupDeleted(groupId, grantsRemoved);
-    });
+      }),
+    );
+    probe.groupDeleted({ groupId, workspaceGrantsRemoved: grantsRemoved });
   }
 
   /**
    * Adds a member of the caller's tenant to the group, or replaces their role. The same role
    * again is an idempotent success.
    */
-  addMember(
+  async addMember(
     caller: Caller,
     groupId: string,
     who: MemberReference,
     role: GroupRole,
     context = ObservationContext.empty,
   ): Promise<GroupMember> {
-    const probe = this.probeFor(caller, context);
-    return this.observed(probe, "add_member", groupId, async () => {
-      // Permission first: nothing about users is looked up for a caller who may not manage the group.
-      await this.requireManage(caller, groupId, probe);
-      const { userId, outcome } = await this.unitOfWork.run(async (tx) => {
+    const probe = this.probe(caller, context);
+    // Permission first: nothing about users is looked up for a caller who may not manage the group.
+    await this.requireManage(caller, groupId, probe);
+    const { userId, outcome } = await lastAdminReported(probe, groupId, "add_member", () =>
+      this.deps.unitOfWork.run(async (tx) => {
         // Lock order tenant membership → group, as tenant-level changes reach groups.
         const userId = await this.resolveTenantMember(tx, caller.tenantId, who);
         const group = await this.lockGroup(tx, caller, groupId);
@@ -196,25 +155,25 @@ export class GroupService {
           tx.record(...group.pullEvents());
         }
         return { userId, outcome };
-      });
-      if (outcome === "added") probe.memberAdded(groupId, userId, role);
-      if (outcome === "role_changed") probe.memberRoleChanged(groupId, userId, role);
-      return { userId, role };
-    });
+      }),
+    );
+    if (outcome === "added") probe.memberAdded({ groupId, memberUserId: userId, role });
+    if (outcome === "role_changed") probe.memberRoleChanged({ groupId, memberUserId: userId, role });
+    return { userId, role };
   }
 
   /** Setting the role a member already holds succeeds without a change. */
-  changeMemberRole(
+  async changeMemberRole(
     caller: Caller,
     groupId: string,
     userId: string,
     role: GroupRole,
     context = ObservationContext.empty,
   ): Promise<GroupMember> {
-    const probe = this.probeFor(caller, context);
-    return this.observed(probe, "change_member_role", groupId, async () => {
-      await this.requireManage(caller, groupId, probe);
-      const changed = await this.unitOfWork.run(async (tx) => {
+    const probe = this.probe(caller, context);
+    await this.requireManage(caller, groupId, probe);
+    const changed = await lastAdminReported(probe, groupId, "change_member_role", () =>
+      this.deps.unitOfWork.run(async (tx) => {
         const group = await this.lockGroup(tx, caller, groupId);
         group.changeMemberRole(userId, role, this.clock());
         const events = group.pullEvents();
@@ -222,51 +181,31 @@ export class GroupService {
         await tx.repositories.groups.save(group);
         tx.record(...events);
         return true;
-      });
-      if (changed) probe.memberRoleChanged(groupId, userId, role);
-      return { userId, role };
-    });
+      }),
+    );
+    if (changed) probe.memberRoleChanged({ groupId, memberUserId: userId, role });
+    return { userId, role };
   }
 
-  removeMember(caller: Caller, groupId: string, userId: string, context = ObservationContext.empty): Promise<void> {
-    const probe = this.probeFor(caller, context);
-    return this.observed(probe, "remove_member", groupId, async () => {
-      await this.requireManage(caller, groupId, probe);
-      await this.unitOfWork.run(async (tx) => {
+  async removeMember(caller: Caller, groupId: string, userId: string, context = ObservationContext.empty): Promise<void> {
+    const probe = this.probe(caller, context);
+    await this.requireManage(caller, groupId, probe);
+    await lastAdminReported(probe, groupId, "remove_member", () =>
+      this.deps.unitOfWork.run(async (tx) => {
         const group = await this.lockGroup(tx, caller, groupId);
         group.removeMember(userId, this.clock());
         await tx.repositories.groups.save(group);
         tx.record(...group.pullEvents());
-      });
-      probe.memberRemoved(groupId, userId);
-    });
-  }
-
-  private probeFor(caller: Caller, context: ObservationContext): GroupServiceProbe {
-    return this.probe.withContext(context.with({ userId: caller.userId, tenantId: caller.tenantId }));
-  }
-
-  /** Reports refusals of the last-admin rule and unexpected failures; domain errors pass through. */
-  private async observed<T>(
-    probe: GroupServiceProbe,
-    operation: GroupOperation,
-    groupId: string | null,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof LastAdminError) probe.lastAdminProtected(groupId ?? "", operation, error.message);
-      else if (!(error instanceof IamError)) probe.operationFailed(operation, groupId, error);
-      throw error;
-    }
+      }),
+    );
+    probe.memberRemoved({ groupId, memberUserId: userId });
   }
 
   /** The group, if it belongs to the caller's tenant and the caller can view it; else not found. */
   private async visibleGroup(caller: Caller, groupId: string): Promise<Group> {
-    const group = await this.reads.groups.findById(groupId);
+    const group = await this.deps.repositories.groups.findById(groupId);
     if (group === null || group.tenantId !== caller.tenantId) throw new NotFoundError(GROUP_NOT_FOUND);
-    const canView = await this.authorization.check({
+    const canView = await this.deps.authorization.check({
       resource: { type: "group", id: groupId },
       permission: "view",
       subject: { type: "user", id: caller.userId },
@@ -280,12 +219,12 @@ export class GroupService {
    * they can view but not manage it. One (usually cached) check in the common case.
    */
   private async requireManage(caller: Caller, groupId: string, probe: GroupServiceProbe): Promise<void> {
-    const outcome = await accessTo(this.authorization, { type: "group", id: groupId }, caller, "manage");
+    const outcome = await accessTo(this.deps.authorization, { type: "group", id: groupId }, caller, "manage");
     if (outcome === "hidden") throw new NotFoundError(GROUP_NOT_FOUND);
     if (outcome === "allowed") return; // the tenant is checked under the lock, inside the transaction
-    const group = await this.reads.groups.findById(groupId);
+    const group = await this.deps.repositories.groups.findById(groupId);
     if (group === null || group.tenantId !== caller.tenantId) throw new NotFoundError(GROUP_NOT_FOUND);
-    probe.permissionDenied(groupId, "manage");
+    probe.groupAccessDenied({ groupId, permission: "manage" });
     throw new ForbiddenError(`User ${caller.userId} lacks manage permission on group ${groupId}`);
   }
 
@@ -302,6 +241,16 @@ export class GroupService {
     if (userId === "") throw new InvalidInputError("Invalid user ID format");
     await holdTenantMember(tx.repositories, tenantId, userId, GROUP_NOT_FOUND); // a deleted tenant took its groups
     return userId;
+  }
+}
+
+/** Runs a change, reporting a refusal of the last-admin rule before passing it on. */
+async function lastAdminReported<T>(probe: GroupServiceProbe, groupId: string, operation: GroupOperation, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error) {
+    if (error instanceof LastAdminError) probe.lastAdminProtected({ groupId, operation, reason: reasonOf(error) });
+    throw error;
   }
 }
 

@@ -4,3 +4,8 @@ export function snakeCaseFields(fact: object): Record<string, unknown> {
   for (const [key, value] of Object.entries(fact)) record[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
   return record;
 }
+
+/** Why an operation failed, for a probe fact (the message, not the stack). */
+export function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

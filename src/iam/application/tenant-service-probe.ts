@@ -1,11 +1,7 @@
-/**
- * What the tenant service reports, in the words of the domain. See workspace-service-probe.ts for
- * how the observation context is merged.
- */
-import { ObservationContext } from "../../shared-kernel/observation-context.js";
+/** What the tenant service reports, in the words of the domain (the pattern: probe-logger.ts). */
+import type { ObservationContext } from "../../shared-kernel/observation-context.js";
 import type { TenantRole } from "../domain/roles.js";
-import { snakeCaseFields } from "./probe-fields.js";
-import type { ProbeLogger } from "./probe-logger.js";
+import { PinoProbe } from "./probe-logger.js";
 
 export interface TenantServiceProbe {
   withContext(context: ObservationContext): TenantServiceProbe;
@@ -28,24 +24,9 @@ export interface TenantServiceProbe {
   invitationBound(fact: { tenantId: string; userId: string; role: TenantRole }): void;
 }
 
-export class LoggingTenantServiceProbe implements TenantServiceProbe {
-  constructor(
-    private readonly logger: ProbeLogger,
-    private readonly context: ObservationContext = ObservationContext.empty,
-  ) {}
-
+export class PinoTenantServiceProbe extends PinoProbe implements TenantServiceProbe {
   withContext(context: ObservationContext): TenantServiceProbe {
-    return new LoggingTenantServiceProbe(this.logger, context);
-  }
-
-  private info(event: string, fact: object, message: string): void {
-    // Info events fire on every read; at LOG_LEVEL=warn their records would be built for nothing.
-    if (this.logger.isLevelEnabled?.("info") === false) return;
-    this.logger.info(this.context.mergeInto({ event, ...snakeCaseFields(fact) }), message);
-  }
-
-  private warn(event: string, fact: object, message: string): void {
-    this.logger.warn(this.context.mergeInto({ event, ...snakeCaseFields(fact) }), message);
+    return new PinoTenantServiceProbe(this.logger, context);
   }
 
   tenantCreated(fact: { tenantId: string; name: string; creatorId: string | null; rootWorkspaceId: string }): void {

@@ -5,8 +5,7 @@
  */
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { ObservationContext } from "../../shared-kernel/observation-context.js";
-import { ConflictError, ForbiddenError, LastAdminError, NotFoundError } from "../domain/errors.js";
-import type { IamEvent } from "../domain/events.js";
+import { ConflictError, ForbiddenError, NotFoundError } from "../domain/errors.js";
 import { invitationMemberId, invitedEmailOf, normaliseEmail } from "../domain/invitation.js";
 import { nameOf } from "../domain/names.js";
 import type { TenantRole } from "../domain/roles.js";
@@ -22,9 +21,9 @@ import type { DefaultTenantAccess } from "./default-tenant-access.js";
 import type { InvitationBinding } from "./invitation-binding.js";
 import type { ProvisionedUserCache } from "./provisioned-user-cache.js";
 import { grantTenantRole, loadTenantForUpdate } from "./tenant-membership.js";
+import { reasonOf } from "./probe-fields.js";
 import type { TenantServiceProbe } from "./tenant-service-probe.js";
 import { WorkspaceService } from "./workspace-service.js";
-import { reasonOf } from "./probe-logger.js";
 
 export const TENANT_MANAGEMENT_DISABLED = "Tenant management is disabled in single-tenant mode";
 
@@ -170,14 +169,14 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
         for (const workspace of workspaces) workspace.markForDeletion(now);
         await tx.repositories.workspaces.delete(workspaces);
         tx.record(...workspaces.flatMap((w) => w.pullEvents()));
-        const groups = await tx.repositories.tenants.deleteGroupsOfTenant(tenantId);
-        tx.record(
-          ...groups.map((g): IamEvent => ({ type: "GroupDeleted", tenantId, groupId: g.groupId, name: g.name, members: g.members, occurredAt: now })),
-        );
-        const keys = await tx.repositories.tenants.deleteApiKeysOfTenant(tenantId);
-        tx.record(
-          ...keys.map((k): IamEvent => ({ type: "ApiKeyDeleted", tenantId, apiKeyId: k.apiKeyId, userId: k.userId, occurredAt: now })),
-        );
+        const groups = await tx.repositories.groups.lockAllOfTenant(tenantId);
+        for (const group of groups) group.markDeletedWithTenant(now);
+        await tx.repositories.groups.removeAll(groups);
+        tx.record(...groups.flatMap((g) => g.pullEvents()));
+        const keys = await tx.repositories.apiKeys.lockAllOfTenant(tenantId);
+        for (const key of keys) key.markDeletedWithTenant(now);
+        await tx.repositories.apiKeys.removeAll(keys);
+        tx.record(...keys.flatMap((k) => k.pullEvents()));
         tenant.markForDeletion(now);
         await tx.repositories.tenants.delete(tenant);
         tx.record(...tenant.pullEvents());
@@ -275,34 +274,29 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
         return "invitation_revoked" as const;
       }
 
+      // Every aggregate applies its own last-admin rule; the first refusal rolls everything back.
       const workspaces = await tx.repositories.workspaces.loadWhereUserIsMemberForUpdate(tenantId, userId);
-      for (const workspace of workspaces) {
-        if (workspace.isSoleAdmin(userId, "user")) {
-          throw new LastAdminError(
-            `Cannot remove the user from the tenant: they are the last admin of workspace '${workspace.name}'`,
-          );
-        }
-        workspace.removeMember(userId, "user", now);
-      }
-      const groupRoles = await tx.repositories.tenants.groupRolesOfUserForUpdate(tenantId, userId);
-      const lastAdminOf = groupRoles.find((g) => g.role === "admin" && g.adminCount <= 1);
-      if (lastAdminOf) {
-        throw new LastAdminError(`Cannot remove the user from the tenant: they are the last admin of group '${lastAdminOf.groupName}'`);
-      }
+      for (const workspace of workspaces) workspace.removeDepartingUser(userId, now);
+      const groups = await tx.repositories.groups.lockGroupsOfMember(tenantId, userId);
+      for (const group of groups) group.removeDepartingMember(userId, now);
+      const keys = await tx.repositories.apiKeys.lockLiveKeysOfCreator(tenantId, userId);
+      for (const key of keys) key.revokeWithCreator(now);
 
       for (const workspace of workspaces) {
         await tx.repositories.workspaces.save(workspace);
         tx.record(...workspace.pullEvents());
       }
-      await tx.repositories.tenants.removeUserFromGroups(tenantId, userId);
-      tx.record(
-        ...groupRoles.map((g): IamEvent => ({ type: "GroupMemberRemoved", tenantId, groupId: g.groupId, userId, role: g.role, occurredAt: now })),
-      );
-      const keys = await tx.repositories.tenants.revokeApiKeysOfUser(tenantId, userId, now);
-      tx.record(...keys.map((k): IamEvent => ({ type: "ApiKeyRevoked", tenantId, apiKeyId: k.apiKeyId, userId, occurredAt: now })));
+      for (const group of groups) {
+        await tx.repositories.groups.save(group);
+        tx.record(...group.pullEvents());
+      }
+      for (const key of keys) {
+        await tx.repositories.apiKeys.save(key);
+        tx.record(...key.pullEvents());
+      }
       await tx.repositories.tenants.save(tenant);
       tx.record(...tenant.pullEvents());
-      return { workspaces: workspaces.length, groups: groupRoles.length, apiKeys: keys.length };
+      return { workspaces: workspaces.length, groups: groups.length, apiKeys: keys.length };
     });
     if (removed === "invitation_revoked") probe.invitationRevoked({ tenantId, email: invitedEmail ?? "" });
     else if (removed !== null) probe.memberRemoved({ tenantId, userId, ...removed });

@@ -1,12 +1,7 @@
-/**
- * What the workspace service reports, in the words of the domain. The default implementation
- * writes structured log lines; tests use a recording probe. The observation context (request,
- * user, tenant) is merged under each event's own fields, never over them.
- */
-import { ObservationContext } from "../../shared-kernel/observation-context.js";
+/** What the workspace service reports, in the words of the domain (the pattern: probe-logger.ts). */
+import type { ObservationContext } from "../../shared-kernel/observation-context.js";
 import type { MemberType, WorkspaceRole } from "../domain/roles.js";
-import { snakeCaseFields } from "./probe-fields.js";
-import type { ProbeLogger } from "./probe-logger.js";
+import { PinoProbe } from "./probe-logger.js";
 
 export interface WorkspaceMemberFact {
   readonly workspaceId: string;
@@ -37,24 +32,9 @@ export interface WorkspaceServiceProbe {
   memberRoleChanged(fact: WorkspaceMemberFact & { role: WorkspaceRole }): void;
 }
 
-export class LoggingWorkspaceServiceProbe implements WorkspaceServiceProbe {
-  constructor(
-    private readonly logger: ProbeLogger,
-    private readonly context: ObservationContext = ObservationContext.empty,
-  ) {}
-
+export class PinoWorkspaceServiceProbe extends PinoProbe implements WorkspaceServiceProbe {
   withContext(context: ObservationContext): WorkspaceServiceProbe {
-    return new LoggingWorkspaceServiceProbe(this.logger, context);
-  }
-
-  private info(event: string, fact: object, message: string): void {
-    // Info events fire on every read; at LOG_LEVEL=warn their records would be built for nothing.
-    if (this.logger.isLevelEnabled?.("info") === false) return;
-    this.logger.info(this.context.mergeInto({ event, ...snakeCaseFields(fact) }), message);
-  }
-
-  private warn(event: string, fact: object, message: string): void {
-    this.logger.warn(this.context.mergeInto({ event, ...snakeCaseFields(fact) }), message);
+    return new PinoWorkspaceServiceProbe(this.logger, context);
   }
 
   workspaceCreated(fact: Parameters<WorkspaceServiceProbe["workspaceCreated"]>[0]): void {

@@ -16,8 +16,8 @@ import { accessTo } from "./access-check.js";
 import type { Caller } from "./caller.js";
 import { writeAsMember } from "./member-hold.js";
 import { holdTenantMember, resolveTenantMemberByEmail } from "./member-lookup.js";
+import { reasonOf } from "./probe-fields.js";
 import type { WorkspaceServiceProbe } from "./workspace-service-probe.js";
-import { reasonOf } from "./probe-logger.js";
 
 export const WORKSPACE_FORBIDDEN = "You do not have permission to perform this action";
 

@@ -118,12 +118,17 @@ export class Group {
   }
 
   removeMember(userId: string, now: Date): void {
-    const role = this.requireMember(userId);
-    if (role === "admin" && this.adminCount() === 1) {
-      throw new LastAdminError("Cannot remove the last admin. Promote another member first.");
-    }
-    this.members.delete(userId);
-    this.events.push({ type: "GroupMemberRemoved", tenantId: this.tenantId, occurredAt: now, groupId: this.id, userId, role });
+    this.dropMember(userId, this.requireMember(userId), "Cannot remove the last admin. Promote another member first.", now);
+  }
+
+  /**
+   * The user leaves the tenant, and with it this group. Refused like any removal while they are
+   * its last admin, with a message that names the group (the caller acted on the tenant).
+   */
+  removeDepartingMember(userId: string, now: Date): void {
+    const role = this.members.get(userId);
+    if (role === undefined) return;
+    this.dropMember(userId, role, `Cannot remove the user from the tenant: they are the last admin of group '${this.name}'`, now);
   }
 
   /**
@@ -160,6 +165,14 @@ export class Group {
     this.deleted = true;
   }
 
+  /**
+   * Deleted with its tenant, after the tenant's workspaces (and so every grant the group held):
+   * there is no workspace left to protect, only the members' relationships to remove.
+   */
+  markDeletedWithTenant(now: Date): void {
+    this.markDeleted([], now);
+  }
+
   /** True when the name differs from the stored one (always for a new group). */
   get nameChanged(): boolean {
     return this.persistedName !== this.currentName;
@@ -192,6 +205,12 @@ export class Group {
     const role = this.members.get(userId);
     if (role === undefined) throw new InvalidInputError(`User ${userId} is not a member of this group`);
     return role;
+  }
+
+  private dropMember(userId: string, role: GroupRole, lastAdminMessage: string, now: Date): void {
+    if (role === "admin" && this.adminCount() === 1) throw new LastAdminError(lastAdminMessage);
+    this.members.delete(userId);
+    this.events.push({ type: "GroupMemberRemoved", tenantId: this.tenantId, occurredAt: now, groupId: this.id, userId, role });
   }
 
   private insertMember(userId: string, role: GroupRole, now: Date): void {

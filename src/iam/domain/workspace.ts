@@ -217,11 +217,21 @@ export class Workspace extends AggregateRoot {
   }
 
   removeMember(memberId: string, memberType: MemberType, now: Date): void {
-    const id = normaliseMemberId(memberId);
+    this.dropMember(normaliseMemberId(memberId), memberType, "Cannot remove the last admin from the workspace", now);
+  }
+
+  /**
+   * The user leaves the tenant, and with it this workspace. Refused while they are its only admin,
+   * with a message that names the workspace (the caller acted on the tenant).
+   */
+  removeDepartingUser(userId: string, now: Date): void {
+    const message = `Cannot remove the user from the tenant: they are the last admin of workspace '${this.name}'`;
+    this.dropMember(normaliseMemberId(userId), "user", message, now);
+  }
+
+  private dropMember(id: string, memberType: MemberType, lastAdminMessage: string, now: Date): void {
     const current = this.requireMember(id, memberType);
-    if (this.isSoleAdmin(id, memberType)) {
-      throw new LastAdminError("Cannot remove the last admin from the workspace");
-    }
+    if (this.isSoleAdmin(id, memberType)) throw new LastAdminError(lastAdminMessage);
     this.members.delete(keyOf(memberType, id));
     this.record({
       type: "WorkspaceMemberRemoved",

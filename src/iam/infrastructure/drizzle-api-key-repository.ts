@@ -1,10 +1,10 @@
-import { and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Queryable } from "../../platform/database/database.js";
 import { violates } from "../../platform/database/database-errors.js";
 import { apiKeys, tenantMembers } from "../../platform/database/schema.js";
-import type { ApiKey, ApiKeyCredential } from "../domain/api-key.js";
+import { ApiKey, type ApiKeyCredential, type ApiKeyState } from "../domain/api-key.js";
 import { ConflictError } from "../domain/errors.js";
-import type { ApiKeyRepository, NewApiKey } from "../ports/api-key-repository.js";
+import type { ApiKeyRepository } from "../ports/api-key-repository.js";
 
 export const DUPLICATE_API_KEY_NAME = "An API key with this name already exists";
 
@@ -53,23 +53,21 @@ export class DrizzleApiKeyRepository implements ApiKeyRepository {
       .where(and(eq(apiKeys.id, apiKeyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, staleBefore))));
   }
 
-  async insert(key: NewApiKey): Promise<ApiKey> {
+  async add(key: ApiKey): Promise<void> {
+    if (key.keyDigest === null) throw new Error(`API key ${key.id} is not a new key`);
+    const state = key.snapshot();
     try {
-      const rows = await this.db
-        .insert(apiKeys)
-        .values({
-          id: key.id,
-          tenantId: key.tenantId,
-          createdByUserId: key.createdByUserId,
-          name: key.name,
-          keyDigest: key.keyDigest,
-          prefix: key.prefix,
-          createdAt: key.createdAt,
-          updatedAt: key.createdAt,
-          expiresAt: key.expiresAt,
-        })
-        .returning(apiKeyColumns);
-      return rows[0] as ApiKey;
+      await this.db.insert(apiKeys).values({
+        id: state.id,
+        tenantId: state.tenantId,
+        createdByUserId: state.createdByUserId,
+        name: state.name,
+        keyDigest: key.keyDigest,
+        prefix: state.prefix,
+        createdAt: state.createdAt,
+        updatedAt: state.createdAt,
+        expiresAt: state.expiresAt,
+      });
     } catch (error) {
       if (violates(error, "uq_api_keys_tenant_creator_name")) throw new ConflictError(DUPLICATE_API_KEY_NAME);
       throw error;
@@ -82,14 +80,37 @@ export class DrizzleApiKeyRepository implements ApiKeyRepository {
       .from(apiKeys)
       .where(and(eq(apiKeys.id, apiKeyId), eq(apiKeys.tenantId, tenantId)))
       .for("update");
-    return rows[0] ?? null;
+    return rows[0] ? ApiKey.restore(rows[0]) : null;
   }
 
-  async markRevoked(apiKeyId: string, at: Date): Promise<void> {
-    await this.db.update(apiKeys).set({ revokedAt: at, updatedAt: at }).where(eq(apiKeys.id, apiKeyId));
+  async lockLiveKeysOfCreator(tenantId: string, userId: string): Promise<ApiKey[]> {
+    const rows = await this.db
+      .select(apiKeyColumns)
+      .from(apiKeys)
+      .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.createdByUserId, userId), isNull(apiKeys.revokedAt)))
+      .orderBy(asc(apiKeys.id))
+      .for("update");
+    return rows.map((row) => ApiKey.restore(row));
   }
 
-  async listVisible(tenantId: string, viewerId: string, createdBy: string | null): Promise<ApiKey[]> {
+  async lockAllOfTenant(tenantId: string): Promise<ApiKey[]> {
+    const rows = await this.db.select(apiKeyColumns).from(apiKeys).where(eq(apiKeys.tenantId, tenantId)).orderBy(asc(apiKeys.id)).for("update");
+    return rows.map((row) => ApiKey.restore(row));
+  }
+
+  async save(key: ApiKey): Promise<void> {
+    if (!key.revocationChanged || key.revokedAt === null) return;
+    await this.db.update(apiKeys).set({ revokedAt: key.revokedAt, updatedAt: key.revokedAt }).where(eq(apiKeys.id, key.id));
+  }
+
+  async removeAll(keys: readonly ApiKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    const notDeleted = keys.find((key) => !key.isDeleted);
+    if (notDeleted) throw new Error(`API key ${notDeleted.id} must be marked deleted (recording its event) before removal`);
+    await this.db.delete(apiKeys).where(inArray(apiKeys.id, keys.map((key) => key.id)));
+  }
+
+  async listVisible(tenantId: string, viewerId: string, createdBy: string | null): Promise<ApiKeyState[]> {
     // api_key#view = owner + tenant->administrate, read from the membership table (the source of
     // truth SpiceDB is derived from) in the same query as the keys.
     const viewerIsAdmin = sql`EXISTS (SELECT 1 FROM ${tenantMembers} WHERE ${tenantMembers.tenantId} = ${tenantId} AND ${tenantMembers.userId} = ${viewerId} AND ${tenantMembers.role} = 'admin')`;

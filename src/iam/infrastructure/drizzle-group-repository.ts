@@ -3,6 +3,9 @@
  * that grant the group roles on workspaces. Name uniqueness per tenant is the database's job
  * (uq_groups_tenant_name); a violation, also one caused by a concurrent request, becomes a
  * ConflictError.
+ *
+ * Every write also moves the tenant's group-list version, so that the whole-tenant listing can
+ * serve a list kept from an earlier call while the version stands (the group list's only cache).
  */
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { queryRows, type Queryable } from "../../platform/database/database.js";
@@ -12,8 +15,9 @@ import { ConflictError } from "../domain/errors.js";
 import { Group, type GroupMember } from "../domain/group.js";
 import type { GroupWorkspaceGrant } from "../domain/group-workspace-grant.js";
 import { isGroupRole, isWorkspaceRole, type GroupRole, type WorkspaceRole } from "../domain/roles.js";
-import type { GroupRepository } from "../ports/group-repository.js";
-import { readGroupListVersion } from "./group-list-version.js";
+import type { GroupRecord, GroupRepository } from "../ports/group-repository.js";
+import { bumpGroupListVersion, readGroupListVersion } from "./group-list-version.js";
+import type { KeptGroupLists } from "./kept-group-lists.js";
 
 const UNIQUE_NAME = "uq_groups_tenant_name";
 /** Ids per statement when listing, far below PostgreSQL's 65,535 parameters. */
@@ -22,8 +26,16 @@ const IDS_PER_QUERY = 10_000;
 type GroupRow = { id: string; tenantId: string; name: string };
 type MemberRow = { groupId: string; userId: string; role: string };
 
+export interface DrizzleGroupRepositoryOptions {
+  /** Whole-tenant lists to reuse while the tenant's version stands (for reads outside transactions). */
+  readonly keptLists?: KeptGroupLists;
+}
+
 export class DrizzleGroupRepository implements GroupRepository {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly options: DrizzleGroupRepositoryOptions = {},
+  ) {}
 
   async add(group: Group): Promise<void> {
     try {
@@ -33,6 +45,7 @@ export class DrizzleGroupRepository implements GroupRepository {
       throw error;
     }
     await this.writeMembers(group);
+    await bumpGroupListVersion(this.db, group.tenantId);
   }
 
   findById(groupId: string): Promise<Group | null> {
@@ -49,8 +62,8 @@ export class DrizzleGroupRepository implements GroupRepository {
     return this.loadOne(groupId, "update");
   }
 
-  async listByIds(tenantId: string, groupIds: readonly string[]): Promise<Group[]> {
-    const found: Group[] = [];
+  async listByIds(tenantId: string, groupIds: readonly string[]): Promise<GroupRecord[]> {
+    const found: GroupRecord[] = [];
     for (let start = 0; start < groupIds.length; start += IDS_PER_QUERY) {
       const ids = groupIds.slice(start, start + IDS_PER_QUERY);
       found.push(...(await this.listWhere(sql`g.tenant_id = ${tenantId} AND g.id = ANY(${sql.param([...ids])}::varchar[])`)));
@@ -58,15 +71,19 @@ export class DrizzleGroupRepository implements GroupRepository {
     return found.sort(byNameThenId);
   }
 
-  listVersion(tenantId: string): Promise<number> {
-    return readGroupListVersion(this.db, tenantId);
+  async listByTenant(tenantId: string): Promise<readonly GroupRecord[]> {
+    const kept = this.options.keptLists;
+    if (kept === undefined) return (await this.listWhere(sql`g.tenant_id = ${tenantId}`)).sort(byNameThenId);
+    // The version first: a list read after it is never older than the version it is kept with.
+    const version = await readGroupListVersion(this.db, tenantId);
+    const hit = kept.get(tenantId, version);
+    if (hit !== undefined) return hit;
+    const groups = Object.freeze((await this.listWhere(sql`g.tenant_id = ${tenantId}`)).sort(byNameThenId));
+    kept.put(tenantId, version, groups);
+    return groups;
   }
 
-  async listByTenant(tenantId: string): Promise<Group[]> {
-    return (await this.listWhere(sql`g.tenant_id = ${tenantId}`)).sort(byNameThenId);
-  }
-
-  private async listWhere(condition: SQL): Promise<Group[]> {
+  private async listWhere(condition: SQL): Promise<GroupRecord[]> {
     // One row per group with its members folded in by PostgreSQL: returning every member as a row
     // of its own cost PGlite most of the time for large groups.
     const rows = await queryRows<GroupRow & { members: [string, string][] | string }>(
@@ -79,12 +96,13 @@ export class DrizzleGroupRepository implements GroupRepository {
     );
     return rows.map((row) => {
       const members = typeof row.members === "string" ? (JSON.parse(row.members) as [string, string][]) : row.members;
-      return Group.restore({
+      const group = Group.restore({
         id: row.id,
         tenantId: row.tenantId,
         name: row.name,
         members: members.map(([userId, role]) => ({ userId, role: groupRoleOf(role) })),
       });
+      return { id: group.id, name: group.name, members: group.memberList };
     });
   }
 
@@ -116,7 +134,24 @@ export class DrizzleGroupRepository implements GroupRepository {
     return hydrate(rows, memberRows);
   }
 
+  async lockAllOfTenant(tenantId: string): Promise<Group[]> {
+    const rows = await this.db
+      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name })
+      .from(groups)
+      .where(eq(groups.tenantId, tenantId))
+      .orderBy(asc(groups.id))
+      .for("update");
+    if (rows.length === 0) return [];
+    const memberRows = await this.db
+      .select({ groupId: groupMembers.groupId, userId: groupMembers.userId, role: groupMembers.role })
+      .from(groupMembers)
+      .innerJoin(groups, eq(groups.id, groupMembers.groupId))
+      .where(eq(groups.tenantId, tenantId));
+    return hydrate(rows, memberRows);
+  }
+
   async save(group: Group): Promise<void> {
+    const changed = group.nameChanged || hasMemberChanges(group);
     if (group.nameChanged) {
       try {
         await this.db.update(groups).set({ name: group.name, updatedAt: sql`now()` }).where(eq(groups.id, group.id));
@@ -126,6 +161,7 @@ export class DrizzleGroupRepository implements GroupRepository {
       }
     }
     await this.writeMembers(group);
+    if (changed) await bumpGroupListVersion(this.db, group.tenantId);
   }
 
   async lockWorkspaceGrants(groupId: string): Promise<GroupWorkspaceGrant[]> {
@@ -168,6 +204,17 @@ export class DrizzleGroupRepository implements GroupRepository {
     // Grants first: fk_workspace_members_group refuses to delete a group that still holds any.
     await queryRows(this.db, sql`DELETE FROM workspace_members WHERE group_id = ${group.id}`);
     await this.db.delete(groups).where(eq(groups.id, group.id));
+    await bumpGroupListVersion(this.db, group.tenantId);
+  }
+
+  async removeAll(doomed: readonly Group[]): Promise<void> {
+    if (doomed.length === 0) return;
+    const alive = doomed.find((group) => !group.isDeleted);
+    if (alive) throw new Error(`Group ${alive.id} must be marked deleted (recording its events) before removal`);
+    const ids = sql.param(doomed.map((group) => group.id));
+    await queryRows(this.db, sql`DELETE FROM workspace_members WHERE group_id = ANY(${ids}::varchar[])`);
+    await queryRows(this.db, sql`DELETE FROM groups WHERE id = ANY(${ids}::varchar[])`);
+    for (const tenantId of new Set(doomed.map((group) => group.tenantId))) await bumpGroupListVersion(this.db, tenantId);
   }
 
   private async loadOne(groupId: string, lock: "update" | "no key update" | null): Promise<Group | null> {
@@ -223,6 +270,11 @@ function workspaceRoleOf(value: string): WorkspaceRole {
   return value;
 }
 
-function byNameThenId(a: Group, b: Group): number {
+function hasMemberChanges(group: Group): boolean {
+  const { upserted, removed } = group.memberChanges();
+  return upserted.length > 0 || removed.length > 0;
+}
+
+function byNameThenId(a: GroupRecord, b: GroupRecord): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1;
 }

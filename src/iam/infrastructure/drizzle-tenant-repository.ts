@@ -1,24 +1,13 @@
-/**
- * Tenants in PostgreSQL, with the narrow cascades a tenant's lifecycle needs on groups and API keys
- * (those aggregates belong to other services; here only their rows are removed or revoked, and the
- * caller records the matching events).
- */
+/** Tenants and their members in PostgreSQL. */
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Queryable } from "../../platform/database/database.js";
 import { queryRows } from "../../platform/database/database.js";
 import { violates } from "../../platform/database/database-errors.js";
-import { apiKeys, groupMembers, groups, tenantMembers, tenants } from "../../platform/database/schema.js";
+import { tenantMembers, tenants } from "../../platform/database/schema.js";
 import { ConflictError, InvalidInputError } from "../domain/errors.js";
-import type { GroupRole, TenantRole } from "../domain/roles.js";
+import type { TenantRole } from "../domain/roles.js";
 import { Tenant } from "../domain/tenant.js";
-import type {
-  DeletedGroup,
-  GroupRoleOfUser,
-  RemovedApiKey,
-  TenantMemberRecord,
-  TenantRecord,
-  TenantRepository,
-} from "../ports/tenant-repository.js";
+import type { TenantMemberRecord, TenantRecord, TenantRepository } from "../ports/tenant-repository.js";
 
 const columns = { id: tenants.id, name: tenants.name };
 
@@ -135,72 +124,5 @@ export class DrizzleTenantRepository implements TenantRepository {
 
   async delete(tenant: Tenant): Promise<void> {
     await this.db.delete(tenants).where(eq(tenants.id, tenant.id));
-  }
-
-  async groupRolesOfUserForUpdate(tenantId: string, userId: string): Promise<GroupRoleOfUser[]> {
-    // Lock the groups first (in id order, like every other path), then count their admins.
-    const locked = await this.db
-      .select({ id: groups.id })
-      .from(groups)
-      .innerJoin(groupMembers, eq(groupMembers.groupId, groups.id))
-      .where(and(eq(groups.tenantId, tenantId), eq(groupMembers.userId, userId)))
-      .orderBy(asc(groups.id))
-      .for("update", { of: groups });
-    if (locked.length === 0) return [];
-    const rows = await queryRows<{ group_id: string; group_name: string; role: string; admin_count: number | string }>(
-      this.db,
-      sql`SELECT g.id AS group_id, g.name AS group_name, mine.role,
-                 (SELECT count(*) FROM group_members a WHERE a.group_id = g.id AND a.role = 'admin') AS admin_count
-            FROM groups g JOIN group_members mine ON mine.group_id = g.id AND mine.user_id = ${userId}
-           WHERE g.tenant_id = ${tenantId}
-           ORDER BY g.id`,
-    );
-    return rows.map((r) => ({
-      groupId: r.group_id,
-      groupName: r.group_name,
-      role: r.role as GroupRole,
-      adminCount: Number(r.admin_count),
-    }));
-  }
-
-  async removeUserFromGroups(tenantId: string, userId: string): Promise<void> {
-    await this.db
-      .delete(groupMembers)
-      .where(
-        and(
-          eq(groupMembers.userId, userId),
-          sql`${groupMembers.groupId} IN (SELECT ${groups.id} FROM ${groups} WHERE ${groups.tenantId} = ${tenantId})`,
-        ),
-      );
-  }
-
-  async revokeApiKeysOfUser(tenantId: string, userId: string, now: Date): Promise<RemovedApiKey[]> {
-    const rows = await this.db
-      .update(apiKeys)
-      .set({ revokedAt: now, updatedAt: now })
-      .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.createdByUserId, userId), isNull(apiKeys.revokedAt)))
-      .returning({ apiKeyId: apiKeys.id, userId: apiKeys.createdByUserId });
-    return rows;
-  }
-
-  async deleteGroupsOfTenant(tenantId: string): Promise<DeletedGroup[]> {
-    const members = await this.db
-      .select({ groupId: groupMembers.groupId, userId: groupMembers.userId, role: groupMembers.role })
-      .from(groupMembers)
-      .innerJoin(groups, eq(groups.id, groupMembers.groupId))
-      .where(eq(groups.tenantId, tenantId));
-    const deleted = await this.db.delete(groups).where(eq(groups.tenantId, tenantId)).returning({ id: groups.id, name: groups.name });
-    return deleted.map(({ id, name }) => ({
-      groupId: id,
-      name,
-      members: members.filter((m) => m.groupId === id).map((m) => ({ userId: m.userId, role: m.role })),
-    }));
-  }
-
-  async deleteApiKeysOfTenant(tenantId: string): Promise<RemovedApiKey[]> {
-    return this.db
-      .delete(apiKeys)
-      .where(eq(apiKeys.tenantId, tenantId))
-      .returning({ apiKeyId: apiKeys.id, userId: apiKeys.createdByUserId });
   }
 }

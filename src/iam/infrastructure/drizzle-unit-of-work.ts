@@ -17,7 +17,6 @@ import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
 import { ChangeNotYetInEffectError } from "../../platform/outbox/change-not-in-effect.js";
 import { toOutboxEntry } from "./event-serialization.js";
 import { translate } from "./relationship-translator.js";
-import { bumpGroupListVersions } from "./group-list-version.js";
 import { createRepositories } from "./repositories.js";
 import { currentChangeOrigin } from "../../shared-kernel/change-origin.js";
 import { auditEventsOf, namesCarriedBy } from "./audit-entries.js";
@@ -98,8 +97,6 @@ export class DrizzleUnitOfWork implements UnitOfWork {
             },
           };
           const result = await work(context);
-          // Late, so the version row is locked only for the commit: no lock is awaited after it.
-          await bumpGroupListVersions(tx, events);
           // Not awaited: the outbox rows travel with the COMMIT. A writer that applies its own
           // entries after the commit says so first, and its commit then wakes no worker.
           const declared = this.applier !== null && events.length > 0 ? declareWriterApplies(tx) : Promise.resolve();

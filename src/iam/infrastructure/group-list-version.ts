@@ -1,29 +1,19 @@
 /**
- * The per-tenant version of the group list (table group_list_versions): moved by every unit of work
- * that changes a tenant's groups or their members, read by listings that reuse an earlier answer.
+ * The per-tenant version of the group list (table group_list_versions). Only the group repository
+ * uses it: each of its writes moves the version, and its whole-tenant listing serves a kept list
+ * while the version stands (kept-group-lists.ts).
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Queryable } from "../../platform/database/database.js";
-import { aggregateOf, type IamEvent } from "../domain/events.js";
 
-/** The tenants whose groups these events change (a tenant being deleted has no list left to serve). */
-export function tenantsWithGroupChanges(events: readonly IamEvent[]): string[] {
-  const deleted = new Set(events.filter((event) => event.type === "TenantDeleted").map((event) => event.tenantId));
-  const changed = new Set<string>();
-  for (const event of events) {
-    if (aggregateOf(event).type === "group" && !deleted.has(event.tenantId)) changed.add(event.tenantId);
-  }
-  return [...changed].sort();
-}
-
-/** Moves the version of every tenant whose groups the events change, in one statement. */
-export async function bumpGroupListVersions(tx: Queryable, events: readonly IamEvent[]): Promise<void> {
-  const tenants = tenantsWithGroupChanges(events);
-  if (tenants.length === 0) return;
+/**
+ * Moves the tenant's version. Called as the last statement of a group write: the row lock it takes
+ * serialises concurrent writers of the tenant in commit order, and is held only until their commit.
+ */
+export async function bumpGroupListVersion(db: Queryable, tenantId: string): Promise<void> {
   await queryRows(
-    tx,
-    sql`INSERT INTO group_list_versions (tenant_id, version)
-        SELECT tenant_id, 1 FROM unnest(${sql.param(tenants)}::varchar[]) AS tenant_id
+    db,
+    sql`INSERT INTO group_list_versions (tenant_id, version) VALUES (${tenantId}, 1)
         ON CONFLICT (tenant_id) DO UPDATE SET version = group_list_versions.version + 1`,
   );
 }

@@ -7,13 +7,19 @@ import { DrizzleTenantMemberDirectory } from "./drizzle-tenant-member-directory.
 import { DrizzleTenantRepository } from "./drizzle-tenant-repository.js";
 import { DrizzleUserRepository } from "./drizzle-user-repository.js";
 import { DrizzleWorkspaceRepository } from "./drizzle-workspace-repository.js";
+import type { KeptGroupLists } from "./kept-group-lists.js";
+
+export interface RepositoryOptions {
+  /** Whole-tenant group lists to reuse (for the reads outside transactions; see kept-group-lists.ts). */
+  readonly keptGroupLists?: KeptGroupLists;
+}
 
 /** Repositories over one connection or transaction of a database of the given kind. */
-export function createRepositories(db: Queryable, kind: DatabaseHandle["kind"] = "postgres"): Repositories {
+export function createRepositories(db: Queryable, kind: DatabaseHandle["kind"] = "postgres", options: RepositoryOptions = {}): Repositories {
   return {
     tenants: new DrizzleTenantRepository(db),
     workspaces: new DrizzleWorkspaceRepository(db, { listsAsJson: kind === "pglite" }),
-    groups: new DrizzleGroupRepository(db),
+    groups: new DrizzleGroupRepository(db, options.keptGroupLists ? { keptLists: options.keptGroupLists } : {}),
     users: new DrizzleUserRepository(db),
     apiKeys: new DrizzleApiKeyRepository(db),
     tenantMemberDirectory: new DrizzleTenantMemberDirectory(db),

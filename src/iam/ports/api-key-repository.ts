@@ -1,17 +1,6 @@
-import type { ApiKey, ApiKeyCredential } from "../domain/api-key.js";
+import type { ApiKey, ApiKeyCredential, ApiKeyState } from "../domain/api-key.js";
 
-export interface NewApiKey {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly createdByUserId: string;
-  readonly name: string;
-  readonly keyDigest: string;
-  readonly prefix: string;
-  readonly createdAt: Date;
-  readonly expiresAt: Date;
-}
-
-/** Persistence of API keys. */
+/** Persistence of the API key aggregate. */
 export interface ApiKeyRepository {
   /**
    * The key with this digest if it can authenticate at `now`: not revoked, not expired, and its
@@ -20,14 +9,21 @@ export interface ApiKeyRepository {
   findUsableCredential(keyDigest: string, now: Date): Promise<ApiKeyCredential | null>;
   /** Sets last_used_at unless it is already within `resolutionMs` of `at`. */
   recordUse(apiKeyId: string, at: Date, resolutionMs: number): Promise<void>;
-  /** Inserts the key; a duplicate name for the same creator and tenant throws ConflictError. */
-  insert(key: NewApiKey): Promise<ApiKey>;
+  /** Inserts a key just issued; a duplicate name for the same creator and tenant throws ConflictError. */
+  add(key: ApiKey): Promise<void>;
   /** The key in this tenant, locked for update when inside a transaction. */
   findInTenantForUpdate(tenantId: string, apiKeyId: string): Promise<ApiKey | null>;
-  markRevoked(apiKeyId: string, at: Date): Promise<void>;
+  /** The creator's keys in the tenant that are not revoked, locked (for their removal from the tenant). */
+  lockLiveKeysOfCreator(tenantId: string, userId: string): Promise<ApiKey[]>;
+  /** Every key of the tenant, locked (for the tenant's deletion). */
+  lockAllOfTenant(tenantId: string): Promise<ApiKey[]>;
+  /** Writes a revocation. */
+  save(key: ApiKey): Promise<void>;
+  /** Deletes keys marked deleted, in one statement. */
+  removeAll(keys: readonly ApiKey[]): Promise<void>;
   /**
    * Keys of the tenant the user may view: their own, or all of them when the user is a tenant
    * admin (the api_key `view` permission), optionally only those created by `createdBy`.
    */
-  listVisible(tenantId: string, viewerId: string, createdBy: string | null): Promise<ApiKey[]>;
+  listVisible(tenantId: string, viewerId: string, createdBy: string | null): Promise<ApiKeyState[]>;
 }

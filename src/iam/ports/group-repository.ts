@@ -1,5 +1,12 @@
-import type { Group } from "../domain/group.js";
+import type { Group, GroupMember } from "../domain/group.js";
 import type { GroupWorkspaceGrant } from "../domain/group-workspace-grant.js";
+
+/** A group as listed: its members admins first, then members, each by user id. */
+export interface GroupRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly members: readonly GroupMember[];
+}
 
 /**
  * Persistence of the group aggregate (tables groups and group_members) and of the group side of
@@ -22,15 +29,16 @@ export interface GroupRepository {
    * from a tenant: their group roles go with them, unless they are a group's last admin).
    */
   lockGroupsOfMember(tenantId: string, userId: string): Promise<Group[]>;
+  /** Every group of `tenantId` with its members, locked in id order (for the tenant's deletion). */
+  lockAllOfTenant(tenantId: string): Promise<Group[]>;
   /** The groups of `tenantId` among `groupIds` (others are ignored), by name, in a fixed number of queries. */
-  listByIds(tenantId: string, groupIds: readonly string[]): Promise<Group[]>;
-  /** Every group of `tenantId`, by name, in one query. */
-  listByTenant(tenantId: string): Promise<Group[]>;
+  listByIds(tenantId: string, groupIds: readonly string[]): Promise<GroupRecord[]>;
   /**
-   * A number that moves whenever the tenant's groups or members change (in commit order). A list
-   * read after reading version v reflects at least every change up to v.
+   * Every group of `tenantId`, by name. At least as recent as every group write committed before
+   * the call. It may be a list kept from an earlier call while no group of the tenant changed:
+   * then the very same (frozen) list object, so that callers may keep what they derive from it.
    */
-  listVersion(tenantId: string): Promise<number>;
+  listByTenant(tenantId: string): Promise<readonly GroupRecord[]>;
   /** Writes a rename and member changes. ConflictError when the new name is taken in the tenant. */
   save(group: Group): Promise<void>;
   /**
@@ -41,4 +49,6 @@ export interface GroupRepository {
   lockWorkspaceGrants(groupId: string): Promise<GroupWorkspaceGrant[]>;
   /** Deletes a group marked deleted: its workspace grants first, then the group and its members. */
   remove(group: Group): Promise<void>;
+  /** Deletes groups marked deleted (with their members and grants), in a fixed number of statements. */
+  removeAll(groups: readonly Group[]): Promise<void>;
 }

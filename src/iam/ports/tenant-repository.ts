@@ -1,6 +1,8 @@
-/** Persistence of the tenant aggregate, and the cascades a tenant's lifecycle drives. */
-import type { MemberSnapshot } from "../domain/events.js";
-import type { GroupRole, TenantRole } from "../domain/roles.js";
+/**
+ * Persistence of the tenant aggregate. The cascades of a tenant's lifecycle (its workspaces,
+ * groups and API keys) go through those aggregates' own repositories.
+ */
+import type { TenantRole } from "../domain/roles.js";
 import type { Tenant, TenantState } from "../domain/tenant.js";
 
 export type TenantRecord = TenantState;
@@ -8,25 +10,6 @@ export type TenantRecord = TenantState;
 export interface TenantMemberRecord {
   readonly userId: string;
   readonly role: TenantRole;
-}
-
-/** A group of the tenant in which the user holds a role, with the group's admin count. */
-export interface GroupRoleOfUser {
-  readonly groupId: string;
-  readonly groupName: string;
-  readonly role: GroupRole;
-  readonly adminCount: number;
-}
-
-export interface DeletedGroup {
-  readonly groupId: string;
-  readonly name: string;
-  readonly members: readonly MemberSnapshot[];
-}
-
-export interface RemovedApiKey {
-  readonly apiKeyId: string;
-  readonly userId: string;
 }
 
 export interface TenantRepository {
@@ -52,15 +35,4 @@ export interface TenantRepository {
   adoptDefault(name: string): Promise<TenantRecord | null>;
   /** Inserts the tenant, marked as the default one. */
   insertDefault(tenant: Tenant): Promise<void>;
-
-  /** The user's group roles in the tenant, with each group's row locked. */
-  groupRolesOfUserForUpdate(tenantId: string, userId: string): Promise<GroupRoleOfUser[]>;
-  /** Deletes the user's group member rows in the tenant. */
-  removeUserFromGroups(tenantId: string, userId: string): Promise<void>;
-  /** Revokes the user's live API keys in the tenant; returns the revoked keys. */
-  revokeApiKeysOfUser(tenantId: string, userId: string, now: Date): Promise<RemovedApiKey[]>;
-  /** Deletes every group of the tenant (with their member rows); returns member snapshots. */
-  deleteGroupsOfTenant(tenantId: string): Promise<DeletedGroup[]>;
-  /** Deletes every API key of the tenant; returns what was deleted. */
-  deleteApiKeysOfTenant(tenantId: string): Promise<RemovedApiKey[]>;
 }

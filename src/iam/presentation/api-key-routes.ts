@@ -4,9 +4,9 @@ import { Type } from "typebox";
 import { HttpError } from "../../platform/http/http-error.js";
 import { normaliseUlid } from "../../shared-kernel/ids.js";
 import type { ApiKeyService } from "../application/api-key-service.js";
-import { DEFAULT_API_KEY_EXPIRY_DAYS, MAX_API_KEY_EXPIRY_DAYS, MIN_API_KEY_EXPIRY_DAYS, type ApiKey } from "../domain/api-key.js";
+import { DEFAULT_API_KEY_EXPIRY_DAYS, MAX_API_KEY_EXPIRY_DAYS, MIN_API_KEY_EXPIRY_DAYS, type ApiKeyState } from "../domain/api-key.js";
 import { EXAMPLE } from "./examples.js";
-import { callerOf } from "./request-context.js";
+import { callerOf, observationOf } from "./request-context.js";
 import { UserIdParameter, nameField, nameOr422, ulidParameter, userIdOr400 } from "./request-fields.js";
 import { errors, noContent, tenantScoped } from "./route-contract.js";
 import { isoTimestamp } from "./timestamps.js";
@@ -41,7 +41,7 @@ const CreateApiKeyBody = Type.Object(
   { additionalProperties: false, examples: [{ name: "ci-deploy", expires_in_days: 90 }] },
 );
 
-function apiKeyResponse(key: ApiKey) {
+function apiKeyResponse(key: ApiKeyState) {
   return {
     id: key.id,
     name: key.name,
@@ -89,7 +89,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ service: ApiKeyService }>
     async (request, reply) => {
       const name = nameOr422("API key", request.body.name);
       const expiresInDays = request.body.expires_in_days ?? DEFAULT_API_KEY_EXPIRY_DAYS;
-      const created = await apiKeys.create(callerOf(request), name, expiresInDays);
+      const created = await apiKeys.create(callerOf(request), name, expiresInDays, observationOf(request));
       return reply.code(201).send({ ...apiKeyResponse(created.apiKey), secret: created.secret });
     },
   );
@@ -129,7 +129,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ service: ApiKeyService }>
       const apiKeyId = normaliseUlid(request.params.api_key_id);
       // A string detail, not the validation list: the reference's answer for this route.
       if (apiKeyId === null) throw new HttpError(422, "Invalid API key ID format");
-      await apiKeys.revoke(callerOf(request), apiKeyId);
+      await apiKeys.revoke(callerOf(request), apiKeyId, observationOf(request));
       return reply.code(204).send(null);
     },
   );

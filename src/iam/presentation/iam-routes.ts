@@ -21,7 +21,6 @@ import { permissionRoutes } from "./permission-routes.js";
 import type { AccessReview } from "../application/access-review.js";
 import { accessReviewRoutes } from "./access-review-routes.js";
 import { groupRoutes } from "./group-routes.js";
-import type { GroupListBodies } from "./group-list-bodies.js";
 import { tenantRoutes } from "./tenant-routes.js";
 import { userRoutes } from "./user-routes.js";
 import { workspaceRoutes } from "./workspace-routes.js";
@@ -37,7 +36,6 @@ export interface IamRoutesOptions {
   readonly accessReview: AccessReview;
   readonly singleTenantMode: boolean;
   /** The group-list cache (the module keeps it to report it in /metrics); a new one when absent. */
-  readonly groupListBodies?: GroupListBodies;
 }
 
 export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (server, options) => {
@@ -47,7 +45,7 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (ser
   await server.register(workspaceRoutes, { service: options.workspaces });
   await server.register(apiKeyRoutes, { service: options.apiKeys });
   await server.register(userRoutes, { service: options.users });
-  await server.register(groupRoutes, { service: options.groups, ...(options.groupListBodies ? { listBodies: options.groupListBodies } : {}) });
+  await server.register(groupRoutes, { service: options.groups });
   await server.register(auditRoutes, { service: options.auditLog });
   await server.register(permissionRoutes, { service: options.permissions });
   await server.register(accessReviewRoutes, { service: options.accessReview });

@@ -243,11 +243,11 @@ export const tenantInvitations = pgTable(
 );
 
 /**
- * A counter per tenant, moved by the last statement of every transaction that changes the tenant's
- * groups or group members (the unit of work does it). Listing every group of a large tenant is
- * costly; a reader that holds the list of a version serves it again while the version stands.
- * The row lock serialises the increments in commit order, so a version never hides a change that
- * committed before it. No foreign key: a deleted tenant's row is harmless and spares a lock order.
+ * A counter per tenant, moved by every write of the group repository (its groups and their
+ * members). Listing every group of a large tenant is costly; the repository serves the list it
+ * kept for a version again while the version stands (kept-group-lists.ts). The row lock serialises
+ * the increments in commit order, so a version never hides a change that committed before it.
+ * No foreign key: a deleted tenant's row is harmless and spares a lock order.
  */
 export const groupListVersions = pgTable("group_list_versions", {
   tenantId: ulid("tenant_id").primaryKey(),

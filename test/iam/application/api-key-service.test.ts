@@ -3,10 +3,10 @@ import { ApiKeyService } from "../../../src/iam/application/api-key-service.js";
 import type { Caller } from "../../../src/iam/application/caller.js";
 import { ForbiddenError } from "../../../src/iam/domain/errors.js";
 import { Sha256ApiKeySecrets } from "../../../src/iam/infrastructure/sha256-api-key-secrets.js";
-import type { ApiKeyProbe } from "../../../src/iam/ports/api-key-probe.js";
 import type { ApiKeyRepository } from "../../../src/iam/ports/api-key-repository.js";
 import type { UnitOfWork } from "../../../src/iam/ports/unit-of-work.js";
 import type { AuthorizationPort, PermissionCheck } from "../../../src/shared-kernel/authorization/authorization-port.js";
+import { RecordingApiKeyServiceProbe } from "../../support/recording-probes.js";
 
 /** Purpose-built fakes: an authorization that denies and records, a unit of work that must not run. */
 function denyingAuthorization(asked: PermissionCheck[]): AuthorizationPort {
@@ -25,13 +25,7 @@ const unitOfWorkThatMustNotRun: UnitOfWork = {
 describe("ApiKeyService.create", () => {
   it("refuses without create_api_key on the tenant, before any write", async () => {
     const asked: PermissionCheck[] = [];
-    const denied: string[] = [];
-    const probe: ApiKeyProbe = {
-      created() {},
-      creationDenied: (userId) => void denied.push(userId),
-      revoked() {},
-      revocationDenied() {},
-    };
+    const probe = new RecordingApiKeyServiceProbe();
     const service = new ApiKeyService({
       unitOfWork: unitOfWorkThatMustNotRun,
       authorization: denyingAuthorization(asked),
@@ -47,6 +41,6 @@ describe("ApiKeyService.create", () => {
       permission: "create_api_key",
       subject: { type: "user", id: "outsider" },
     });
-    expect(denied).toEqual(["outsider", "outsider"]);
+    expect(probe.named("apiKeyCreationDenied").map((call) => call.context["user_id"])).toEqual(["outsider", "outsider"]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PinoGroupServiceProbe, type ProbeLogger } from "../../../src/iam/application/group-service-probe.js";
+import { PinoGroupServiceProbe } from "../../../src/iam/application/group-service-probe.js";
+import type { ProbeLogger } from "../../../src/iam/application/probe-logger.js";
 import { ObservationContext } from "../../../src/shared-kernel/observation-context.js";
 
 /** A logger that keeps its lines. */
@@ -9,17 +10,14 @@ function capturingLogger(): ProbeLogger & { lines: { level: string; fields: obje
     lines,
     info: (fields, message) => lines.push({ level: "info", fields, message }),
     warn: (fields, message) => lines.push({ level: "warn", fields, message }),
-    error: (fields, message) => lines.push({ level: "error", fields, message }),
   };
 }
 
 describe("PinoGroupServiceProbe", () => {
   it("logs each fact with the observation context underneath its own fields", () => {
     const logger = capturingLogger();
-    const probe = new PinoGroupServiceProbe(logger, ObservationContext.empty).withContext(
-      ObservationContext.of({ requestId: "r-1", userId: "alice", tenantId: "T" }),
-    );
-    probe.memberAdded("G", "bob", "member");
+    const probe = new PinoGroupServiceProbe(logger).withContext(ObservationContext.of({ requestId: "r-1", userId: "alice", tenantId: "T" }));
+    probe.memberAdded({ groupId: "G", memberUserId: "bob", role: "member" });
     expect(logger.lines).toEqual([
       {
         level: "info",
@@ -40,7 +38,7 @@ describe("PinoGroupServiceProbe", () => {
   it("never lets the context override what the probe reports", () => {
     const logger = capturingLogger();
     const context = ObservationContext.of({ userId: "alice" }, { group_id: "from-context", event: "spoofed" });
-    new PinoGroupServiceProbe(logger, context).groupDeleted("G", 3);
+    new PinoGroupServiceProbe(logger, context).groupDeleted({ groupId: "G", workspaceGrantsRemoved: 3 });
     expect(logger.lines[0]?.fields).toMatchObject({
       event: "group_deleted",
       group_id: "G",
@@ -50,12 +48,12 @@ describe("PinoGroupServiceProbe", () => {
     });
   });
 
-  it("reports refusals as warnings and failures as errors", () => {
+  it("reports refusals as warnings", () => {
     const logger = capturingLogger();
-    const probe = new PinoGroupServiceProbe(logger, ObservationContext.empty);
-    probe.permissionDenied("G", "manage");
-    probe.lastAdminProtected("G", "remove_member", "Cannot remove the last admin.");
-    probe.operationFailed("delete", "G", new Error("boom"));
-    expect(logger.lines.map((l) => l.level)).toEqual(["warn", "warn", "error"]);
+    const probe = new PinoGroupServiceProbe(logger);
+    probe.groupAccessDenied({ groupId: "G", permission: "manage" });
+    probe.lastAdminProtected({ groupId: "G", operation: "remove_member", reason: "Cannot remove the last admin." });
+    probe.groupsListed({ count: 2 });
+    expect(logger.lines.map((l) => l.level)).toEqual(["warn", "warn", "info"]);
   });
 });

@@ -4,6 +4,7 @@ import type { Caller } from "../../../src/iam/application/caller.js";
 import { GroupService } from "../../../src/iam/application/group-service.js";
 import { ConflictError, ForbiddenError, InvalidInputError, LastAdminError, NotFoundError } from "../../../src/iam/domain/errors.js";
 import type { IamEvent } from "../../../src/iam/domain/events.js";
+import { KeptGroupLists } from "../../../src/iam/infrastructure/kept-group-lists.js";
 import { createRepositories } from "../../../src/iam/infrastructure/repositories.js";
 import { createOutboxRuntime } from "../../../src/outbox-runtime.js";
 import { loadConfig } from "../../../src/platform/config/config.js";
@@ -14,7 +15,7 @@ import type { AuthorizationPort } from "../../../src/shared-kernel/authorization
 import { newUlid } from "../../../src/shared-kernel/ids.js";
 import { ObservationContext } from "../../../src/shared-kernel/observation-context.js";
 import { RecordingUnitOfWork } from "../../support/recording-unit-of-work.js";
-import { RecordingGroupServiceProbe } from "../../support/recording-group-service-probe.js";
+import { RecordingGroupServiceProbe } from "../../support/recording-probes.js";
 import { seedTenant, seedTenantMember, seedUser, seedWorkspace, seedWorkspaceMember } from "../../support/sql-seed.js";
 import { HAS_POSTGRES_SERVER, TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 import { startTestSpiceDb } from "../../support/test-spicedb.js";
@@ -59,7 +60,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
     unitOfWork = new RecordingUnitOfWork(runtime.unitOfWork);
     authorization = runtime.authorization;
     probe = new RecordingGroupServiceProbe();
-    service = new GroupService({ unitOfWork, reads: createRepositories(db), authorization, probe, clock: () => NOW });
+    service = new GroupService({ unitOfWork, repositories: createRepositories(db), authorization, probe, clock: () => NOW });
     tenantId = await seedTenant(db);
     const suffix = tenantId.slice(-8);
     const ids = { admin: `admin-${suffix}`, alice: `alice-${suffix}`, bob: `bob-${suffix}`, carol: `carol-${suffix}` };
@@ -102,10 +103,10 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
       expect(group.name).toBe("Platform");
       expect(group.members).toEqual([{ userId: alice.userId, role: "admin" }]);
       expect(unitOfWork.committed.map((e) => e.type)).toEqual(["GroupCreated", "GroupMemberAdded"]);
-      expect(probe.events).toEqual([
+      expect(probe.calls).toEqual([
         {
           name: "groupCreated",
-          fields: { groupId: group.id, name: "Platform" },
+          fact: { groupId: group.id, groupName: "Platform" },
           context: { request_id: "req-1", user_id: alice.userId, tenant_id: tenantId },
         },
       ]);
@@ -149,7 +150,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
       await expect(service.addMember(carol, group.id, { userId: carol.userId }, "admin")).rejects.toThrow(NotFoundError);
       await expect(service.changeMemberRole(carol, group.id, alice.userId, "member")).rejects.toThrow(NotFoundError);
       await expect(service.removeMember(carol, group.id, alice.userId)).rejects.toThrow(NotFoundError);
-      expect(probe.names()).not.toContain("permissionDenied");
+      expect(probe.names()).not.toContain("groupAccessDenied");
     });
 
     it("answers not found for a missing group", async () => {
@@ -195,22 +196,23 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
         expect((await service.getGroup(caller, group.id)).name).toBe("guarded");
         expect(await service.listMembers(caller, group.id)).toHaveLength(2);
       }
-      expect(probe.events.filter((e) => e.name === "permissionDenied")).toHaveLength(6);
+      expect(probe.named("groupAccessDenied")).toHaveLength(6);
       expect((await service.getGroup(alice, group.id)).members).toHaveLength(2);
     });
   });
 
-  describe("listGroupsSince", () => {
-    const listedVersion = async (caller: Caller, known: number | null) => {
-      const listing = await service.listGroupsSince(caller, known);
-      return listing.version;
-    };
-
-    it("tells a tenant admin 'unchanged' until any group or membership of the tenant changes", async () => {
+  describe("listGroups with kept lists", () => {
+    it("shows a tenant admin every change of the tenant's groups at once, the kept list meanwhile", async () => {
+      const keptLists = new KeptGroupLists();
+      const listing = new GroupService({ unitOfWork, repositories: createRepositories(database.handle.db, kind, { keptGroupLists: keptLists }), authorization, probe });
+      const names = async () => (await listing.listGroups(admin)).map((g) => `${g.name}:${g.members.map((m) => `${m.userId}=${m.role}`).join(",")}`);
       const group = await service.createGroup(alice, "tracked");
-      let version = await listedVersion(admin, null);
-      expect(version).not.toBeNull();
-      expect(await service.listGroupsSince(admin, version)).toEqual({ kind: "unchanged", version });
+      let before = await names();
+      expect(await names()).toEqual(before);
+      const hits = keptLists.stats().hits;
+      expect(hits).toBeGreaterThan(0);
+      // The very list the repository keeps: the route serializes each kept list once.
+      expect(await listing.listGroups(admin)).toBe(await listing.listGroups(admin));
       const changes: (() => Promise<unknown>)[] = [
         () => service.renameGroup(alice, group.id, "tracked-renamed"),
         () => service.addMember(alice, group.id, { userId: bob.userId }, "member"),
@@ -221,24 +223,14 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
       ];
       for (const change of changes) {
         await change();
-        const listing = await service.listGroupsSince(admin, version);
-        expect(listing.kind).toBe("list");
-        expect(listing.version).toBeGreaterThan(version ?? 0);
-        version = listing.version;
+        const after = await names();
+        expect(after).not.toEqual(before);
+        before = after;
       }
-      const final = await service.listGroupsSince(admin, null);
-      expect(final.kind === "list" && final.groups.map((g) => g.name)).toEqual(["another"]);
-    });
-
-    it("keeps the version through changes that do not touch groups, and never says 'unchanged' to others", async () => {
-      await service.createGroup(alice, "steady");
-      const version = await listedVersion(admin, null);
-      await service.renameGroup(alice, (await service.listGroups(alice))[0]!.id, "steady"); // the same name: no change
-      expect((await service.listGroupsSince(admin, version)).kind).toBe("unchanged");
-      // Plain members see what they can view, recomputed every time.
-      const own = await service.listGroupsSince(alice, version);
-      expect(own.kind === "list" && own.version === null && own.groups.map((g) => g.name)).toEqual(["steady"]);
-      expect((await service.listGroupsSince(bob, 0)).kind).toBe("list");
+      expect((await listing.listGroups(admin)).map((g) => g.name)).toEqual(["another"]);
+      // Plain members see what they can view, looked up every time.
+      expect((await listing.listGroups(carol)).map((g) => g.name)).toEqual(["another"]);
+      expect(await listing.listGroups(bob)).toEqual([]);
     });
   });
 
@@ -402,7 +394,7 @@ describe.each(TEST_DATABASE_KINDS)("GroupService on %s", (kind) => {
         "WorkspaceMemberRemoved",
         "WorkspaceMemberRemoved",
       ]);
-      expect(probe.events.find((e) => e.name === "groupDeleted")?.fields).toEqual({ groupId: group.id, workspaceGrantsRemoved: 2 });
+      expect(probe.named("groupDeleted")[0]?.fact).toEqual({ groupId: group.id, workspaceGrantsRemoved: 2 });
       await expect(service.getGroup(alice, group.id)).rejects.toThrow(NotFoundError);
       const rows = await queryRows<{ n: number }>(
         database.handle.db,

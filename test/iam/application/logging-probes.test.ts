@@ -1,8 +1,9 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { ProbeLogger } from "../../../src/iam/application/probe-logger.js";
-import { LoggingTenantServiceProbe } from "../../../src/iam/application/tenant-service-probe.js";
-import { LoggingWorkspaceServiceProbe } from "../../../src/iam/application/workspace-service-probe.js";
+import { PinoApiKeyServiceProbe } from "../../../src/iam/application/api-key-service-probe.js";
+import { PinoTenantServiceProbe } from "../../../src/iam/application/tenant-service-probe.js";
+import { PinoWorkspaceServiceProbe } from "../../../src/iam/application/workspace-service-probe.js";
 import { ObservationContext } from "../../../src/shared-kernel/observation-context.js";
 
 class CapturingLogger implements ProbeLogger {
@@ -22,7 +23,7 @@ describe("logging probes", () => {
   it("write the event's own fields over the context, keeping a colliding context value aside", () => {
     const logger = new CapturingLogger();
     const context = ObservationContext.of({ requestId: "r1", userId: "ada", tenantId: "T-CONTEXT" });
-    new LoggingWorkspaceServiceProbe(logger).withContext(context).workspaceCreated({
+    new PinoWorkspaceServiceProbe(logger).withContext(context).workspaceCreated({
       workspaceId: "W1",
       tenantId: "T-EVENT",
       name: "docs",
@@ -52,7 +53,7 @@ describe("logging probes", () => {
 
   it("report failures and denials as warnings", () => {
     const logger = new CapturingLogger();
-    const probe = new LoggingTenantServiceProbe(logger);
+    const probe = new PinoTenantServiceProbe(logger);
     probe.tenantAccessDenied({ tenantId: "T", permission: "administrate" });
     probe.tenantDeleted({ tenantId: "T", workspaces: 3, groups: 1, apiKeys: 2 });
     expect(logger.lines.map((l) => [l.level, l.record["event"]])).toEqual([
@@ -65,9 +66,20 @@ describe("logging probes", () => {
   it("at LOG_LEVEL=warn write warnings and drop info events", () => {
     const written: { event: string; workspace_id: string }[] = [];
     const logger = pino({ level: "warn" }, { write: (line: string) => written.push(JSON.parse(line) as { event: string; workspace_id: string }) });
-    const probe = new LoggingWorkspaceServiceProbe(logger).withContext(ObservationContext.of({ requestId: "r1" }));
+    const probe = new PinoWorkspaceServiceProbe(logger).withContext(ObservationContext.of({ requestId: "r1" }));
     probe.workspaceRetrieved({ workspaceId: "W1" });
     probe.workspaceAccessDenied({ workspaceId: "W2", permission: "manage" });
     expect(written.map((line) => [line.event, line.workspace_id])).toEqual([["workspace_access_denied", "W2"]]);
+  });
+
+  it("write API key facts with ids only, the caller from the context", () => {
+    const logger = new CapturingLogger();
+    const probe = new PinoApiKeyServiceProbe(logger).withContext(ObservationContext.of({ userId: "ada", tenantId: "T" }));
+    probe.apiKeyCreated({ apiKeyId: "K1" });
+    probe.apiKeyRevocationDenied({ apiKeyId: "K2" });
+    expect(logger.lines.map((l) => [l.level, l.record])).toEqual([
+      ["info", { event: "api_key_created", api_key_id: "K1", user_id: "ada", tenant_id: "T" }],
+      ["warn", { event: "api_key_revocation_denied", api_key_id: "K2", user_id: "ada", tenant_id: "T" }],
+    ]);
   });
 });

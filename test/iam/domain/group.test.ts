@@ -306,3 +306,29 @@ describe("Group.markDeleted", () => {
     expect(() => group.markDeleted(grants, NOW)).toThrow(/\(W4\) and 3 more/);
   });
 });
+
+describe("a member leaving the tenant", () => {
+  it("leaves the group, unless they are its last admin, which the refusal names", () => {
+    const group = stored([
+      { userId: "alice", role: "admin" },
+      { userId: "bob", role: "member" },
+    ]);
+    group.removeDepartingMember("bob", NOW);
+    expect(group.pullEvents()).toEqual([{ type: "GroupMemberRemoved", tenantId: TENANT, occurredAt: NOW, groupId: GROUP, userId: "bob", role: "member" }]);
+    expect(() => group.removeDepartingMember("alice", NOW)).toThrow(new LastAdminError("Cannot remove the user from the tenant: they are the last admin of group 'ops'"));
+    group.removeDepartingMember("nobody", NOW);
+    expect(group.pullEvents()).toEqual([]);
+    expect(group.roleOf("alice")).toBe("admin");
+  });
+});
+
+describe("deletion with the tenant", () => {
+  it("records GroupDeleted with the members, whatever their roles", () => {
+    const group = stored([{ userId: "alice", role: "admin" }]);
+    group.markDeletedWithTenant(NOW);
+    expect(group.isDeleted).toBe(true);
+    expect(group.pullEvents()).toEqual([
+      { type: "GroupDeleted", tenantId: TENANT, occurredAt: NOW, groupId: GROUP, name: "ops", members: [{ userId: "alice", role: "admin" }] },
+    ]);
+  });
+});

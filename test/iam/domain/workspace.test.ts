@@ -69,6 +69,18 @@ describe("Workspace", () => {
     expect(workspace.pullEvents()).toEqual([]);
   });
 
+  it("lets a user leaving the tenant go, unless they are the only admin, which the refusal names", () => {
+    const workspace = stored([
+      { memberId: "alice", memberType: "user", role: "admin" },
+      { memberId: "bob", memberType: "user", role: "editor" },
+    ]);
+    workspace.removeDepartingUser("bob", later);
+    expect(workspace.pullEvents().map((e) => e.type)).toEqual(["WorkspaceMemberRemoved"]);
+    expect(() => workspace.removeDepartingUser("alice", later)).toThrow(
+      new LastAdminError("Cannot remove the user from the tenant: they are the last admin of workspace 'w'"),
+    );
+  });
+
   it("counts a group's admin entry as an admin", () => {
     const workspace = stored([
       { memberId: "alice", memberType: "user", role: "admin" },

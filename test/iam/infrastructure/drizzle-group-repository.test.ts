@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConflictError } from "../../../src/iam/domain/errors.js";
 import { Group } from "../../../src/iam/domain/group.js";
 import { DrizzleGroupRepository } from "../../../src/iam/infrastructure/drizzle-group-repository.js";
+import { KeptGroupLists } from "../../../src/iam/infrastructure/kept-group-lists.js";
 import { queryRows } from "../../../src/platform/database/database.js";
 import { newUlid } from "../../../src/shared-kernel/ids.js";
 import { countingQueryable } from "../../support/counting-queryable.js";
@@ -114,7 +115,7 @@ describe.each(TEST_DATABASE_KINDS)("DrizzleGroupRepository on %s", (kind) => {
 
     const listed = await repository.listByIds(tenantId, [b.id, a.id, foreign.id, newUlid()]);
     expect(listed.map((g) => g.name)).toEqual(["a-group", "b-group"]);
-    expect(listed[1]?.memberList).toEqual([
+    expect(listed[1]?.members).toEqual([
       { userId: user("alice"), role: "admin" },
       { userId: user("bob"), role: "member" },
     ]);
@@ -143,11 +144,54 @@ describe.each(TEST_DATABASE_KINDS)("DrizzleGroupRepository on %s", (kind) => {
     const counting = countingQueryable(database.handle.db);
     const listed = await new DrizzleGroupRepository(counting.db).listByIds(tenantId, ids);
     expect(listed).toHaveLength(1000);
-    expect(listed.every((g) => g.memberList.length === 2)).toBe(true);
+    expect(listed.every((g) => g.members.length === 2)).toBe(true);
     expect(counting.count()).toBe(1);
     const all = await new DrizzleGroupRepository(counting.db).listByTenant(tenantId);
     expect(all.map((g) => g.id)).toEqual(ids);
     expect(counting.count()).toBe(2);
+  });
+
+  it("serves a kept whole-tenant list while no group write moved the version, and a fresh one after any", async () => {
+    const counting = countingQueryable(database.handle.db);
+    const keptLists = new KeptGroupLists();
+    const listing = new DrizzleGroupRepository(counting.db, { keptLists });
+    const group = await addGroup("kept");
+    const first = await listing.listByTenant(tenantId);
+    counting.reset();
+    expect(await listing.listByTenant(tenantId)).toBe(first);
+    expect(counting.count()).toBe(1); // the version only
+    // Writes through another repository (another request, or another process) move the version.
+    const writes: ((g: Group) => void)[] = [
+      (g) => g.rename("kept-renamed", NOW),
+      (g) => g.addMember(user("bob"), "member", NOW),
+      (g) => g.changeMemberRole(user("bob"), "admin", NOW),
+      (g) => g.removeMember(user("bob"), NOW),
+    ];
+    let previous = first;
+    for (const write of writes) {
+      const loaded = (await repository.findById(group.id))!;
+      write(loaded);
+      await repository.save(loaded);
+      const listed = await listing.listByTenant(tenantId);
+      expect(listed).not.toEqual(previous);
+      previous = listed;
+    }
+    const unchanged = (await repository.findById(group.id))!;
+    unchanged.rename("kept-renamed", NOW); // the same name: nothing written, the kept list stands
+    await repository.save(unchanged);
+    expect(await listing.listByTenant(tenantId)).toBe(previous);
+    await addGroup("second");
+    expect((await listing.listByTenant(tenantId)).map((g) => g.name)).toEqual(["kept-renamed", "second"]);
+    const doomed = (await repository.findById(group.id))!;
+    doomed.markDeleted([], NOW);
+    await repository.remove(doomed);
+    expect((await listing.listByTenant(tenantId)).map((g) => g.name)).toEqual(["second"]);
+    // Another tenant's writes leave this tenant's kept list alone.
+    const kept = await listing.listByTenant(tenantId);
+    await seedTenantMember(database.handle.db, otherTenantId, user("alice"));
+    await addGroup("elsewhere", otherTenantId);
+    expect(await listing.listByTenant(tenantId)).toBe(kept);
+    expect(keptLists.stats().hits).toBe(4);
   });
 
   it("finds and locks the groups of the tenant a user belongs to", async () => {

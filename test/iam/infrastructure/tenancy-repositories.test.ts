@@ -214,7 +214,7 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
     expect(await plain().workspaces.findById(tenant.id, root.id)).not.toBeNull();
   });
 
-  it("removes a user's group roles and revokes their keys in one tenant only", async () => {
+  it("finds a user's groups and live keys in one tenant only, for the aggregates to remove and revoke", async () => {
     const other = Tenant.create({ name: "other", creatorId: "bob", now });
     await inTransaction((r) => r.tenants.save(other));
     await run(sql`INSERT INTO groups (id, tenant_id, name) VALUES ('01J0000000000000000000000A', ${tenant.id}, 'ops'), ('01J0000000000000000000000B', ${other.id}, 'ops')`);
@@ -225,17 +225,28 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
       ('01J0000000000000000000000C', ${tenant.id}, 'bob', 'k', ${"a".repeat(64)}, 'karto_aaaaaa', now() + interval '1 day'),
       ('01J0000000000000000000000D', ${other.id}, 'bob', 'k', ${"b".repeat(64)}, 'karto_bbbbbb', now() + interval '1 day')`);
 
-    const roles = await inTransaction((r) => r.tenants.groupRolesOfUserForUpdate(tenant.id, "bob"));
-    expect(roles).toEqual([{ groupId: "01J0000000000000000000000A", groupName: "ops", role: "admin", adminCount: 1 }]);
-    await inTransaction((r) => r.tenants.removeUserFromGroups(tenant.id, "bob"));
-    const revoked = await inTransaction((r) => r.tenants.revokeApiKeysOfUser(tenant.id, "bob", now));
-    expect(revoked).toEqual([{ apiKeyId: "01J0000000000000000000000C", userId: "bob" }]);
-    expect(await inTransaction((r) => r.tenants.revokeApiKeysOfUser(tenant.id, "bob", now))).toEqual([]);
+    const lastAdmin = await inTransaction((r) => r.groups.lockGroupsOfMember(tenant.id, "bob"));
+    expect(lastAdmin.map((g) => g.id)).toEqual(["01J0000000000000000000000A"]);
+    expect(() => lastAdmin[0]!.removeDepartingMember("bob", now)).toThrow("they are the last admin of group 'ops'");
+    await run(sql`UPDATE group_members SET role = 'admin' WHERE user_id = 'carol'`);
+    await inTransaction(async (r) => {
+      const [group] = await r.groups.lockGroupsOfMember(tenant.id, "bob");
+      group!.removeDepartingMember("bob", now);
+      await r.groups.save(group!);
+      const keys = await r.apiKeys.lockLiveKeysOfCreator(tenant.id, "bob");
+      expect(keys.map((k) => k.id)).toEqual(["01J0000000000000000000000C"]);
+      for (const key of keys) {
+        key.revokeWithCreator(now);
+        await r.apiKeys.save(key);
+        expect(key.pullEvents()).toEqual([{ type: "ApiKeyRevoked", tenantId: tenant.id, occurredAt: now, apiKeyId: key.id, userId: "bob" }]);
+      }
+    });
+    expect(await inTransaction((r) => r.apiKeys.lockLiveKeysOfCreator(tenant.id, "bob"))).toEqual([]);
     expect(await run(sql`SELECT group_id FROM group_members WHERE user_id = 'bob'`)).toEqual([{ group_id: "01J0000000000000000000000B" }]);
     expect(await run(sql`SELECT id FROM api_keys WHERE revoked_at IS NULL`)).toEqual([{ id: "01J0000000000000000000000D" }]);
   });
 
-  it("deletes a tenant's groups and keys with snapshots", async () => {
+  it("deletes a tenant's groups and keys, whose aggregates record the events", async () => {
     const doomed = Tenant.create({ name: "doomed", creatorId: "alice", now });
     await inTransaction((r) => r.tenants.save(doomed));
     await run(sql`INSERT INTO groups (id, tenant_id, name) VALUES ('01J0000000000000000000000E', ${doomed.id}, 'g')`);
@@ -243,10 +254,19 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
     await run(sql`INSERT INTO api_keys (id, tenant_id, created_by_user_id, name, key_digest, prefix, expires_at) VALUES
       ('01J0000000000000000000000F', ${doomed.id}, 'alice', 'k', ${"c".repeat(64)}, 'karto_cccccc', now() + interval '1 day')`);
     await inTransaction(async (r) => {
-      expect(await r.tenants.deleteGroupsOfTenant(doomed.id)).toEqual([
-        { groupId: "01J0000000000000000000000E", name: "g", members: [{ userId: "alice", role: "admin" }] },
+      const groups = await r.groups.lockAllOfTenant(doomed.id);
+      for (const group of groups) group.markDeletedWithTenant(now);
+      await r.groups.removeAll(groups);
+      expect(groups.flatMap((g) => g.pullEvents())).toEqual([
+        { type: "GroupDeleted", tenantId: doomed.id, occurredAt: now, groupId: "01J0000000000000000000000E", name: "g", members: [{ userId: "alice", role: "admin" }] },
       ]);
-      expect(await r.tenants.deleteApiKeysOfTenant(doomed.id)).toEqual([{ apiKeyId: "01J0000000000000000000000F", userId: "alice" }]);
+      const keys = await r.apiKeys.lockAllOfTenant(doomed.id);
+      await expect(r.apiKeys.removeAll(keys)).rejects.toThrow("must be marked deleted");
+      for (const key of keys) key.markDeletedWithTenant(now);
+      await r.apiKeys.removeAll(keys);
+      expect(keys.flatMap((k) => k.pullEvents())).toEqual([
+        { type: "ApiKeyDeleted", tenantId: doomed.id, occurredAt: now, apiKeyId: "01J0000000000000000000000F", userId: "alice" },
+      ]);
       const loaded = await r.tenants.loadForUpdate(doomed.id);
       if (loaded) await r.tenants.delete(loaded);
     });
