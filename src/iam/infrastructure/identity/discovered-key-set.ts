@@ -8,6 +8,11 @@
  *   everyone out) and the refetch is retried after the cool-down.
  * - A token signed with an unknown `kid` triggers one refetch, at most once per `refreshCooldownMs`,
  *   so that key rotation works without a restart and forged kids cannot hammer the IdP.
+ *
+ * Why not jose's `createRemoteJWKSet` (checked against jose 6.2): once its cache is older than
+ * `cacheMaxAge` it awaits the refetch on the request path and throws when it fails, so an IdP
+ * outage past ten minutes rejects every token while the held keys are still valid; and it reads
+ * the JWKS response whole, with no size bound. Verification itself is jose's (`createLocalJWKSet`).
  */
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { IdentityProviderUnavailableError } from "../../domain/authentication-errors.js";
