@@ -1,9 +1,13 @@
 /**
- * The layer rules of DESIGN §4 as data, and a checker that applies them to a set of source files
- * (read from disk for the real check, or given in memory to prove the checker catches violations).
+ * The layer rules of DESIGN §4 as data, checked by dependency-cruiser: the rules become its
+ * `forbidden` rule set, and it resolves every import (type-only ones too, as TypeScript sees
+ * them) of the files it is given: the repository's src/ for the real check, or a few files written
+ * to a scratch directory to prove the rules catch violations.
  */
-import { posix } from "node:path";
-import { scanImports } from "./import-scanner.js";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, posix } from "node:path";
+import { cruise, type IForbiddenRuleType } from "dependency-cruiser";
+import extractTSConfig from "dependency-cruiser/config-utl/extract-ts-config";
 
 /** Layers by path prefix under the repository root; the longest matching prefix wins. */
 export const LAYERS = {
@@ -88,9 +92,8 @@ export const LAYER_RULES: readonly LayerRule[] = [
 
 export interface Violation {
   readonly file: string;
-  readonly line: number;
-  readonly specifier: string;
-  readonly reason: string;
+  readonly to: string;
+  readonly rule: string;
 }
 
 /** The layer of a repository-relative path, or null for files outside src/. */
@@ -103,41 +106,94 @@ export function layerOf(path: string): Layer | null {
   return null;
 }
 
-function packageMatches(specifier: string, name: string): boolean {
-  if (name.endsWith("/")) return specifier.startsWith(name);
-  return specifier === name || specifier.startsWith(`${name}/`);
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+/** A path regex for the files of a layer (its prefix, minus the longer prefixes of other layers). */
+function pathsOf(layer: Layer): { path: string; pathNot?: string } {
+  const prefix = Object.entries(LAYERS).find(([, name]) => name === layer)![0];
+  const longer = Object.keys(LAYERS).filter((other) => other !== prefix && other.startsWith(`${prefix}/`));
+  return { path: `^${escape(prefix)}/`, ...(longer.length > 0 ? { pathNot: `^(${longer.map(escape).join("|")})/` } : {}) };
+}
+
+const ALL_LAYERS = [...new Set(Object.values(LAYERS))];
+
+const CORE_MODULES = new Set(["fs", "net", "http", "https", "child_process"]);
+
+/**
+ * A package import as dependency-cruiser resolves it: a path under node_modules for a package
+ * (`@scope/` names a whole scope; from a scratch directory the path starts with `../`), the bare
+ * name (without `node:`) for a core module.
+ */
+function packagesPattern(names: readonly string[]): string {
+  const bare = names.map((name) => name.replace(/^node:/, ""));
+  const core = [...new Set(bare.filter((name) => CORE_MODULES.has(name)))];
+  const npm = bare.filter((name) => !CORE_MODULES.has(name)).map((name) => (name.endsWith("/") ? `${escape(name)}[^/]+` : escape(name)));
+  return `(^|/)node_modules/(${npm.join("|")})(/|$)|^(${core.join("|")})$`;
+}
+
+/** LAYER_RULES as dependency-cruiser's forbidden rules, one per rule and kind. */
+export function forbiddenRules(): IForbiddenRuleType[] {
+  return LAYER_RULES.flatMap((rule): IForbiddenRuleType[] => {
+    const from = pathsOf(rule.layer);
+    const rules: IForbiddenRuleType[] = [];
+    const forbiddenLayers = rule.mayImportOnly ? ALL_LAYERS.filter((layer) => !rule.mayImportOnly!.includes(layer)) : (rule.mustNotImport ?? []);
+    for (const layer of forbiddenLayers) {
+      rules.push({ name: `${rule.layer} must not import ${layer}`, severity: "error", from, to: pathsOf(layer) });
+    }
+    if (rule.mayImportOnly) {
+      rules.push({ name: `${rule.layer} must not import outside src/`, severity: "error", from, to: { dependencyTypes: ["local"], pathNot: "^src/" } });
+    }
+    if (rule.mustNotImportPackages) {
+      rules.push({ name: `${rule.layer} must not import I/O or framework packages`, severity: "error", from, to: { path: packagesPattern(rule.mustNotImportPackages) } });
+    }
+    return rules;
+  });
+}
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+/** Every violation among the files under `baseDir/src` (default: this repository's). */
+export async function checkLayers(baseDir = ROOT): Promise<Violation[]> {
+  const tsConfigFile = join(ROOT, "tsconfig.json");
+  const result = await cruise(
+    ["src"],
+    {
+      baseDir,
+      ruleSet: { forbidden: forbiddenRules() },
+      validate: true,
+      tsPreCompilationDeps: true,
+      doNotFollow: { path: "node_modules" },
+      tsConfig: { fileName: tsConfigFile },
+    },
+    {},
+    { tsConfig: extractTSConfig(tsConfigFile) },
+  );
+  if (typeof result.output === "string") throw new Error("dependency-cruiser answered text");
+  return result.output.summary.violations.map((v) => ({ file: v.from, to: v.to, rule: v.rule.name }));
 }
 
 /**
- * Checks every file of `files` (repository-relative POSIX path → source). Relative specifiers are
- * resolved against the importing file; `.js` in a specifier names the `.ts` source, as NodeNext
- * resolution has it.
+ * Writes `files` (repository-relative path → source) into a scratch directory inside the
+ * repository (so packages resolve from its node_modules), with an empty module at every relative
+ * import target that is not among them, and checks them.
  */
-export function checkLayers(files: ReadonlyMap<string, string>): Violation[] {
-  const violations: Violation[] = [];
-  for (const [file, source] of files) {
-    const from = layerOf(file);
-    if (from === null) continue;
-    const rule = LAYER_RULES.find((candidate) => candidate.layer === from);
-    if (rule === undefined) continue;
-    for (const { specifier, line } of scanImports(source)) {
-      if (specifier.startsWith(".")) {
-        const target = posix.normalize(posix.join(posix.dirname(file), specifier));
-        const to = layerOf(target);
-        if (to === null) {
-          violations.push({ file, line, specifier, reason: `${from} imports ${target}, outside src/` });
-        } else if (rule.mayImportOnly !== undefined && !rule.mayImportOnly.includes(to)) {
-          violations.push({ file, line, specifier, reason: `${from} may import only ${rule.mayImportOnly.join(", ")}; this is ${to}` });
-        } else if (rule.mustNotImport?.includes(to)) {
-          violations.push({ file, line, specifier, reason: `${from} must not import ${to}` });
-        }
-      } else {
-        const forbidden = rule.mustNotImportPackages?.find((name) => packageMatches(specifier, name));
-        if (forbidden !== undefined) {
-          violations.push({ file, line, specifier, reason: `${from} must not import the package ${specifier} (I/O or framework)` });
-        }
+export async function checkFiles(files: Record<string, string>): Promise<string[]> {
+  const scratch = mkdtempSync(join(ROOT, ".layer-check-"));
+  try {
+    const write = (path: string, source: string) => {
+      mkdirSync(dirname(join(scratch, path)), { recursive: true });
+      writeFileSync(join(scratch, path), source);
+    };
+    for (const [path, source] of Object.entries(files)) {
+      write(path, source);
+      for (const [, specifier] of source.matchAll(/["'](\.\.?\/[^"']+)\.js["']/g)) {
+        const target = posix.normalize(posix.join(posix.dirname(path), `${specifier}.ts`));
+        if (!(target in files)) write(target, "export {};\n");
       }
     }
+    const target = (to: string) => to.replace(/^(\.\.\/)*node_modules\/((@[^/]+\/)?[^/]+)\/.*$/, "package $2");
+    return (await checkLayers(scratch)).map((v) => `${v.file} -> ${target(v.to)}`).sort();
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
-  return violations;
 }
