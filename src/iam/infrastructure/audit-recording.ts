@@ -8,20 +8,10 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Queryable } from "../../platform/database/database.js";
 import type { NewAuditEvent } from "../../platform/audit/audit-event.js";
-import { queuedForSealing } from "../../platform/audit/audit-store.js";
+import { EVENT_RECORD, auditEventRecords, queuedForSealing } from "../../platform/audit/audit-store.js";
 
 export async function recordAuditEvents(tx: Queryable, events: readonly NewAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map((event) => ({
-    id: event.id,
-    tenant_id: event.tenantId,
-    occurred_at: event.occurredAt.toISOString(),
-    action: event.action,
-    actor_id: event.actor.id,
-    target_id: event.target.id,
-    target_type: event.target.type,
-    body: { actor: event.actor, target: event.target, changes: event.changes, context: event.context },
-  }));
   await queryRows(
     tx,
     queuedForSealing(sql`INSERT INTO audit_events (id, tenant_id, occurred_at, action, actor_id, target_id, body)
@@ -34,9 +24,7 @@ export async function recordAuditEvents(tx: Queryable, events: readonly NewAudit
                       WHEN 'api_key' THEN (SELECT name FROM api_keys WHERE id = e.target_id)
                     END), 'null'::jsonb))
                END
-        FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-               AS (id text, tenant_id text, occurred_at timestamptz, action text, actor_id text,
-                   target_id text, target_type text, body jsonb)) WITH ORDINALITY AS e
+        FROM ROWS FROM (jsonb_to_recordset(${auditEventRecords(events)}::jsonb) AS ${EVENT_RECORD}) WITH ORDINALITY AS e
         ORDER BY e.ordinality`),
   );
 }

@@ -61,26 +61,37 @@ export function queuedForSealing(insert: SQL): SQL {
              SELECT tenant_id, sequence, occurred_at FROM written`;
 }
 
+/**
+ * The events as rows for one statement: `jsonb_to_recordset` of this text with EVENT_RECORD gives
+ * one row per event, in order (WITH ORDINALITY), however many there are.
+ */
+export function auditEventRecords(events: readonly NewAuditEvent[]): string {
+  return JSON.stringify(
+    events.map((event) => ({
+      id: event.id,
+      tenant_id: event.tenantId,
+      occurred_at: event.occurredAt.toISOString(),
+      action: event.action,
+      actor_id: event.actor.id,
+      target_id: event.target.id,
+      target_type: event.target.type,
+      body: { actor: event.actor, target: event.target, changes: event.changes, context: event.context },
+    })),
+  );
+}
+
+export const EVENT_RECORD = sql`(id text, tenant_id text, occurred_at timestamptz, action text, actor_id text,
+                                 target_id text, target_type text, body jsonb)`;
+
 /** The events as they are, in one statement, in the writer's transaction. */
 export async function appendAuditEvents(tx: Queryable, events: readonly NewAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map((event) => ({
-    id: event.id,
-    tenant_id: event.tenantId,
-    occurred_at: event.occurredAt.toISOString(),
-    action: event.action,
-    actor_id: event.actor.id,
-    target_id: event.target.id,
-    body: { actor: event.actor, target: event.target, changes: event.changes, context: event.context },
-  }));
   await queryRows(
     tx,
     queuedForSealing(
       sql`INSERT INTO audit_events (id, tenant_id, occurred_at, action, actor_id, target_id, body)
           SELECT e.id, e.tenant_id, e.occurred_at, e.action, e.actor_id, e.target_id, e.body
-          FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-                 AS (id text, tenant_id text, occurred_at timestamptz, action text, actor_id text, target_id text, body jsonb))
-               WITH ORDINALITY AS e
+          FROM ROWS FROM (jsonb_to_recordset(${auditEventRecords(events)}::jsonb) AS ${EVENT_RECORD}) WITH ORDINALITY AS e
           ORDER BY e.ordinality`,
     ),
   );

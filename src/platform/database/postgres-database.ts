@@ -58,13 +58,7 @@ export async function openPostgres(config: DatabaseConfig & { url: string }): Pr
     readDb,
     async listen(channel, onNotify) {
       // LISTEN needs a dedicated session; one per subscription keeps reconnect logic local.
-      const client = new pg.Client({
-        connectionString: config.url,
-        ssl: sslOption(config.sslMode),
-        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      });
-      client.on("error", () => undefined);
-      await client.connect();
+      const client = await connectedClient(config);
       client.on("notification", (message) => {
         if (message.channel === channel) onNotify(message.payload ?? "");
       });
@@ -86,8 +80,8 @@ export async function openPostgres(config: DatabaseConfig & { url: string }): Pr
   };
 }
 
-/** Applies pending migrations under a session advisory lock, so concurrent starts are safe. */
-export async function migratePostgres(config: DatabaseConfig & { url: string }): Promise<void> {
+/** A session of its own (LISTEN, migrations); its errors surface on its queries, not as a crash. */
+async function connectedClient(config: DatabaseConfig & { url: string }): Promise<pg.Client> {
   const client = new pg.Client({
     connectionString: config.url,
     ssl: sslOption(config.sslMode),
@@ -95,6 +89,12 @@ export async function migratePostgres(config: DatabaseConfig & { url: string }):
   });
   client.on("error", () => undefined);
   await client.connect();
+  return client;
+}
+
+/** Applies pending migrations under a session advisory lock, so concurrent starts are safe. */
+export async function migratePostgres(config: DatabaseConfig & { url: string }): Promise<void> {
+  const client = await connectedClient(config);
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
     try {

@@ -4,8 +4,9 @@
  * /metrics shows the same figures, whoever drains. Applied entries and failures are this process's
  * own, counted as its dispatcher and worker report them (rate() of the counter is applies/s).
  */
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { Queryable } from "../database/database.js";
+import { registerScrapeReadGauges } from "../metrics/scrape-read-gauges.js";
 import type { OutboxProbe } from "./outbox-probe.js";
 import { readOutboxBacklog, type OutboxBacklog } from "./outbox-store.js";
 
@@ -15,37 +16,17 @@ export type OutboxFailureKind = "retry" | "dead_letter" | "drain";
 export class OutboxMetrics {
   private readonly applied: Counter;
   private readonly failures: Counter<"kind">;
-  /** The scrape's one backlog query, shared by the three gauges that registry collects at once. */
-  private reading: Promise<OutboxBacklog | null> | null = null;
 
   constructor(registry: Registry, db: Queryable) {
-    const backlog = () => {
-      this.reading ??= readOutboxBacklog(db)
-        // The database is away: report no backlog sample (unknown) rather than fail the whole scrape.
-        .catch(() => null)
-        .finally(() => {
-          this.reading = null;
-        });
-      return this.reading;
-    };
-    const gauge = (name: string, help: string, value: (b: OutboxBacklog) => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [registry],
-        async collect() {
-          const read = await backlog();
-          this.reset();
-          if (read !== null) this.set(value(read));
-        },
-      });
-    gauge("kartograph_outbox_pending_entries", "Outbox entries waiting to be applied to SpiceDB (all processes)", (b) => b.pending);
-    gauge(
-      "kartograph_outbox_oldest_pending_age_seconds",
-      "Age of the oldest outbox entry not yet applied (0 when none is pending): how far SpiceDB lags behind the database",
-      (b) => b.oldestPendingAgeSeconds,
-    );
-    gauge("kartograph_outbox_dead_letters", "Outbox entries given up on (`kartograph-iam outbox failed` lists them)", (b) => b.deadLetters);
+    registerScrapeReadGauges<OutboxBacklog>(registry, () => readOutboxBacklog(db), [
+      { name: "kartograph_outbox_pending_entries", help: "Outbox entries waiting to be applied to SpiceDB (all processes)", value: (b) => b.pending },
+      {
+        name: "kartograph_outbox_oldest_pending_age_seconds",
+        help: "Age of the oldest outbox entry not yet applied (0 when none is pending): how far SpiceDB lags behind the database",
+        value: (b) => b.oldestPendingAgeSeconds,
+      },
+      { name: "kartograph_outbox_dead_letters", help: "Outbox entries given up on (`kartograph-iam outbox failed` lists them)", value: (b) => b.deadLetters },
+    ]);
     this.applied = new Counter({
       name: "kartograph_outbox_applied_entries_total",
       help: "Outbox entries this process applied to SpiceDB",
