@@ -10,6 +10,8 @@ import { trySessionLock } from "./platform/database/postgres-database.js";
 import { MaintenanceSchedule } from "./platform/database/pglite-maintenance.js";
 import { buildHttpServer, type HttpServer, type RouteRegistrar } from "./platform/http/http-server.js";
 import { registerCacheMetrics } from "./platform/metrics/cache-metrics.js";
+import { registerReplicaMetrics } from "./platform/metrics/replica-metrics.js";
+import { withReadFence } from "./platform/database/replica/read-scope.js";
 import { serviceHealthChecks } from "./platform/http/service-health-checks.js";
 import { describeRefused } from "./platform/spicedb/accepted-updates.js";
 import type { Logger } from "./platform/logging/logger.js";
@@ -18,6 +20,9 @@ import { startSpiceDb, type SpiceDbEngine } from "./platform/spicedb/spicedb-eng
 import { createIamModule, type IamModuleDependencies } from "./iam/iam-module.js";
 import type { OperatorService } from "./iam/application/operator-service.js";
 import { createOutboxRuntime, loadEmbeddedSpiceDb, type OutboxRuntime, type OutboxRuntimeOptions } from "./outbox-runtime.js";
+
+/** Requests whose reads may be served by the read replica. */
+const READ_ONLY_METHODS = new Set(["GET", "HEAD"]);
 
 /** How often the embedded database is checked for tables to vacuum or analyze. */
 const EMBEDDED_MAINTENANCE_INTERVAL_MS = 60_000;
@@ -72,6 +77,10 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     throw opened.reason;
   }
   const database = opened.value;
+  for (const notice of database.notices) logger.warn(notice);
+  database.replica?.monitor.onChange((usable, reason) =>
+    usable ? logger.info({ reason }, "read replica serves reads") : logger.warn({ reason }, "read replica serves no reads; they go to the primary"),
+  );
   if (started.status === "rejected") {
     if (!options.database) await database.close();
     throw started.reason;
@@ -106,6 +115,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     ...(hooks.defaultTenantAccess ? { defaultTenantAccess: hooks.defaultTenantAccess } : {}),
   });
   registerCacheMetrics(metrics, [outbox.authorization, ...iam.caches]);
+  if (database.replica) registerReplicaMetrics(metrics, database.replica);
   const server = await buildHttpServer({
     logger,
     corsOrigins: config.corsOrigins,
@@ -114,7 +124,17 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     health: serviceHealthChecks(database, spicedb, config.graphName, () => notLoaded),
     routes: [
       (server) => {
-        if (database.kind === "postgres") {
+        if (database.replica) {
+          // The same read also gives the fence of read-only requests: their reads may use the
+          // replica once it has replayed that far (platform/database/replica/read-scope.ts).
+          server.addHook("onRequest", (request, _reply, done) => {
+            if (!request.url.startsWith("/iam")) return done();
+            outbox.tracker.refreshWithFence(database.db).then(
+              (fence) => (READ_ONLY_METHODS.has(request.method) ? withReadFence(fence, done) : done()),
+              (error: unknown) => done(error as Error),
+            );
+          });
+        } else if (database.kind === "postgres") {
           // Other processes may have applied writes: adopt the newest revision before answering,
           // so cached decisions never predate a write that returned elsewhere.
           server.addHook("onRequest", async (request) => {

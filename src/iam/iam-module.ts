@@ -32,6 +32,7 @@ import { DrizzleAccessPaths } from "./infrastructure/drizzle-access-paths.js";
 import { DrizzleTenantResources } from "./infrastructure/drizzle-tenant-resources.js";
 import { DrizzleAuditLog } from "./infrastructure/drizzle-audit-log.js";
 import { DrizzleUserRepository } from "./infrastructure/drizzle-user-repository.js";
+import { DrizzleApiKeyRepository } from "./infrastructure/drizzle-api-key-repository.js";
 import { UserService } from "./application/user-service.js";
 import { KeptGroupLists } from "./infrastructure/kept-group-lists.js";
 import { PinoApiKeyServiceProbe } from "./application/api-key-service-probe.js";
@@ -109,13 +110,14 @@ async function reportKeptUsernameClashes(users: UserRepository, logger: Logger):
 
 export async function createIamModule(deps: IamModuleDependencies): Promise<IamModule> {
   const { config, database, authorization, logger } = deps;
-  // Reads go to the primary: a replica could lag behind the caller's own last write.
   // The one group-list cache (see KeptGroupLists), reported in /metrics with the others.
   const keptGroupLists = new KeptGroupLists();
-  const repositories = createRepositories(database.db, database.kind, { keptGroupLists });
+  // What the services read outside their units of work: on the read database, which sends a
+  // read-only request's queries to the replica once it is fenced (DatabaseHandle.readDb).
+  const reads = createRepositories(database.readDb, database.kind, { keptGroupLists });
   const workspaceService = new WorkspaceService({
     unitOfWork: deps.unitOfWork,
-    repositories,
+    repositories: reads,
     authorization,
     probe: new PinoWorkspaceServiceProbe(logger),
   });
@@ -125,7 +127,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
   const tenantService = new TenantService({
     provisionedUsers,
     unitOfWork: deps.unitOfWork,
-    repositories,
+    repositories: reads,
     authorization,
     probe: new PinoTenantServiceProbe(logger),
     settings: {
@@ -137,6 +139,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
   });
   const defaultTenant = deps.defaultTenantAccess ?? tenantService;
   const secrets = new Sha256ApiKeySecrets();
+  const primaryApiKeys = new DrizzleApiKeyRepository(database.db);
   const tokens = await tokenVerifierFor(config, logger);
   const authentication = new AuthenticationService({
     settings: {
@@ -147,7 +150,11 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     },
     tokens,
     users: new DrizzleUserRepository(database.db, deps.onAudited ? { onAudited: deps.onAudited } : {}),
-    apiKeys: repositories.apiKeys,
+    apiKeys: {
+      // The look-up may use the replica; stamping the key's last use is a write, on the primary.
+      findUsableCredential: (digest, now) => reads.apiKeys.findUsableCredential(digest, now),
+      recordUse: (id, at, resolutionMs) => primaryApiKeys.recordUse(id, at, resolutionMs),
+    },
     secrets,
     authorization,
     defaultTenant,
@@ -160,15 +167,14 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
   const apiKeys = new ApiKeyService({
     unitOfWork: deps.unitOfWork,
     authorization,
-    apiKeys: repositories.apiKeys,
+    apiKeys: reads.apiKeys,
     secrets,
     probe: new PinoApiKeyServiceProbe(logger),
   });
-  const users = new UserService(repositories.users, repositories.tenants);
-  // Reads go to the primary: a replica could miss a write the same client just made.
+  const users = new UserService(reads.users, reads.tenants);
   const groups = new GroupService({
     unitOfWork: deps.unitOfWork,
-    repositories,
+    repositories: reads,
     authorization,
     probe: new PinoGroupServiceProbe(logger),
   });
@@ -194,16 +200,16 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           groups,
           users,
           apiKeys,
-          auditLog: new AuditLogService({ log: new DrizzleAuditLog(database.db), authorization }),
-          accessReview: new AccessReview({ authorization, paths: new DrizzleAccessPaths(database.db), tenants: repositories.tenants }),
-          permissions: new PermissionQuestions({ authorization, resources: new DrizzleTenantResources(database.db), tenants: repositories.tenants }),
+          auditLog: new AuditLogService({ log: new DrizzleAuditLog(database.readDb), authorization }),
+          accessReview: new AccessReview({ authorization, paths: new DrizzleAccessPaths(database.readDb), tenants: reads.tenants }),
+          permissions: new PermissionQuestions({ authorization, resources: new DrizzleTenantResources(database.readDb), tenants: reads.tenants }),
           singleTenantMode: config.iam.singleTenantMode,
         });
       },
     ],
     async start() {
       if (config.iam.singleTenantMode) await defaultTenant.ensureDefaultTenant();
-      await reportKeptUsernameClashes(repositories.users, logger);
+      await reportKeptUsernameClashes(reads.users, logger);
     },
   };
 }

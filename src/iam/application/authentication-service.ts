@@ -44,7 +44,7 @@ export interface AuthenticationDependencies {
   readonly settings: AuthenticationSettings;
   readonly tokens: TokenVerifier;
   readonly users: UserRepository;
-  readonly apiKeys: ApiKeyRepository;
+  readonly apiKeys: Pick<ApiKeyRepository, "findUsableCredential" | "recordUse">;
   readonly secrets: ApiKeySecrets;
   readonly authorization: AuthorizationPort;
   readonly defaultTenant: DefaultTenantAccess;

@@ -5,6 +5,7 @@ import { apiKeys, tenantMembers } from "../../platform/database/schema.js";
 import { ApiKey, type ApiKeyCredential, type ApiKeyState } from "../domain/api-key.js";
 import { ConflictError } from "../domain/errors.js";
 import type { ApiKeyRepository } from "../ports/api-key-repository.js";
+import { pinReadsToPrimary } from "../../platform/database/replica/read-scope.js";
 
 export const DUPLICATE_API_KEY_NAME = "An API key with this name already exists";
 
@@ -51,6 +52,8 @@ export class DrizzleApiKeyRepository implements ApiKeyRepository {
       .update(apiKeys)
       .set({ lastUsedAt: at })
       .where(and(eq(apiKeys.id, apiKeyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, staleBefore))));
+    // The request (a GET, often) lists keys with their last use: from the primary, from now on.
+    pinReadsToPrimary();
   }
 
   async add(key: ApiKey): Promise<void> {

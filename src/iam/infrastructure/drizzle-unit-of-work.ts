@@ -21,6 +21,7 @@ import { createRepositories } from "./repositories.js";
 import { currentChangeOrigin } from "../../shared-kernel/change-origin.js";
 import { auditEventsOf, namesCarriedBy } from "./audit-entries.js";
 import { recordAuditEvents } from "./audit-recording.js";
+import { pinReadsToPrimary } from "../../platform/database/replica/read-scope.js";
 
 /** Applies a tenant's committed outbox entries up to a sequence (the dispatcher's drainThrough). */
 export interface CommittedChangesApplier {
@@ -54,6 +55,8 @@ export class DrizzleUnitOfWork implements UnitOfWork {
 
   async run<T>(work: (tx: TransactionContext) => Promise<T>): Promise<T> {
     const { result, highestSequences, relationshipTenants, audited } = await this.commit(work);
+    // Inside a read-only request (an invitation bound at sign-in), its later reads must see this.
+    pinReadsToPrimary();
     if (audited > 0) this.options.onAudited?.(audited);
     if (this.applier === null) return result;
     let notInEffect: ChangeNotYetInEffectError | null = null;

@@ -9,6 +9,7 @@ import { currentChangeOrigin } from "../../shared-kernel/change-origin.js";
 import { userAuditEvents } from "./audit-entries.js";
 import { recordAuditEvents } from "./audit-recording.js";
 import type { KeptUsernameClash, ProvisionOutcome, Provisioned, UserRepository } from "../ports/user-repository.js";
+import { pinReadsToPrimary } from "../../platform/database/replica/read-scope.js";
 
 interface ProvisionRow {
   readonly inserted: boolean | null;
@@ -80,6 +81,8 @@ export class DrizzleUserRepository implements UserRepository {
         return { outcome, invited: row?.invited === true };
       });
       if (audited.length > 0) this.options.onAudited?.(audited.length);
+      // A first sign-in is often a GET: the rest of it must read the account it just wrote.
+      if (provisioned.outcome !== "unchanged") pinReadsToPrimary();
       return provisioned;
     } catch (error) {
       if (violates(error, USERNAME_UNIQUE)) throw new ConflictError(usernameTakenMessage(profile.username));

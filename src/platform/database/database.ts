@@ -6,6 +6,7 @@
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { SQL } from "drizzle-orm";
 import type { schema } from "./schema.js";
+import type { ReadReplica } from "./replica/read-replica.js";
 
 export type AppDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** The object Drizzle hands to a transaction callback. */
@@ -17,8 +18,16 @@ export interface DatabaseHandle {
   readonly kind: "pglite" | "postgres";
   /** Reads and writes against the primary. */
   readonly db: AppDatabase;
-  /** Reads that may lag the primary slightly (a replica when configured, else the primary). */
+  /**
+   * Reads outside transactions. With a read replica, the queries of a read-only request go to it
+   * once it has replayed to the request's fence (replica/read-scope.ts), else to the primary; so
+   * they never see less than the primary would have shown when the request arrived.
+   */
   readonly readDb: AppDatabase;
+  /** The read replica (KARTOGRAPH_DB_READ_URL), when one serves reads. */
+  readonly replica: ReadReplica | null;
+  /** Things start-up should say (e.g. a read URL that points at the primary itself). */
+  readonly notices: readonly string[];
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   /** Resolves when the database answers a query; rejects otherwise. */

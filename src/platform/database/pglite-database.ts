@@ -77,6 +77,8 @@ export async function openPglite(dataDir: string | null, options: { cacheMb?: nu
     kind: "pglite",
     db,
     readDb: db,
+    replica: null,
+    notices: [],
     async listen(channel, onNotify) {
       const unsubscribe = await client.listen(channel, onNotify);
       return async () => {

@@ -7,6 +7,7 @@ import type { AppDatabase, DatabaseHandle } from "./database.js";
 import { PipelinedClient } from "./pipelined-client.js";
 import { schema } from "./schema.js";
 import { packageRoot } from "../runtime/package-root.js";
+import { openReadReplica } from "./replica/read-replica.js";
 
 /** Arbitrary but fixed: several instances starting together migrate one at a time. */
 const MIGRATION_LOCK_KEY = 7_340_251_001;
@@ -29,7 +30,13 @@ function sslOption(mode: SslMode): pg.PoolConfig["ssl"] {
   }
 }
 
-function pool(connectionString: string, config: DatabaseConfig, role: string): pg.Pool {
+/**
+ * A replica that stops answering must cost a read little: connecting and each query are bounded,
+ * and the read runs again on the primary (replica/read-routing-pool.ts).
+ */
+const REPLICA_TIMEOUTS = { connectionTimeoutMillis: 1_000, query_timeout: 5_000 };
+
+function pool(connectionString: string, config: DatabaseConfig, role: string, overrides: pg.PoolConfig = {}): pg.Pool {
   const created = new pg.Pool({
     // Pipelining: statements issued together share a round trip (see pipelined-client.ts).
     Client: PipelinedClient as unknown as pg.PoolConfig["Client"],
@@ -39,6 +46,7 @@ function pool(connectionString: string, config: DatabaseConfig, role: string): p
     application_name: `kartograph-iam:${role}`,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
+    ...overrides,
   });
   // A connection that dies while idle (server restart) must not crash the process; the pool
   // replaces it on the next checkout.
@@ -46,16 +54,23 @@ function pool(connectionString: string, config: DatabaseConfig, role: string): p
   return created;
 }
 
-export async function openPostgres(config: DatabaseConfig & { url: string }): Promise<DatabaseHandle> {
+export interface PostgresOptions {
+  /** How long a read waits for the replica to reach its fence (default 50 ms). */
+  readonly fenceTimeoutMs?: number;
+}
+
+export async function openPostgres(config: DatabaseConfig & { url: string }, options: PostgresOptions = {}): Promise<DatabaseHandle> {
   const writePool = pool(config.url, config, "write");
-  const readPool = config.readUrl === null ? writePool : pool(config.readUrl, config, "read");
   const db = drizzle({ client: writePool, schema }) as unknown as AppDatabase;
-  const readDb = readPool === writePool ? db : (drizzle({ client: readPool, schema }) as unknown as AppDatabase);
+  const { replica, notice } = await openReplicaReads(config, writePool, options);
+  const readDb = replica === null ? db : (drizzle({ client: replica.routing, schema }) as unknown as AppDatabase);
   const listeners: pg.Client[] = [];
   return {
     kind: "postgres",
     db,
     readDb,
+    replica,
+    notices: notice === null ? [] : [notice],
     async listen(channel, onNotify) {
       // LISTEN needs a dedicated session; one per subscription keeps reconnect logic local.
       const client = await connectedClient(config);
@@ -74,10 +89,24 @@ export async function openPostgres(config: DatabaseConfig & { url: string }): Pr
     },
     async close() {
       await Promise.all(listeners.map((client) => client.end().catch(() => undefined)));
+      await replica?.close();
       await writePool.end();
-      if (readPool !== writePool) await readPool.end();
     },
   };
+}
+
+async function openReplicaReads(config: DatabaseConfig & { url: string }, writePool: pg.Pool, options: PostgresOptions) {
+  if (config.readUrl === null) return { replica: null, notice: null };
+  const replicaPool = pool(config.readUrl, config, "read", REPLICA_TIMEOUTS);
+  try {
+    const opened = await openReadReplica(writePool, replicaPool, options);
+    if (opened.replica === null) await replicaPool.end();
+    return opened;
+  } catch (error) {
+    await replicaPool.end();
+    await writePool.end();
+    throw error;
+  }
 }
 
 /** A session of its own (LISTEN, migrations); its errors surface on its queries, not as a crash. */

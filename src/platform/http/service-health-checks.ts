@@ -1,6 +1,6 @@
 /**
  * The health checks of the running service, from its real parts: the database answers, every
- * migration this build ships is applied, and SpiceDB answers.
+ * migration this build ships is applied, SpiceDB answers; and how the read replica is doing.
  */
 import type { DatabaseHandle } from "../database/database.js";
 import { appliedMigrationCount, shippedMigrationCount } from "../database/open-database.js";
@@ -14,11 +14,13 @@ export function serviceHealthChecks(
   relationshipsNotLoaded: () => number = () => 0,
 ): HealthChecks {
   const shipped = shippedMigrationCount();
+  const replica = database.replica;
   return {
     graphName,
     pingDatabase: () => database.ping(),
     migrationsCurrent: async () => (await appliedMigrationCount(database)) >= shipped,
     pingAuthorization: () => spicedb.ping(),
     relationshipsNotLoaded,
+    ...(replica ? { replica: () => replica.health() } : {}),
   };
 }

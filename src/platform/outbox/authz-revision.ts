@@ -11,6 +11,7 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Queryable } from "../database/database.js";
 import { FreshSharedRun } from "../runtime/fresh-shared-run.js";
+import { parseWalPosition } from "../database/replica/wal-position.js";
 
 export interface AuthzRevisionSnapshot {
   readonly revision: number;
@@ -43,6 +44,28 @@ export class AuthzRevisionTracker {
   private readonly reads = new FreshSharedRun<Queryable, AuthzRevisionSnapshot>(async (db) => {
     this.observe(await readAuthzRevision(db));
     return this.snapshot;
+  });
+
+  /**
+   * As `refresh`, and in the same statement the primary's flushed WAL position: the read fence of
+   * a request that arrived before the read started (with a read replica; see replica/read-scope.ts).
+   * Every commit that returned before then is flushed, so it is at or below that position.
+   */
+  refreshWithFence(db: Queryable): Promise<bigint> {
+    return this.fencedReads.run(db);
+  }
+
+  private readonly fencedReads = new FreshSharedRun<Queryable, bigint>(async (db) => {
+    const rows = await queryRows<Partial<RevisionRow> & { wal_flushed: string }>(
+      db,
+      sql`SELECT revision, zed_token, revoked_revision, declared_revision, wal_flushed
+          FROM (SELECT pg_current_wal_flush_lsn()::text AS wal_flushed) AS wal
+          LEFT JOIN authz_revision ON authz_revision.id = 1`,
+    );
+    const row = rows[0];
+    if (row === undefined) throw new Error("the revision read returned no row");
+    if (row.revision != null) this.observe(snapshotOf(row as RevisionRow));
+    return parseWalPosition(row.wal_flushed);
   });
 }
 
