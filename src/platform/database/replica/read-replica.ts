@@ -86,7 +86,13 @@ export async function openReadReplica(
     primarySystemId: primaryIdentity.systemId,
   });
   if (replicaIdentity !== null) await monitor.probe();
-  const timer = setInterval(() => void monitor.probe(), PROBE_INTERVAL_MS);
+  // One probe at a time: a replica that hangs must not collect a queue of them in its pool.
+  let probing = false;
+  const timer = setInterval(() => {
+    if (probing) return;
+    probing = true;
+    void monitor.probe().finally(() => (probing = false));
+  }, PROBE_INTERVAL_MS);
   timer.unref();
   const routing = new ReadRoutingPool(primary, replicaPool, monitor);
   return {
