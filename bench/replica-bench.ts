@@ -180,7 +180,7 @@ async function replicaReads(): Promise<BenchResult[]> {
         value: on.get.figures.requestsPerSecond,
         unit: "req/s",
         baseline: { label: "KARTOGRAPH_DB_READ_URL unset", value: off.get.figures.requestsPerSecond },
-        note: note(on.get),
+        note: `${note(on.get)}; unset: service CPU ${Math.round(off.get.figures.serverCpuUsPerRequest)} µs/request`,
       },
       {
         metric: "primary PostgreSQL CPU per GET /iam/workspaces/{id}, reads on the replica",
@@ -194,7 +194,7 @@ async function replicaReads(): Promise<BenchResult[]> {
         value: on.list.figures.requestsPerSecond,
         unit: "req/s",
         baseline: { label: "KARTOGRAPH_DB_READ_URL unset", value: off.list.figures.requestsPerSecond },
-        note: note(on.list),
+        note: `${note(on.list)}; unset: service CPU ${Math.round(off.list.figures.serverCpuUsPerRequest)} µs/request`,
       },
       {
         metric: "primary PostgreSQL CPU per GET /iam/workspaces, reads on the replica",
