@@ -51,7 +51,12 @@ const commands: Record<string, Command> = {
       }
       logger.info(
         // The bound address, not the configured one: PORT=0 picks a free port.
-        { database: service.database.kind, spicedb: service.spicedb.mode, address },
+        {
+          database: service.database.kind,
+          read_replica: service.database.replica === null ? "none" : "configured",
+          spicedb: service.spicedb.mode,
+          address,
+        },
         "kartograph-iam ready",
       );
       let stopping = false;
