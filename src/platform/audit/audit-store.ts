@@ -32,7 +32,22 @@ interface AuditBody {
 
 /** An event with its seal, if it has one yet: `FROM audit_events e LEFT JOIN audit_seals s ...`. */
 const COLUMNS = sql`e.sequence, e.id, e.tenant_id, e.occurred_at, e.action, e.body, s.chain_position, s.hash`;
-const EVENTS_WITH_SEALS = sql`audit_events e LEFT JOIN audit_seals s ON s.sequence = e.sequence`;
+
+/**
+ * A page of events in sequence order, with their seals. The page is chosen first and only its
+ * seals are joined: with a plain `audit_events LEFT JOIN audit_seals ... WHERE e.sequence > n`,
+ * PostgreSQL merge-joins the seal index from its first entry (the range is not carried to the
+ * outer join's inner side), so an export batch deep in the log read every seal before it
+ * (1M events exported at 7,700 events/s instead of 41,000) and a list page 10,000 deep read
+ * 10,000 seals.
+ */
+function pageWithSeals(conditions: SQL[], order: "ASC" | "DESC", limit: number): SQL {
+  const direction = sql.raw(order);
+  return sql`SELECT ${COLUMNS}
+      FROM (SELECT * FROM audit_events e WHERE ${sql.join(conditions, sql` AND `)} ORDER BY e.sequence ${direction} LIMIT ${limit}) e
+      LEFT JOIN audit_seals s ON s.sequence = e.sequence
+      ORDER BY e.sequence ${direction}`;
+}
 
 function toEvent(row: AuditRow): StoredAuditEvent {
   const body = (typeof row.body === "string" ? JSON.parse(row.body) : row.body) as AuditBody;
@@ -131,11 +146,7 @@ function filters(query: Omit<AuditQuery, "limit" | "beforeSequence">): SQL[] {
 export async function listAuditEvents(db: Queryable, query: AuditQuery): Promise<{ events: StoredAuditEvent[]; more: boolean }> {
   const conditions = filters(query);
   if (query.beforeSequence !== undefined) conditions.push(sql`e.sequence < ${query.beforeSequence}`);
-  const rows = await queryRows<AuditRow>(
-    db,
-    sql`SELECT ${COLUMNS} FROM ${EVENTS_WITH_SEALS} WHERE ${sql.join(conditions, sql` AND `)}
-        ORDER BY e.sequence DESC LIMIT ${query.limit + 1}`,
-  );
+  const rows = await queryRows<AuditRow>(db, pageWithSeals(conditions, "DESC", query.limit + 1));
   return { events: rows.slice(0, query.limit).map(toEvent), more: rows.length > query.limit };
 }
 
@@ -154,10 +165,7 @@ export async function* exportAuditEvents(db: Queryable, query: AuditExportQuery,
     if (query.tenantId !== null) conditions.push(sql`e.tenant_id = ${query.tenantId}`);
     if (query.since !== undefined) conditions.push(sql`e.occurred_at >= ${query.since.toISOString()}::timestamptz`);
     if (query.until !== undefined) conditions.push(sql`e.occurred_at < ${query.until.toISOString()}::timestamptz`);
-    const rows = await queryRows<AuditRow>(
-      db,
-      sql`SELECT ${COLUMNS} FROM ${EVENTS_WITH_SEALS} WHERE ${sql.join(conditions, sql` AND `)} ORDER BY e.sequence LIMIT ${batchSize}`,
-    );
+    const rows = await queryRows<AuditRow>(db, pageWithSeals(conditions, "ASC", batchSize));
     for (const row of rows) yield toEvent(row);
     if (rows.length < batchSize) return;
     after = Number(rows[rows.length - 1]!.sequence);
