@@ -174,35 +174,19 @@ async function replicaReads(): Promise<BenchResult[]> {
 
     const percent = (share: { replica: number; total: number }) => (share.total === 0 ? 0 : (100 * share.replica) / share.total);
     const note = (m: Measured) => `${CONNECTIONS} connections, ${SECONDS} s; p50 ${m.figures.p50Ms} ms, p99 ${m.figures.p99Ms} ms; service CPU ${Math.round(m.figures.serverCpuUsPerRequest)} µs/request; replica server CPU ${Math.round(m.replicaCpuUs)} µs/request`;
+    const unset = (label: string, value: number, baseline: number, unit: string, noteText: string): BenchResult => ({
+      metric: label,
+      value,
+      unit,
+      baseline: { label: "KARTOGRAPH_DB_READ_URL unset", value: baseline },
+      note: noteText,
+    });
+    const serviceCpuUnset = (m: Measured) => `; unset: service CPU ${Math.round(m.figures.serverCpuUsPerRequest)} µs/request`;
     return [
-      {
-        metric: "GET /iam/workspaces/{id} throughput, reads on the replica",
-        value: on.get.figures.requestsPerSecond,
-        unit: "req/s",
-        baseline: { label: "KARTOGRAPH_DB_READ_URL unset", value: off.get.figures.requestsPerSecond },
-        note: `${note(on.get)}; unset: service CPU ${Math.round(off.get.figures.serverCpuUsPerRequest)} µs/request`,
-      },
-      {
-        metric: "primary PostgreSQL CPU per GET /iam/workspaces/{id}, reads on the replica",
-        value: on.get.primaryCpuUs,
-        unit: "µs",
-        baseline: { label: "KARTOGRAPH_DB_READ_URL unset", value: off.get.primaryCpuUs },
-        note: "all processes of the primary server; what stays is the revision-and-fence read",
-      },
-      {
-        metric: "GET /iam/workspaces throughput (100 visible), reads on the replica",
-        value: on.list.figures.requestsPerSecond,
-        unit: "req/s",
-        baseline: { label: "KARTOGRAPH_DB_READ_URL unset", value: off.list.figures.requestsPerSecond },
-        note: `${note(on.list)}; unset: service CPU ${Math.round(off.list.figures.serverCpuUsPerRequest)} µs/request`,
-      },
-      {
-        metric: "primary PostgreSQL CPU per GET /iam/workspaces, reads on the replica",
-        value: on.list.primaryCpuUs,
-        unit: "µs",
-        baseline: { label: "KARTOGRAPH_DB_READ_URL unset", value: off.list.primaryCpuUs },
-        note: "",
-      },
+      unset("GET /iam/workspaces/{id} throughput, reads on the replica", on.get.figures.requestsPerSecond, off.get.figures.requestsPerSecond, "req/s", note(on.get) + serviceCpuUnset(off.get)),
+      unset("primary PostgreSQL CPU per GET /iam/workspaces/{id}, reads on the replica", on.get.primaryCpuUs, off.get.primaryCpuUs, "µs", "all processes of the primary server; what stays is the revision-and-fence read"),
+      unset("GET /iam/workspaces throughput (100 visible), reads on the replica", on.list.figures.requestsPerSecond, off.list.figures.requestsPerSecond, "req/s", note(on.list) + serviceCpuUnset(off.list)),
+      unset("primary PostgreSQL CPU per GET /iam/workspaces, reads on the replica", on.list.primaryCpuUs, off.list.primaryCpuUs, "µs", ""),
       {
         metric: "share of read-database queries the replica served, reads only",
         value: percent(on.share),
