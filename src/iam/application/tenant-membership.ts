@@ -58,3 +58,41 @@ async function syncRootWorkspace(
   await tx.repositories.workspaces.save(root);
   tx.record(...root.pullEvents());
 }
+
+/** What a member's removal took with it. */
+export interface Departure {
+  readonly workspaces: number;
+  readonly groups: number;
+  readonly apiKeys: number;
+}
+
+/**
+ * The rest of a member's removal from the locked tenant, once `tenant.removeMember` took them
+ * out: every role they hold inside it (workspaces, groups) goes and their API keys there are
+ * revoked, all saved with their events. Every aggregate applies its own last-admin rule; the
+ * first refusal rolls the whole unit of work back.
+ */
+export async function removeDepartingMember(tx: TransactionContext, tenant: Tenant, userId: string, now: Date): Promise<Departure> {
+  const workspaces = await tx.repositories.workspaces.loadWhereUserIsMemberForUpdate(tenant.id, userId);
+  for (const workspace of workspaces) workspace.removeDepartingUser(userId, now);
+  const groups = await tx.repositories.groups.lockGroupsOfMember(tenant.id, userId);
+  for (const group of groups) group.removeDepartingMember(userId, now);
+  const keys = await tx.repositories.apiKeys.lockLiveKeysOfCreator(tenant.id, userId);
+  for (const key of keys) key.revokeWithCreator(now);
+
+  for (const workspace of workspaces) {
+    await tx.repositories.workspaces.save(workspace);
+    tx.record(...workspace.pullEvents());
+  }
+  for (const group of groups) {
+    await tx.repositories.groups.save(group);
+    tx.record(...group.pullEvents());
+  }
+  for (const key of keys) {
+    await tx.repositories.apiKeys.save(key);
+    tx.record(...key.pullEvents());
+  }
+  await tx.repositories.tenants.save(tenant);
+  tx.record(...tenant.pullEvents());
+  return { workspaces: workspaces.length, groups: groups.length, apiKeys: keys.length };
+}

@@ -20,7 +20,7 @@ import type { AuthenticatedUser, Caller } from "./caller.js";
 import type { DefaultTenantAccess } from "./default-tenant-access.js";
 import type { InvitationBinding } from "./invitation-binding.js";
 import type { ProvisionedUserCache } from "./provisioned-user-cache.js";
-import { grantTenantRole, loadTenantForUpdate } from "./tenant-membership.js";
+import { grantTenantRole, loadTenantForUpdate, removeDepartingMember } from "./tenant-membership.js";
 import { reasonOf } from "./probe-fields.js";
 import type { TenantServiceProbe } from "./tenant-service-probe.js";
 import { WorkspaceService } from "./workspace-service.js";
@@ -273,30 +273,7 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
         tx.record({ type: "TenantInvitationRevoked", tenantId, email: revoked.email, occurredAt: now });
         return "invitation_revoked" as const;
       }
-
-      // Every aggregate applies its own last-admin rule; the first refusal rolls everything back.
-      const workspaces = await tx.repositories.workspaces.loadWhereUserIsMemberForUpdate(tenantId, userId);
-      for (const workspace of workspaces) workspace.removeDepartingUser(userId, now);
-      const groups = await tx.repositories.groups.lockGroupsOfMember(tenantId, userId);
-      for (const group of groups) group.removeDepartingMember(userId, now);
-      const keys = await tx.repositories.apiKeys.lockLiveKeysOfCreator(tenantId, userId);
-      for (const key of keys) key.revokeWithCreator(now);
-
-      for (const workspace of workspaces) {
-        await tx.repositories.workspaces.save(workspace);
-        tx.record(...workspace.pullEvents());
-      }
-      for (const group of groups) {
-        await tx.repositories.groups.save(group);
-        tx.record(...group.pullEvents());
-      }
-      for (const key of keys) {
-        await tx.repositories.apiKeys.save(key);
-        tx.record(...key.pullEvents());
-      }
-      await tx.repositories.tenants.save(tenant);
-      tx.record(...tenant.pullEvents());
-      return { workspaces: workspaces.length, groups: groups.length, apiKeys: keys.length };
+      return removeDepartingMember(tx, tenant, userId, now);
     });
     if (removed === "invitation_revoked") probe.invitationRevoked({ tenantId, email: invitedEmail ?? "" });
     else if (removed !== null) probe.memberRemoved({ tenantId, userId, ...removed });
