@@ -19,7 +19,11 @@ import { DiscoveredKeySet } from "./infrastructure/identity/discovered-key-set.j
 import { JwtVerifier } from "./infrastructure/identity/jwt-verifier.js";
 import { pinoAuthenticationProbe } from "./infrastructure/pino-authentication-probe.js";
 import { createRepositories } from "./infrastructure/repositories.js";
-import { Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js";
+import { SCIM_TOKEN_PREFIX, Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js";
+import { DirectoryUserService } from "./application/directory-user-service.js";
+import { ScimTokenService } from "./application/scim-token-service.js";
+import { DrizzleScimTokens } from "./infrastructure/drizzle-scim-tokens.js";
+import { SCIM_PREFIX, scimRoutes } from "./presentation/scim/scim-routes.js";
 import type { UserRepository } from "./ports/user-repository.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
@@ -179,6 +183,14 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     probe: new PinoGroupServiceProbe(logger),
   });
 
+  // SCIM: tokens are looked up on the primary (a revocation must hold at once, on every process).
+  const scimTokens = new ScimTokenService({
+    tokens: new DrizzleScimTokens(database.db),
+    secrets: new Sha256ApiKeySecrets(SCIM_TOKEN_PREFIX),
+    authorization,
+  });
+  const directoryUsers = new DirectoryUserService({ unitOfWork: deps.unitOfWork, users: reads.directoryUsers });
+
   const operator = new OperatorService({
     directory: new DrizzleOperatorDirectory(database.db),
     unitOfWork: deps.unitOfWork,
@@ -203,8 +215,12 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           auditLog: new AuditLogService({ log: new DrizzleAuditLog(database.readDb), authorization }),
           accessReview: new AccessReview({ authorization, paths: new DrizzleAccessPaths(database.readDb), tenants: reads.tenants }),
           permissions: new PermissionQuestions({ authorization, resources: new DrizzleTenantResources(database.readDb), tenants: reads.tenants }),
+          scimTokens,
           singleTenantMode: config.iam.singleTenantMode,
         });
+      },
+      async (server) => {
+        await server.register(scimRoutes, { prefix: SCIM_PREFIX, tokens: scimTokens, users: directoryUsers });
       },
     ],
     async start() {

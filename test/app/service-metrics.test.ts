@@ -137,11 +137,12 @@ describe.each(TEST_DATABASE_KINDS)("service metrics on %s", (kind) => {
     expect((await call("GET", "/iam/tenants")).statusCode).toBe(200);
     const after = await scrape();
     const hits = (samples: Sample[], cache: string) => sampleValue(samples, "kartograph_cache_hits_total", { cache });
-    // The same token is verified once; the same user's claims are provisioned once; the same lookup is decided once.
-    for (const cache of ["verified_tokens", "provisioned_users", "decisions"]) {
+    // The same token is verified once; its subject resolved once; the same user's claims are
+    // provisioned once; the same lookup is decided once.
+    for (const cache of ["verified_tokens", "user_subjects", "provisioned_users", "decisions"]) {
       expect(hits(after, cache), cache).toBeGreaterThan(hits(before, cache));
     }
     const caches = new Set(after.filter((s) => s.name === "kartograph_cache_hits_total").map((s) => s.labels["cache"]));
-    expect(caches).toEqual(new Set(["decisions", "verified_tokens", "api_keys", "provisioned_users", "group_lists"]));
+    expect(caches).toEqual(new Set(["decisions", "verified_tokens", "api_keys", "provisioned_users", "user_subjects", "group_lists"]));
   });
 });

@@ -112,6 +112,12 @@ export class AuthenticationService {
   /** Credentials are of one small shape: the entry bound is the byte bound. */
   private readonly usableKeys = new BoundedCache<string, RememberedKey>({ name: "api_keys", maxEntries: MAX_REMEMBERED_KEYS });
   private readonly provisioning = new Map<string, Promise<readonly string[]>>();
+  /**
+   * The user id each token subject acts as (itself, or the directory-provisioned account it was
+   * linked to). Links never go away; a subject without one is asked again after a while, since a
+   * directory may provision its username meanwhile.
+   */
+  private readonly subjects = new BoundedCache<string, string>({ name: "user_subjects", maxEntries: MAX_REMEMBERED_KEYS, ttlMs: 5 * 60_000 });
 
   constructor(private readonly deps: AuthenticationDependencies) {
     this.provisionedUsers = deps.provisionedUsers ?? new ProvisionedUserCache();
@@ -122,7 +128,7 @@ export class AuthenticationService {
 
   /** The caches this service keeps, for /metrics. */
   get caches(): readonly CacheStatsSource[] {
-    return [this.usableKeys, this.provisionedUsers];
+    return [this.usableKeys, this.provisionedUsers, this.subjects];
   }
 
   /**
@@ -153,7 +159,7 @@ export class AuthenticationService {
     tenantHeader: string | undefined,
     admitNonMembers: boolean,
   ): Promise<Authentication> {
-    const profile = this.profileOf(await this.verify(token));
+    const profile = await this.linkedProfile(this.profileOf(await this.verify(token)));
     const user: AuthenticatedUser = { userId: profile.id, username: profile.username, apiKeyId: null, apiKeyTenantId: null };
     // What signing in changes (joining the default tenant, binding an invitation) is this user's doing.
     setChangeActor({ type: "user", id: profile.id, username: profile.username });
@@ -210,6 +216,17 @@ export class AuthenticationService {
       if (error instanceof IdentityProviderUnavailableError) this.deps.probe.identityProviderUnavailable(error);
       throw error;
     }
+  }
+
+  /** The claims with the user id the subject acts as (see UserRepository.userIdOfSubject). */
+  private async linkedProfile(claims: ProvisionedClaims): Promise<ProvisionedClaims> {
+    const key = `${claims.id}\u0000${claims.username.toLowerCase()}`;
+    let id = this.subjects.get(key);
+    if (id === undefined) {
+      id = await this.deps.users.userIdOfSubject(claims.id, claims.username);
+      this.subjects.set(key, id);
+    }
+    return id === claims.id ? claims : { ...claims, id };
   }
 
   private profileOf(claims: TokenClaims): ProvisionedClaims {

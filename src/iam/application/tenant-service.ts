@@ -25,6 +25,7 @@ import { reasonOf } from "./probe-fields.js";
 import type { TenantServiceProbe } from "./tenant-service-probe.js";
 import { WorkspaceService } from "./workspace-service.js";
 
+export const WITHDRAWN_BY_DIRECTORY = "Your account was deactivated in this tenant by its directory";
 export const TENANT_MANAGEMENT_DISABLED = "Tenant management is disabled in single-tenant mode";
 
 export interface TenantServiceSettings {
@@ -336,6 +337,8 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
       const tenant = await loadTenantForUpdate(tx, tenantId);
       // A concurrent first request of the same user may have joined meanwhile: keep their role.
       if (tenant.roleOf(userId) !== null) return null;
+      // Whom the tenant's directory deactivated or deleted may not walk back in.
+      if (await tx.repositories.directoryUsers.isWithdrawn(tenantId, userId)) throw new ForbiddenError(WITHDRAWN_BY_DIRECTORY);
       // Decided under the tenant row lock, with the members read after it: of concurrent first
       // sign-ins into an empty tenant, exactly one sees it empty.
       const first = this.deps.settings.firstJoinerBecomesAdmin === true && tenant.memberList().length === 0;

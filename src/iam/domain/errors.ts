@@ -4,7 +4,7 @@
  * services never think in HTTP.
  */
 export abstract class IamError extends Error {
-  abstract readonly kind: "not_found" | "forbidden" | "conflict" | "invalid" | "unauthenticated";
+  abstract readonly kind: "not_found" | "forbidden" | "conflict" | "invalid" | "unauthenticated" | "precondition_failed";
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -24,6 +24,11 @@ export class ForbiddenError extends IamError {
 /** A uniqueness or state conflict: duplicate name, already revoked, has children, ... */
 export class ConflictError extends IamError {
   readonly kind = "conflict" as const;
+}
+
+/** The resource changed since the version the caller named (If-Match). */
+export class PreconditionFailedError extends IamError {
+  readonly kind = "precondition_failed" as const;
 }
 
 /** The last admin of a tenant, workspace or group cannot be removed or demoted. */

@@ -14,14 +14,15 @@
  */
 import { InvalidInputError } from "./errors.js";
 
-export type NamedKind = "Tenant" | "Workspace" | "Group" | "API key";
+export type NamedKind = "Tenant" | "Workspace" | "Group" | "API key" | "SCIM token";
 
-/** Workspace names are 1-512 characters; tenants, groups and API keys 1-255 (DESIGN §3.5). */
+/** Workspace names are 1-512 characters; tenants, groups, API keys and SCIM tokens 1-255 (DESIGN §3.5). */
 export const NAME_MAX_LENGTH: Readonly<Record<NamedKind, number>> = {
   Tenant: 255,
   Workspace: 512,
   Group: 255,
   "API key": 255,
+  "SCIM token": 255,
 };
 
 export type NameProblem =

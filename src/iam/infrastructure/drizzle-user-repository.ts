@@ -90,6 +90,33 @@ export class DrizzleUserRepository implements UserRepository {
     }
   }
 
+  async userIdOfSubject(subject: string, username: string): Promise<string> {
+    const rows = await queryRows<{ id: string | null; candidate: string | null }>(
+      this.db,
+      sql`WITH linked AS (SELECT user_id FROM user_subjects WHERE subject = ${subject}),
+          candidate AS (
+            SELECT u.id FROM users u
+            WHERE lower(u.username) = ${username.toLowerCase()} AND u.id <> ${subject}
+              AND EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id)
+              AND NOT EXISTS (SELECT 1 FROM user_subjects l WHERE l.user_id = u.id)
+              AND NOT EXISTS (SELECT 1 FROM users own WHERE own.id = ${subject})
+              AND NOT EXISTS (SELECT 1 FROM linked)
+            ORDER BY u.created_at LIMIT 1),
+          inserted AS (
+            INSERT INTO user_subjects (subject, user_id) SELECT ${subject}, id FROM candidate
+            ON CONFLICT DO NOTHING RETURNING user_id)
+          SELECT coalesce((SELECT user_id FROM linked), (SELECT user_id FROM inserted)) AS id,
+                 (SELECT id FROM candidate) AS candidate`,
+    );
+    const row = rows[0];
+    if (row?.id != null) return row.id;
+    if (row?.candidate == null) return subject;
+    // A concurrent first request linked the subject (or linked the account to another subject):
+    // its insert has committed by now, and a new statement sees which.
+    const linked = await queryRows<{ user_id: string }>(this.db, sql`SELECT user_id FROM user_subjects WHERE subject = ${subject}`);
+    return linked[0]?.user_id ?? subject;
+  }
+
   async findById(id: string): Promise<UserProfile | null> {
     const rows = await this.db.select(profileColumns).from(users).where(eq(users.id, id));
     return rows[0] ?? null;

@@ -1,6 +1,7 @@
 import type { DatabaseHandle, Queryable } from "../../platform/database/database.js";
 import type { Repositories } from "../ports/repositories.js";
 import { DrizzleApiKeyRepository } from "./drizzle-api-key-repository.js";
+import { DrizzleDirectoryUsers } from "./drizzle-directory-users.js";
 import { DrizzleGroupRepository } from "./drizzle-group-repository.js";
 import { DrizzleTenantInvitationRepository } from "./drizzle-tenant-invitation-repository.js";
 import { DrizzleTenantMemberDirectory } from "./drizzle-tenant-member-directory.js";
@@ -24,5 +25,6 @@ export function createRepositories(db: Queryable, kind: DatabaseHandle["kind"] =
     apiKeys: new DrizzleApiKeyRepository(db),
     tenantMemberDirectory: new DrizzleTenantMemberDirectory(db),
     invitations: new DrizzleTenantInvitationRepository(db),
+    directoryUsers: new DrizzleDirectoryUsers(db),
   };
 }

@@ -1,4 +1,5 @@
 import type { ApiKeyRepository } from "./api-key-repository.js";
+import type { DirectoryUsers } from "./directory-users.js";
 import type { GroupRepository } from "./group-repository.js";
 import type { TenantInvitationRepository } from "./tenant-invitation-repository.js";
 import type { TenantMemberDirectory } from "./tenant-member-directory.js";
@@ -15,4 +16,6 @@ export interface Repositories {
   readonly apiKeys: ApiKeyRepository;
   readonly tenantMemberDirectory: TenantMemberDirectory;
   readonly invitations: TenantInvitationRepository;
+  /** What tenants' directories (SCIM) provisioned. */
+  readonly directoryUsers: DirectoryUsers;
 }

@@ -24,6 +24,14 @@ export interface UserRepository {
    * username owned by another user, ignoring case, throws ConflictError and changes nothing.
    */
   provision(profile: UserProfile, invitationEmail: string | null): Promise<Provisioned>;
+  /**
+   * The user id a token's subject acts as: the account a directory (SCIM) provisioned for this
+   * username, once linked to the subject, else the subject itself. The first sign-in of such a
+   * user links them, in this statement: an account that a directory provisioned, that no subject
+   * was linked to yet, whose username equals the token's ignoring case, while the subject has no
+   * account of its own.
+   */
+  userIdOfSubject(subject: string, username: string): Promise<string>;
   /** The stored user, or null. */
   findById(id: string): Promise<UserProfile | null>;
   /** Users among `ids` who are members (any role) of the tenant. */

@@ -14,6 +14,7 @@ const STATUS_OF_KIND = {
   conflict: 409,
   invalid: 400,
   unauthenticated: 401,
+  precondition_failed: 412,
 } as const satisfies Record<IamError["kind"], number>;
 
 /** The HTTP answer for a domain error; any other error as it is. */

@@ -24,6 +24,8 @@ import { groupRoutes } from "./group-routes.js";
 import { tenantRoutes } from "./tenant-routes.js";
 import { userRoutes } from "./user-routes.js";
 import { workspaceRoutes } from "./workspace-routes.js";
+import type { ScimTokenService } from "../application/scim-token-service.js";
+import { scimTokenRoutes } from "./scim-token-routes.js";
 
 export interface IamRoutesOptions {
   readonly tenants: TenantService;
@@ -34,8 +36,8 @@ export interface IamRoutesOptions {
   readonly auditLog: AuditLogService;
   readonly permissions: PermissionQuestions;
   readonly accessReview: AccessReview;
+  readonly scimTokens: ScimTokenService;
   readonly singleTenantMode: boolean;
-  /** The group-list cache (the module keeps it to report it in /metrics); a new one when absent. */
 }
 
 export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (server, options) => {
@@ -49,4 +51,5 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (ser
   await server.register(auditRoutes, { service: options.auditLog });
   await server.register(permissionRoutes, { service: options.permissions });
   await server.register(accessReviewRoutes, { service: options.accessReview });
+  await server.register(scimTokenRoutes, { service: options.scimTokens });
 };

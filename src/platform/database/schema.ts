@@ -74,6 +74,8 @@ export const users = pgTable(
   (t) => [
     // Usernames are unique ignoring case, like emails; stored as the identity provider gives them.
     uniqueIndex("uq_users_username_lower").on(sql`lower(${t.username})`).where(sql`NOT ${t.usernameClashKept}`),
+    // The unique index is partial, so it serves no look-up by username (SCIM's `userName eq`); this one does.
+    index("ix_users_username_lookup").on(sql`lower(${t.username})`),
     // Email look-ups (member add by email) are case-insensitive.
     index("ix_users_email_lower").on(sql`lower(${t.email})`),
   ],
@@ -144,6 +146,70 @@ export const apiKeys = pgTable(
   (t) => [
     uniqueIndex("uq_api_keys_digest").on(t.keyDigest),
     uniqueIndex("uq_api_keys_tenant_creator_name").on(t.tenantId, t.createdByUserId, t.name),
+  ],
+);
+
+/**
+ * OIDC subjects linked to accounts a directory (SCIM) provisioned before their first sign-in: the
+ * account's id is its own (a ULID), and a token with this subject acts as it. Links are never
+ * removed, so a process may remember them.
+ */
+export const userSubjects = pgTable("user_subjects", {
+  subject: userIdColumn("subject").primaryKey(),
+  userId: userIdColumn("user_id")
+    .notNull()
+    .unique("uq_user_subjects_user")
+    .references(() => users.id, { onDelete: "restrict" }),
+  createdAt: createdAt(),
+});
+
+/**
+ * Credentials of a tenant's directory (SCIM 2.0 provisioning): the SHA-256 of the secret, never the
+ * secret. They go with their tenant (CASCADE): they carry no relationship to clean up in SpiceDB.
+ */
+export const scimTokens = pgTable(
+  "scim_tokens",
+  {
+    id: ulid("id").primaryKey(),
+    tenantId: ulid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: varchar("name", { length: 255 }).notNull(),
+    tokenDigest: varchar("token_digest", { length: 64 }).notNull(),
+    /** First 12 characters of the secret, for listings only. */
+    prefix: varchar("prefix", { length: 12 }).notNull(),
+    createdByUserId: userIdColumn("created_by_user_id").notNull(),
+    createdAt: createdAt(),
+    revokedAt: utc("revoked_at"),
+  },
+  (t) => [uniqueIndex("uq_scim_tokens_digest").on(t.tokenDigest), index("ix_scim_tokens_tenant").on(t.tenantId)],
+);
+
+/**
+ * What a tenant's directory said of a user, beside the user row: its `externalId`, the SCIM
+ * attributes kept as sent (name parts, display name, emails), and whether the directory deleted
+ * the user (`deleted_at`: hidden from SCIM, and kept so that single-tenant mode does not let the
+ * user join again). Whether a directory user is active is their tenant membership itself.
+ */
+export const scimUsers = pgTable(
+  "scim_users",
+  {
+    tenantId: ulid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    userId: userIdColumn("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "restrict" }),
+    externalId: varchar("external_id", { length: 255 }),
+    attributes: jsonb("attributes").notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: utc("deleted_at"),
+  },
+  (t) => [
+    primaryKey({ name: "pk_scim_users", columns: [t.tenantId, t.userId] }),
+    index("ix_scim_users_user").on(t.userId),
+    index("ix_scim_users_external_id").on(t.tenantId, t.externalId),
   ],
 );
 

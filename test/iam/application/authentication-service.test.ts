@@ -36,6 +36,9 @@ class RecordingUserRepository implements UserRepository {
     if (profile.username === this.conflictFor) throw new ConflictError("taken");
     return { outcome: "created", invited: invitationEmail !== null && this.invitedEmails.has(invitationEmail) };
   }
+  async userIdOfSubject(subject: string): Promise<string> {
+    return subject;
+  }
   async keptUsernameClashes(): Promise<KeptUsernameClash[]> {
     return [];
   }

@@ -38,7 +38,7 @@ describe("the name rule", () => {
   });
 
   it("keeps the limits of DESIGN §3.5", () => {
-    expect(NAME_MAX_LENGTH).toEqual({ Tenant: 255, Workspace: 512, Group: 255, "API key": 255 });
+    expect(NAME_MAX_LENGTH).toEqual({ Tenant: 255, Workspace: 512, Group: 255, "API key": 255, "SCIM token": 255 });
   });
 
   it.each([

@@ -36,6 +36,7 @@ interface World {
   readonly group_id: string;
   readonly api_key_id: string;
   readonly apiKey: string;
+  readonly scim_token_id: string;
   /** A plain member of the tenant, the child workspace (editor) and the group. */
   readonly user_id: string;
   readonly member_id: string;
@@ -158,6 +159,9 @@ const CASES: Record<string, Case> = {
     valid: () => ({}),
     refusals: [(w) => ({ path: { api_key_id: w.api_key_id }, caller: "member" })],
   },
+  "POST /iam/scim-tokens": { valid: () => ({ body: { name: fresh("directory") } }), refusals: [() => ({ body: { name: " " } })] },
+  "GET /iam/scim-tokens": { valid: () => ({}) },
+  "DELETE /iam/scim-tokens/{scim_token_id}": { valid: () => ({}) },
   "GET /iam/audit-events": {
     valid: () => ({ query: { limit: "5" } }),
     refusals: [() => ({ query: { since: "yesterday" } }), () => ({ caller: "member" })],
@@ -199,7 +203,7 @@ const CASES: Record<string, Case> = {
   "GET /iam/users/me": { valid: () => ({}) },
 };
 
-const ULID_PARAMETERS = new Set(["tenant_id", "workspace_id", "group_id", "api_key_id"]);
+const ULID_PARAMETERS = new Set(["tenant_id", "workspace_id", "group_id", "api_key_id", "scim_token_id"]);
 
 describe.each(TEST_DATABASE_KINDS)("the OpenAPI document against the routes on %s", (kind) => {
   let database: TestDatabase;
@@ -247,6 +251,7 @@ describe.each(TEST_DATABASE_KINDS)("the OpenAPI document against the routes on %
     const group = (await created("POST", "/iam/groups", tenant, { name: "group" }))["id"] as string;
     await created("POST", `/iam/groups/${group}/members`, tenant, { user_id: MEMBER, role: "member" });
     const key = await created("POST", "/iam/api-keys", tenant, { name: "automation" });
+    const scimToken = await created("POST", "/iam/scim-tokens", tenant, { name: "directory" });
     return {
       tenant_id: tenant,
       rootWorkspaceId: root,
@@ -254,6 +259,7 @@ describe.each(TEST_DATABASE_KINDS)("the OpenAPI document against the routes on %
       group_id: group,
       api_key_id: key["id"] as string,
       apiKey: key["secret"] as string,
+      scim_token_id: scimToken["id"] as string,
       user_id: MEMBER,
       member_id: MEMBER,
     };

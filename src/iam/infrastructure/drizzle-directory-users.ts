@@ -1,0 +1,148 @@
+/**
+ * The directory's view of a tenant's users, in one statement per read: the user row, the tenant
+ * membership (which is what "active" means) and the directory's own record (`scim_users`).
+ */
+import { sql, type SQL } from "drizzle-orm";
+import { queryRows, type Queryable } from "../../platform/database/database.js";
+import { violates } from "../../platform/database/database-errors.js";
+import { ConflictError } from "../domain/errors.js";
+import { usernameTakenMessage } from "../domain/user.js";
+import type {
+  DirectoryProfile,
+  DirectoryRecord,
+  DirectoryUser,
+  DirectoryUserAttributes,
+  DirectoryUserPage,
+  DirectoryUsers,
+  UserFilter,
+} from "../ports/directory-users.js";
+import { CREATED_SQL, LAST_MODIFIED_SQL, filterSql } from "./directory-user-filter-sql.js";
+
+const USERNAME_UNIQUE = "uq_users_username_lower";
+
+interface Row {
+  readonly id: string;
+  readonly username: string;
+  readonly name: string | null;
+  readonly email: string | null;
+  readonly external_id: string | null;
+  readonly attributes: DirectoryUserAttributes | null;
+  readonly active: boolean;
+  readonly created_at: Date | string;
+  readonly last_modified: Date | string;
+  readonly total?: number | string;
+}
+
+const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
+
+function toUser(row: Row): DirectoryUser {
+  return {
+    id: row.id,
+    username: row.username,
+    name: row.name,
+    email: row.email,
+    externalId: row.external_id,
+    attributes: row.attributes ?? {},
+    active: row.active,
+    createdAt: asDate(row.created_at),
+    lastModified: asDate(row.last_modified),
+  };
+}
+
+/** The users the tenant's directory sees, with `condition` on top. */
+function visibleUsers(tenantId: string, condition: SQL): SQL {
+  return sql`SELECT u.id, u.username, u.name, u.email, s.external_id, s.attributes,
+                    (m.user_id IS NOT NULL) AS active, ${CREATED_SQL} AS created_at, ${LAST_MODIFIED_SQL} AS last_modified
+             FROM users u
+             LEFT JOIN tenant_members m ON m.tenant_id = ${tenantId} AND m.user_id = u.id
+             LEFT JOIN scim_users s ON s.tenant_id = ${tenantId} AND s.user_id = u.id
+             WHERE (m.user_id IS NOT NULL OR (s.user_id IS NOT NULL AND s.deleted_at IS NULL)) AND ${condition}`;
+}
+
+export class DrizzleDirectoryUsers implements DirectoryUsers {
+  constructor(private readonly db: Queryable) {}
+
+  async find(tenantId: string, userId: string): Promise<DirectoryUser | null> {
+    const rows = await queryRows<Row>(this.db, visibleUsers(tenantId, sql`u.id = ${userId}`));
+    return rows[0] === undefined ? null : toUser(rows[0]);
+  }
+
+  async list(tenantId: string, filter: UserFilter | null, startIndex: number, count: number): Promise<DirectoryUserPage> {
+    const condition = filter === null ? sql.raw("true") : filterSql(filter);
+    // The count rides on the page's rows; a page past the end still needs it, from its own query.
+    const rows = await queryRows<Row>(
+      this.db,
+      sql`SELECT *, count(*) OVER () AS total FROM (${visibleUsers(tenantId, condition)}) AS visible
+          ORDER BY id LIMIT ${count} OFFSET ${startIndex - 1}`,
+    );
+    let total = rows[0]?.total === undefined ? 0 : Number(rows[0].total);
+    if (rows.length === 0) {
+      const counted = await queryRows<{ total: number | string }>(
+        this.db,
+        sql`SELECT count(*) AS total FROM (${visibleUsers(tenantId, condition)}) AS visible`,
+      );
+      total = Number(counted[0]?.total ?? 0);
+    }
+    return { totalResults: total, users: rows.map(toUser) };
+  }
+
+  async findAccountIdByUsername(username: string): Promise<string | null> {
+    const rows = await queryRows<{ id: string }>(
+      this.db,
+      sql`SELECT id FROM users WHERE lower(username) = ${username.toLowerCase()} ORDER BY created_at LIMIT 1`,
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  async isWithdrawn(tenantId: string, userId: string): Promise<boolean> {
+    const rows = await queryRows<{ withdrawn: boolean }>(
+      this.db,
+      sql`SELECT EXISTS (SELECT 1 FROM scim_users s WHERE s.tenant_id = ${tenantId} AND s.user_id = ${userId}
+            AND NOT EXISTS (SELECT 1 FROM tenant_members m WHERE m.tenant_id = s.tenant_id AND m.user_id = s.user_id)) AS withdrawn`,
+    );
+    return rows[0]?.withdrawn === true;
+  }
+
+  async createAccount(id: string, profile: DirectoryProfile): Promise<void> {
+    await this.writingAccount(
+      profile.username,
+      sql`INSERT INTO users (id, username, name, email) VALUES (${id}, ${profile.username}, ${profile.name}, ${profile.email})`,
+    );
+  }
+
+  async updateAccount(id: string, profile: DirectoryProfile): Promise<void> {
+    await this.writingAccount(
+      profile.username,
+      sql`UPDATE users SET username = ${profile.username}, name = ${profile.name}, email = ${profile.email}, updated_at = now(),
+            username_clash_kept = username_clash_kept AND username = ${profile.username}
+          WHERE id = ${id} AND (username, name, email) IS DISTINCT FROM (${profile.username}, ${profile.name}, ${profile.email})`,
+    );
+  }
+
+  async saveRecord(tenantId: string, userId: string, record: DirectoryRecord): Promise<void> {
+    await queryRows(
+      this.db,
+      sql`INSERT INTO scim_users (tenant_id, user_id, external_id, attributes)
+          VALUES (${tenantId}, ${userId}, ${record.externalId}, ${JSON.stringify(record.attributes)}::jsonb)
+          ON CONFLICT (tenant_id, user_id) DO UPDATE SET external_id = excluded.external_id,
+            attributes = excluded.attributes, deleted_at = NULL, updated_at = now()`,
+    );
+  }
+
+  async markDeleted(tenantId: string, userId: string, at: Date): Promise<void> {
+    await queryRows(
+      this.db,
+      sql`INSERT INTO scim_users (tenant_id, user_id, deleted_at) VALUES (${tenantId}, ${userId}, ${at.toISOString()}::timestamptz)
+          ON CONFLICT (tenant_id, user_id) DO UPDATE SET deleted_at = excluded.deleted_at, updated_at = now()`,
+    );
+  }
+
+  private async writingAccount(username: string, statement: SQL): Promise<void> {
+    try {
+      await queryRows(this.db, statement);
+    } catch (error) {
+      if (violates(error, USERNAME_UNIQUE)) throw new ConflictError(usernameTakenMessage(username));
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The users a tenant's directory (SCIM 2.0) sees and provisions: the tenant's members, and the
+ * users the directory provisioned and has not deleted (deactivated ones are no longer members).
+ */
+
+/** The SCIM attributes kept as the directory sent them (the user row holds the rest). */
+export interface DirectoryUserAttributes {
+  readonly givenName?: string;
+  readonly familyName?: string;
+  readonly formatted?: string;
+  readonly displayName?: string;
+  readonly emails?: readonly { readonly value: string; readonly type?: string; readonly primary?: boolean }[];
+}
+
+export interface DirectoryUser {
+  /** The user id: the SCIM `id`, and the id that member lists show. */
+  readonly id: string;
+  readonly username: string;
+  readonly name: string | null;
+  readonly email: string | null;
+  readonly externalId: string | null;
+  readonly attributes: DirectoryUserAttributes;
+  /** A member of the tenant. */
+  readonly active: boolean;
+  readonly createdAt: Date;
+  readonly lastModified: Date;
+}
+
+/**
+ * The attributes a filter may name, and how they compare: `text` ignoring case, `exact` with
+ * case (RFC 7643's caseExact), `boolean` by eq/ne only, `time` as ISO-8601 date-times.
+ */
+export const USER_FILTER_ATTRIBUTES = {
+  id: "exact",
+  userName: "text",
+  externalId: "exact",
+  displayName: "text",
+  "name.givenName": "text",
+  "name.familyName": "text",
+  "emails.value": "text",
+  active: "boolean",
+  "meta.created": "time",
+  "meta.lastModified": "time",
+} as const;
+export type FilterableUserAttribute = keyof typeof USER_FILTER_ATTRIBUTES;
+export const FILTERABLE_USER_ATTRIBUTES = Object.keys(USER_FILTER_ATTRIBUTES) as FilterableUserAttribute[];
+
+export type ComparisonOperator = "eq" | "ne" | "co" | "sw" | "ew" | "gt" | "ge" | "lt" | "le";
+
+/**
+ * A SCIM filter (RFC 7644 §3.4.2.2) over the attributes above, already checked: every comparison
+ * is one its attribute's kind has, with a value of that kind (a time as an ISO-8601 string).
+ */
+export type UserFilter =
+  | { readonly op: "and" | "or"; readonly filters: readonly UserFilter[] }
+  | { readonly op: "not"; readonly filter: UserFilter }
+  | { readonly op: "pr"; readonly attribute: FilterableUserAttribute }
+  | {
+      readonly op: ComparisonOperator;
+      readonly attribute: FilterableUserAttribute;
+      readonly value: string | boolean | null;
+    };
+
+export interface DirectoryUserPage {
+  readonly totalResults: number;
+  readonly users: readonly DirectoryUser[];
+}
+
+/** A user row's profile as the directory sets it. */
+export interface DirectoryProfile {
+  readonly username: string;
+  readonly name: string | null;
+  readonly email: string | null;
+}
+
+export interface DirectoryRecord {
+  readonly externalId: string | null;
+  readonly attributes: DirectoryUserAttributes;
+}
+
+export interface DirectoryUsers {
+  /** The user as the tenant's directory sees it, or null (not a member, never provisioned, or deleted). */
+  find(tenantId: string, userId: string): Promise<DirectoryUser | null>;
+  /** Ordered by id; `startIndex` counts from 1 (SCIM's). */
+  list(tenantId: string, filter: UserFilter | null, startIndex: number, count: number): Promise<DirectoryUserPage>;
+  /** The account with this username, ignoring case, in any tenant or none. */
+  findAccountIdByUsername(username: string): Promise<string | null>;
+  /** Whether the tenant's directory deleted or deactivated the user (who must not join it on their own). */
+  isWithdrawn(tenantId: string, userId: string): Promise<boolean>;
+  /** A new user row; a username taken ignoring case throws ConflictError. */
+  createAccount(id: string, profile: DirectoryProfile): Promise<void>;
+  /** Rewrites the user row's profile; a username taken ignoring case throws ConflictError. */
+  updateAccount(id: string, profile: DirectoryProfile): Promise<void>;
+  /** Creates or replaces what the directory said of the user, and un-deletes it. */
+  saveRecord(tenantId: string, userId: string, record: DirectoryRecord): Promise<void>;
+  /** Marks the user deleted by the directory (hidden from it, kept to bar a rejoin). */
+  markDeleted(tenantId: string, userId: string, at: Date): Promise<void>;
+}

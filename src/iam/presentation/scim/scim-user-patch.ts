@@ -1,0 +1,87 @@
+/**
+ * PATCH /Users/{id} (RFC 7644 §3.5.2): the operations are applied by scim-patch to the user as the
+ * directory sees them, and the result is read like a PUT body. Operation names ignore case and
+ * value-less forms (`{"op": "replace", "value": {"active": false}}`) work, as Entra ID sends them.
+ *
+ * Paths are checked first: a path into the User schema's attributes that this service does not
+ * keep (title, phoneNumbers, an enterprise-extension attribute, ...) is accepted and has no effect,
+ * like those attributes in a POST; a path that names no attribute of any schema is a 400
+ * invalidPath, and one into a read-only attribute (id, meta) a 400 mutability.
+ */
+import { scimPatch, ScimError, type ScimPatchOperation } from "scim-patch";
+import type { DirectoryUserInput } from "../../application/directory-user-service.js";
+import type { DirectoryUser } from "../../ports/directory-users.js";
+import { ScimRequestError, invalidValue } from "./scim-error.js";
+import { PATCH_OP_SCHEMA, USER_SCHEMA } from "./scim-schemas.js";
+import { scimUserOf, userInputOf } from "./scim-user-resource.js";
+
+/** Enough for any directory's update of one user; a body with more is refused whole. */
+export const MAX_PATCH_OPERATIONS = 1000;
+
+/** RFC 7643 §4.1's User attributes (the ones this service keeps, and the ones it ignores). */
+const USER_ATTRIBUTES = new Set(
+  [
+    "externalId", "userName", "name", "displayName", "emails", "active", "nickName", "profileUrl", "title",
+    "userType", "preferredLanguage", "locale", "timezone", "password", "phoneNumbers", "ims", "photos",
+    "addresses", "groups", "entitlements", "roles", "x509Certificates",
+  ].map((name) => name.toLowerCase()),
+);
+const READ_ONLY = new Set(["id", "meta", "schemas"]);
+
+const invalidPath = (detail: string) => new ScimRequestError(400, detail, "invalidPath");
+
+function checkPath(path: string): void {
+  let rest = path.trim();
+  const urn = USER_SCHEMA.toLowerCase();
+  if (rest.toLowerCase().startsWith(`${urn}:`)) rest = rest.slice(urn.length + 1);
+  else if (rest.toLowerCase().startsWith("urn:")) return; // an extension's attribute: not kept
+  const root = (/^[A-Za-z][\w$-]*/.exec(rest)?.[0] ?? "").toLowerCase();
+  if (READ_ONLY.has(root)) throw new ScimRequestError(400, `"${path}" is read-only`, "mutability");
+  if (!USER_ATTRIBUTES.has(root)) throw invalidPath(`"${path}" is not an attribute of a User`);
+}
+
+function operationsOf(body: unknown): ScimPatchOperation[] {
+  if (typeof body !== "object" || body === null) throw invalidValue("The body must be a SCIM PatchOp object");
+  const { schemas, Operations: operations } = body as { schemas?: unknown; Operations?: unknown };
+  if (!Array.isArray(schemas) || !schemas.includes(PATCH_OP_SCHEMA)) throw invalidValue(`schemas must be ["${PATCH_OP_SCHEMA}"]`);
+  if (!Array.isArray(operations) || operations.length === 0) throw invalidValue("Operations must be a non-empty array");
+  if (operations.length > MAX_PATCH_OPERATIONS) {
+    throw new ScimRequestError(413, `At most ${MAX_PATCH_OPERATIONS} operations per request`, "tooMany");
+  }
+  return operations.map((operation: unknown, index) => {
+    if (typeof operation !== "object" || operation === null) throw invalidValue(`Operations[${index}] must be an object`);
+    const { op, path, value } = operation as { op?: unknown; path?: unknown; value?: unknown };
+    const name = typeof op === "string" ? op.toLowerCase() : "";
+    if (name !== "add" && name !== "replace" && name !== "remove") {
+      throw invalidValue(`Operations[${index}].op must be "add", "replace" or "remove"`);
+    }
+    if (path !== undefined && typeof path !== "string") throw invalidPath(`Operations[${index}].path must be a string`);
+    if (path !== undefined) checkPath(path);
+    if (name === "remove") {
+      if (path === undefined) throw new ScimRequestError(400, `Operations[${index}]: remove needs a path`, "noTarget");
+      return { op: "remove", path, ...(value === undefined ? {} : { value }) };
+    }
+    if (path === undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
+      throw invalidValue(`Operations[${index}]: without a path, value must be an object of attributes`);
+    }
+    return { op: name, ...(path === undefined ? {} : { path }), value };
+  });
+}
+
+/** What the PATCH body makes of the user; throws a SCIM error for a body that cannot apply. */
+export function patchedUser(current: DirectoryUser, body: unknown, baseUrl: string): DirectoryUserInput {
+  const operations = operationsOf(body);
+  const resource = scimUserOf(current, baseUrl);
+  const { meta, ...rest } = resource;
+  let patched: unknown;
+  try {
+    patched = scimPatch({ ...rest, meta: { ...meta, created: new Date(meta.created), lastModified: new Date(meta.lastModified) } }, operations);
+  } catch (error) {
+    if (error instanceof ScimError) {
+      const scimType = error.scimCode === "noTarget" ? "noTarget" : error.scimCode === "invalidPath" ? "invalidPath" : "invalidValue";
+      throw new ScimRequestError(400, error.message, scimType);
+    }
+    throw error;
+  }
+  return userInputOf(patched);
+}
