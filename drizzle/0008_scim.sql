@@ -1,5 +1,6 @@
 -- SCIM 2.0 provisioning: the tokens a tenant's directory authenticates with, what the directory said
--- of each user it provisioned, and the OIDC subjects linked to those users (see schema.ts).
+-- of each user it provisioned, the OIDC subjects linked to those users, and directory-managed groups
+-- (see schema.ts).
 CREATE TABLE "scim_tokens" (
 	"id" varchar(26) PRIMARY KEY NOT NULL,
 	"tenant_id" varchar(26) NOT NULL,
@@ -29,6 +30,8 @@ CREATE TABLE "user_subjects" (
 	CONSTRAINT "uq_user_subjects_user" UNIQUE("user_id")
 );
 --> statement-breakpoint
+ALTER TABLE "groups" ADD COLUMN "directory_managed" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "groups" ADD COLUMN "external_id" varchar(255);--> statement-breakpoint
 ALTER TABLE "scim_tokens" ADD CONSTRAINT "scim_tokens_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "scim_users" ADD CONSTRAINT "scim_users_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "scim_users" ADD CONSTRAINT "scim_users_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
@@ -37,4 +40,5 @@ CREATE UNIQUE INDEX "uq_scim_tokens_digest" ON "scim_tokens" USING btree ("token
 CREATE INDEX "ix_scim_tokens_tenant" ON "scim_tokens" USING btree ("tenant_id");--> statement-breakpoint
 CREATE INDEX "ix_scim_users_user" ON "scim_users" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "ix_scim_users_external_id" ON "scim_users" USING btree ("tenant_id","external_id");--> statement-breakpoint
+CREATE INDEX "ix_tenant_members_admins" ON "tenant_members" USING btree ("tenant_id") WHERE "tenant_members"."role" = 'admin';--> statement-breakpoint
 CREATE INDEX "ix_users_username_lookup" ON "users" USING btree (lower("username"));

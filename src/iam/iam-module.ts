@@ -21,6 +21,7 @@ import { pinoAuthenticationProbe } from "./infrastructure/pino-authentication-pr
 import { createRepositories } from "./infrastructure/repositories.js";
 import { SCIM_TOKEN_PREFIX, Sha256ApiKeySecrets } from "./infrastructure/sha256-api-key-secrets.js";
 import { DirectoryUserService } from "./application/directory-user-service.js";
+import { DirectoryGroupService } from "./application/directory-group-service.js";
 import { ScimTokenService } from "./application/scim-token-service.js";
 import { DrizzleScimTokens } from "./infrastructure/drizzle-scim-tokens.js";
 import { SCIM_PREFIX, scimRoutes } from "./presentation/scim/scim-routes.js";
@@ -190,6 +191,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     authorization,
   });
   const directoryUsers = new DirectoryUserService({ unitOfWork: deps.unitOfWork, users: reads.directoryUsers });
+  const directoryGroups = new DirectoryGroupService({ unitOfWork: deps.unitOfWork, repositories: reads });
 
   const operator = new OperatorService({
     directory: new DrizzleOperatorDirectory(database.db),
@@ -220,7 +222,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
         });
       },
       async (server) => {
-        await server.register(scimRoutes, { prefix: SCIM_PREFIX, tokens: scimTokens, users: directoryUsers });
+        await server.register(scimRoutes, { prefix: SCIM_PREFIX, tokens: scimTokens, users: directoryUsers, groups: directoryGroups });
       },
     ],
     async start() {

@@ -119,15 +119,18 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       etag: { supported: true },
     });
     const types = await scimCall("GET", "/ResourceTypes");
-    expect(types.body["Resources"].map((type: Json) => type["name"])).toEqual(["User"]);
+    expect(types.body["Resources"].map((type: Json) => type["name"])).toEqual(["User", "Group"]);
     const schemas = await scimCall("GET", "/Schemas");
     expect(schemas.body["Resources"][0]["attributes"].map((attribute: Json) => attribute["name"])).toEqual([
       "id", "externalId", "userName", "name", "displayName", "emails", "active",
     ]);
+    expect(schemas.body["Resources"][1]["attributes"].map((attribute: Json) => attribute["name"])).toEqual(["id", "externalId", "displayName", "members"]);
     expect((await scimCall("GET", `/Schemas/${USER}`)).status).toBe(200);
-    const groups = await scimCall("GET", "/Groups");
-    expect(groups.status).toBe(404);
-    expect(groups.body).toMatchObject({ schemas: [ERROR], status: "404" });
+    expect((await scimCall("GET", "/ResourceTypes/Group")).body["endpoint"]).toBe("/Groups");
+    const missing = await scimCall("GET", "/Bulk");
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ schemas: [ERROR], status: "404" });
+    expect((await scimCall("GET", "/Schemas/toString")).status).toBe(404);
   });
 
   it("provisions a user as a member of the tenant, with Location, ETag and meta", async () => {

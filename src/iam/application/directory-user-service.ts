@@ -17,7 +17,7 @@ import type {
   UserFilter,
 } from "../ports/directory-users.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
-import { grantTenantRole, loadTenantForUpdate, removeDepartingMember } from "./tenant-membership.js";
+import { grantTenantRole, loadTenantAroundMember, removeDepartingMember } from "./tenant-membership.js";
 
 /** What the directory sends for a user (a SCIM User, read by the presentation layer). */
 export interface DirectoryUserInput {
@@ -88,9 +88,12 @@ export class DirectoryUserService {
   async create(tenantId: string, input: DirectoryUserInput): Promise<DirectoryUser> {
     const profile = profileOf(input);
     return this.deps.unitOfWork.run(async (tx) => {
-      const tenant = await loadTenantForUpdate(tx, tenantId);
       const directory = tx.repositories.directoryUsers;
+      // Looked up before the tenant's lock, and again under it: the lock serialises the tenant's provisionings.
+      const existing = await directory.findAccountIdByUsername(profile.username);
+      const tenant = await loadTenantAroundMember(tx, tenantId, existing ?? "");
       let id = await directory.findAccountIdByUsername(profile.username);
+      if (id !== existing) throw new ConflictError(`A user with userName "${profile.username}" was provisioned meanwhile`);
       if (id !== null && (await directory.find(tenantId, id)) !== null) {
         throw new ConflictError(`A user with userName "${profile.username}" already exists in this tenant`);
       }
@@ -120,7 +123,7 @@ export class DirectoryUserService {
     expectedVersion: string | null = null,
   ): Promise<DirectoryUser> {
     return this.deps.unitOfWork.run(async (tx) => {
-      const tenant = await loadTenantForUpdate(tx, tenantId);
+      const tenant = await loadTenantAroundMember(tx, tenantId, id);
       const directory = tx.repositories.directoryUsers;
       const current = await directory.find(tenantId, id);
       if (current === null) throw userNotFound(id);
@@ -141,7 +144,7 @@ export class DirectoryUserService {
   /** Removes the user from the tenant (as deactivation does) and hides them from the directory. */
   async delete(tenantId: string, id: string, expectedVersion: string | null = null): Promise<void> {
     await this.deps.unitOfWork.run(async (tx) => {
-      const tenant = await loadTenantForUpdate(tx, tenantId);
+      const tenant = await loadTenantAroundMember(tx, tenantId, id);
       const current = await tx.repositories.directoryUsers.find(tenantId, id);
       if (current === null) throw userNotFound(id);
       this.requireVersion(current, expectedVersion);

@@ -9,8 +9,8 @@
 import type { AuthorizationPort } from "../../shared-kernel/authorization/authorization-port.js";
 import { newUlid } from "../../shared-kernel/ids.js";
 import { ObservationContext } from "../../shared-kernel/observation-context.js";
-import { ForbiddenError, InvalidInputError, LastAdminError, NotFoundError } from "../domain/errors.js";
-import { Group, type GroupMember } from "../domain/group.js";
+import { ConflictError, ForbiddenError, InvalidInputError, LastAdminError, NotFoundError } from "../domain/errors.js";
+import { DIRECTORY_OWNS_MEMBERS, Group, type GroupMember } from "../domain/group.js";
 import type { GroupRole } from "../domain/roles.js";
 import type { GroupRecord } from "../ports/group-repository.js";
 import type { Repositories } from "../ports/repositories.js";
@@ -143,7 +143,7 @@ export class GroupService {
   ): Promise<GroupMember> {
     const probe = this.probe(caller, context);
     // Permission first: nothing about users is looked up for a caller who may not manage the group.
-    await this.requireManage(caller, groupId, probe);
+    await this.requireManage(caller, groupId, probe, true);
     const { userId, outcome } = await lastAdminReported(probe, groupId, "add_member", () =>
       this.deps.unitOfWork.run(async (tx) => {
         // Lock order tenant membership → group, as tenant-level changes reach groups.
@@ -171,7 +171,7 @@ export class GroupService {
     context = ObservationContext.empty,
   ): Promise<GroupMember> {
     const probe = this.probe(caller, context);
-    await this.requireManage(caller, groupId, probe);
+    await this.requireManage(caller, groupId, probe, true);
     const changed = await lastAdminReported(probe, groupId, "change_member_role", () =>
       this.deps.unitOfWork.run(async (tx) => {
         const group = await this.lockGroup(tx, caller, groupId);
@@ -189,7 +189,7 @@ export class GroupService {
 
   async removeMember(caller: Caller, groupId: string, userId: string, context = ObservationContext.empty): Promise<void> {
     const probe = this.probe(caller, context);
-    await this.requireManage(caller, groupId, probe);
+    await this.requireManage(caller, groupId, probe, true);
     await lastAdminReported(probe, groupId, "remove_member", () =>
       this.deps.unitOfWork.run(async (tx) => {
         const group = await this.lockGroup(tx, caller, groupId);
@@ -218,12 +218,14 @@ export class GroupService {
    * Not found unless the caller can view the group and it belongs to their tenant; forbidden when
    * they can view but not manage it. One (usually cached) check in the common case.
    */
-  private async requireManage(caller: Caller, groupId: string, probe: GroupServiceProbe): Promise<void> {
+  private async requireManage(caller: Caller, groupId: string, probe: GroupServiceProbe, ofMembers = false): Promise<void> {
     const outcome = await accessTo(this.deps.authorization, { type: "group", id: groupId }, caller, "manage");
     if (outcome === "hidden") throw new NotFoundError(GROUP_NOT_FOUND);
     if (outcome === "allowed") return; // the tenant is checked under the lock, inside the transaction
     const group = await this.deps.repositories.groups.findById(groupId);
     if (group === null || group.tenantId !== caller.tenantId) throw new NotFoundError(GROUP_NOT_FOUND);
+    // Tenant admins see a directory's group but cannot change its members: they are told why.
+    if (ofMembers && group.directoryManaged) throw new ConflictError(DIRECTORY_OWNS_MEMBERS);
     probe.groupAccessDenied({ groupId, permission: "manage" });
     throw new ForbiddenError(`User ${caller.userId} lacks manage permission on group ${groupId}`);
   }

@@ -15,6 +15,16 @@ export async function loadTenantForUpdate(tx: TransactionContext, tenantId: stri
 }
 
 /**
+ * The tenant locked for a change of one member (the same locks, without reading or locking the
+ * other members' rows): what every change of a single membership needs, in a tenant of any size.
+ */
+export async function loadTenantAroundMember(tx: TransactionContext, tenantId: string, userId: string): Promise<Tenant> {
+  const tenant = await tx.repositories.tenants.loadForMemberChange(tenantId, userId);
+  if (tenant === null) throw new NotFoundError(`Tenant ${tenantId} not found`);
+  return tenant;
+}
+
+/**
  * Gives the user `role` in the locked tenant (adds them, or replaces their other role; the same
  * role again changes nothing in the tenant) and saves it with its events. Admins of the tenant
  * are admins of its root workspace: promotion grants it (re-adding an admin restores it),

@@ -1,12 +1,13 @@
 /**
  * The Group aggregate: a named set of users of one tenant, each an admin or a member. A group can
  * hold roles on workspaces, which all its admins and members inherit. A group always has at least
- * one admin, and exactly one role per member.
+ * one admin, and exactly one role per member; except a group of the tenant's directory (SCIM),
+ * whose members the directory sets (all as members, no admin) and nobody else may change.
  *
  * Operations change the in-memory state and record domain events; the repository persists the
  * state (`memberChanges`, `nameChanged`) and the unit of work stores the events (`pullEvents`).
  */
-import { InvalidInputError, LastAdminError } from "./errors.js";
+import { ConflictError, InvalidInputError, LastAdminError } from "./errors.js";
 import type { IamEvent, MemberSnapshot } from "./events.js";
 import { nameOf } from "./names.js";
 import type { GroupWorkspaceGrant } from "./group-workspace-grant.js";
@@ -22,7 +23,12 @@ export interface GroupState {
   readonly tenantId: string;
   readonly name: string;
   readonly members: readonly GroupMember[];
+  /** Created by the tenant's directory (SCIM), which owns its membership. */
+  readonly directoryManaged?: boolean;
 }
+
+export const DIRECTORY_OWNS_MEMBERS =
+  "This group's members are managed by the tenant's directory (SCIM); change them in the identity provider";
 
 /** What `addMember` did: a new member, a replaced role, or nothing (same role again). */
 export type MemberAddOutcome = "added" | "role_changed" | "unchanged";
@@ -48,6 +54,7 @@ export class Group {
     name: string,
     members: readonly GroupMember[],
     persisted: boolean,
+    readonly directoryManaged = false,
   ) {
     this.currentName = name;
     for (const member of members) this.members.set(member.userId, member.role);
@@ -63,9 +70,31 @@ export class Group {
     return group;
   }
 
+  /** A group of the tenant's directory: no admin, members set by `setDirectoryMembers`. */
+  static createForDirectory(input: { id: string; tenantId: string; name: string; now: Date }): Group {
+    const group = new Group(input.id, input.tenantId, nameOf("Group", input.name), [], false, true);
+    group.events.push({ type: "GroupCreated", tenantId: input.tenantId, occurredAt: input.now, groupId: input.id });
+    return group;
+  }
+
   /** A group as stored; records nothing. */
   static restore(state: GroupState): Group {
-    return new Group(state.id, state.tenantId, state.name, state.members, true);
+    return new Group(state.id, state.tenantId, state.name, state.members, true, state.directoryManaged === true);
+  }
+
+  /**
+   * The directory's member list for its group: who is missing joins as a member, who is not in it
+   * leaves. Only for a directory's group.
+   */
+  setDirectoryMembers(userIds: readonly string[], now: Date): void {
+    if (!this.directoryManaged) throw new Error(`group ${this.id} is not a directory's group`);
+    const wanted = new Set(userIds);
+    for (const [userId, role] of [...this.members]) {
+      if (wanted.has(userId)) continue;
+      this.members.delete(userId);
+      this.events.push({ type: "GroupMemberRemoved", tenantId: this.tenantId, occurredAt: now, groupId: this.id, userId, role });
+    }
+    for (const userId of wanted) if (!this.members.has(userId)) this.insertMember(userId, "member", now);
   }
 
   get name(): string {
@@ -101,6 +130,7 @@ export class Group {
    * nothing (idempotent). Demoting the last admin this way is refused like any demotion.
    */
   addMember(userId: string, role: GroupRole, now: Date): MemberAddOutcome {
+    this.refuseIfDirectoryOwned();
     const current = this.members.get(userId);
     if (current === role) return "unchanged";
     if (current === undefined) {
@@ -113,11 +143,13 @@ export class Group {
 
   /** Sets the role of an existing member; setting the role they already hold changes nothing. */
   changeMemberRole(userId: string, role: GroupRole, now: Date): void {
+    this.refuseIfDirectoryOwned();
     const current = this.requireMember(userId);
     if (current !== role) this.replaceRole(userId, current, role, now);
   }
 
   removeMember(userId: string, now: Date): void {
+    this.refuseIfDirectoryOwned();
     this.dropMember(userId, this.requireMember(userId), "Cannot remove the last admin. Promote another member first.", now);
   }
 
@@ -193,6 +225,10 @@ export class Group {
     const events = this.events;
     this.events = [];
     return events;
+  }
+
+  private refuseIfDirectoryOwned(): void {
+    if (this.directoryManaged) throw new ConflictError(DIRECTORY_OWNS_MEMBERS);
   }
 
   private adminCount(): number {

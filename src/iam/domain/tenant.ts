@@ -27,6 +27,8 @@ export class Tenant extends AggregateRoot {
     readonly createdBy: string | null,
     members: ReadonlyMap<string, TenantRole>,
     private persisted: boolean,
+    /** Loaded with only some members (see `rehydrateAround`): the whole member list is unknown. */
+    private readonly partial = false,
   ) {
     super();
     this.members = new Map(members);
@@ -47,6 +49,16 @@ export class Tenant extends AggregateRoot {
     return new Tenant(state.id, state.name, null, members, true);
   }
 
+  /**
+   * A tenant read for a change of one member: with that member (when they are one) and all the
+   * admins, which is all its rules need (the member's role, the admin count) and keeps a change in
+   * a tenant of 100,000 members from reading and locking them all. Asking it for the whole member
+   * list is a programming error.
+   */
+  static rehydrateAround(state: TenantState, members: ReadonlyMap<string, TenantRole>): Tenant {
+    return new Tenant(state.id, state.name, null, members, true, true);
+  }
+
   get isNew(): boolean {
     return !this.persisted;
   }
@@ -62,6 +74,7 @@ export class Tenant extends AggregateRoot {
   }
 
   memberList(): { userId: string; role: TenantRole }[] {
+    if (this.partial) throw new Error(`tenant ${this.id} was loaded around one member; its member list is not known`);
     return [...this.members].map(([userId, role]) => ({ userId, role }));
   }
 

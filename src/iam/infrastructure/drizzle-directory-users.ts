@@ -16,7 +16,35 @@ import type {
   DirectoryUsers,
   UserFilter,
 } from "../ports/directory-users.js";
-import { CREATED_SQL, LAST_MODIFIED_SQL, filterSql } from "./directory-user-filter-sql.js";
+import { USER_FILTER_ATTRIBUTES, type FilterableUserAttribute } from "../ports/directory-users.js";
+import { filterSql, type FilterColumn } from "./directory-filter-sql.js";
+
+/** When the user became visible to the directory, and when anything it shows last changed. */
+const CREATED_SQL = sql.raw(`least(coalesce(s.created_at, m.created_at), coalesce(m.created_at, s.created_at))`);
+const LAST_MODIFIED_SQL = sql.raw(`greatest(u.updated_at, coalesce(s.updated_at, u.updated_at), coalesce(m.created_at, u.updated_at))`);
+
+const EXPRESSIONS: Record<Exclude<FilterableUserAttribute, "emails.value">, SQL> = {
+  id: sql.raw("u.id"),
+  userName: sql.raw("u.username"),
+  externalId: sql.raw("s.external_id"),
+  displayName: sql.raw("coalesce(s.attributes->>'displayName', u.name)"),
+  "name.givenName": sql.raw("s.attributes->>'givenName'"),
+  "name.familyName": sql.raw("s.attributes->>'familyName'"),
+  active: sql.raw("(m.user_id IS NOT NULL)"),
+  "meta.created": CREATED_SQL,
+  "meta.lastModified": LAST_MODIFIED_SQL,
+};
+
+/** The columns of the view below (`u` users, `m` the tenant membership, `s` the directory's record). */
+const USER_COLUMNS = Object.fromEntries(
+  Object.entries(USER_FILTER_ATTRIBUTES).map(([attribute, kind]) => {
+    if (attribute !== "emails.value") return [attribute, { kind, expression: EXPRESSIONS[attribute as keyof typeof EXPRESSIONS] }];
+    // The user row's email, or any of the emails the directory sent.
+    const anyValue = (matches: (value: SQL) => SQL) =>
+      sql`(${matches(sql.raw("u.email"))} OR EXISTS (SELECT 1 FROM jsonb_to_recordset(coalesce(s.attributes->'emails', '[]'::jsonb)) AS e(value text) WHERE ${matches(sql.raw("e.value"))}))`;
+    return [attribute, { kind, anyValue }];
+  }),
+) as Record<FilterableUserAttribute, FilterColumn>;
 
 const USERNAME_UNIQUE = "uq_users_username_lower";
 
@@ -68,7 +96,7 @@ export class DrizzleDirectoryUsers implements DirectoryUsers {
   }
 
   async list(tenantId: string, filter: UserFilter | null, startIndex: number, count: number): Promise<DirectoryUserPage> {
-    const condition = filter === null ? sql.raw("true") : filterSql(filter);
+    const condition = filter === null ? sql.raw("true") : filterSql(filter, USER_COLUMNS);
     // The count rides on the page's rows; a page past the end still needs it, from its own query.
     const rows = await queryRows<Row>(
       this.db,

@@ -23,7 +23,7 @@ const UNIQUE_NAME = "uq_groups_tenant_name";
 /** Ids per statement when listing, far below PostgreSQL's 65,535 parameters. */
 const IDS_PER_QUERY = 10_000;
 
-type GroupRow = { id: string; tenantId: string; name: string };
+type GroupRow = { id: string; tenantId: string; name: string; directoryManaged?: boolean };
 type MemberRow = { groupId: string; userId: string; role: string };
 
 export interface DrizzleGroupRepositoryOptions {
@@ -39,7 +39,7 @@ export class DrizzleGroupRepository implements GroupRepository {
 
   async add(group: Group): Promise<void> {
     try {
-      await this.db.insert(groups).values({ id: group.id, tenantId: group.tenantId, name: group.name });
+      await this.db.insert(groups).values({ id: group.id, tenantId: group.tenantId, name: group.name, directoryManaged: group.directoryManaged });
     } catch (error) {
       if (violates(error, UNIQUE_NAME)) throw new ConflictError("A group with this name already exists");
       throw error;
@@ -108,7 +108,7 @@ export class DrizzleGroupRepository implements GroupRepository {
 
   async lockGroupsOfMember(tenantId: string, userId: string): Promise<Group[]> {
     const rows = await this.db
-      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name })
+      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name, directoryManaged: groups.directoryManaged })
       .from(groups)
       .where(
         and(
@@ -136,7 +136,7 @@ export class DrizzleGroupRepository implements GroupRepository {
 
   async lockAllOfTenant(tenantId: string): Promise<Group[]> {
     const rows = await this.db
-      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name })
+      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name, directoryManaged: groups.directoryManaged })
       .from(groups)
       .where(eq(groups.tenantId, tenantId))
       .orderBy(asc(groups.id))
@@ -219,7 +219,7 @@ export class DrizzleGroupRepository implements GroupRepository {
 
   private async loadOne(groupId: string, lock: "update" | "no key update" | null): Promise<Group | null> {
     const query = this.db
-      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name })
+      .select({ id: groups.id, tenantId: groups.tenantId, name: groups.name, directoryManaged: groups.directoryManaged })
       .from(groups)
       .where(eq(groups.id, groupId));
     const rows = lock === null ? await query : await query.for(lock);
@@ -256,7 +256,7 @@ function hydrate(rows: readonly GroupRow[], memberRows: readonly MemberRow[]): G
     membersOf.set(row.groupId, list);
   }
   return rows.map((row) =>
-    Group.restore({ id: row.id, tenantId: row.tenantId, name: row.name, members: membersOf.get(row.id) ?? [] }),
+    Group.restore({ id: row.id, tenantId: row.tenantId, name: row.name, directoryManaged: row.directoryManaged, members: membersOf.get(row.id) ?? [] }),
   );
 }
 

@@ -1,5 +1,5 @@
 /** Tenants and their members in PostgreSQL. */
-import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
 import type { Queryable } from "../../platform/database/database.js";
 import { queryRows } from "../../platform/database/database.js";
 import { violates } from "../../platform/database/database-errors.js";
@@ -51,6 +51,19 @@ export class DrizzleTenantRepository implements TenantRepository {
       .orderBy(asc(tenantMembers.userId))
       .for("update");
     return Tenant.rehydrate(row, new Map(members.map((m) => [m.userId, m.role as TenantRole])));
+  }
+
+  async loadForMemberChange(id: string, userId: string): Promise<Tenant | null> {
+    const rows = await this.db.select(columns).from(tenants).where(eq(tenants.id, id)).for("update");
+    const row = rows[0];
+    if (!row) return null;
+    const members = await this.db
+      .select({ userId: tenantMembers.userId, role: tenantMembers.role })
+      .from(tenantMembers)
+      .where(and(eq(tenantMembers.tenantId, id), or(eq(tenantMembers.userId, userId), eq(tenantMembers.role, "admin"))))
+      .orderBy(asc(tenantMembers.userId))
+      .for("update");
+    return Tenant.rehydrateAround(row, new Map(members.map((m) => [m.userId, m.role as TenantRole])));
   }
 
   async save(tenant: Tenant): Promise<void> {

@@ -1,6 +1,7 @@
 import type { DatabaseHandle, Queryable } from "../../platform/database/database.js";
 import type { Repositories } from "../ports/repositories.js";
 import { DrizzleApiKeyRepository } from "./drizzle-api-key-repository.js";
+import { DrizzleDirectoryGroups } from "./drizzle-directory-groups.js";
 import { DrizzleDirectoryUsers } from "./drizzle-directory-users.js";
 import { DrizzleGroupRepository } from "./drizzle-group-repository.js";
 import { DrizzleTenantInvitationRepository } from "./drizzle-tenant-invitation-repository.js";
@@ -26,5 +27,6 @@ export function createRepositories(db: Queryable, kind: DatabaseHandle["kind"] =
     tenantMemberDirectory: new DrizzleTenantMemberDirectory(db),
     invitations: new DrizzleTenantInvitationRepository(db),
     directoryUsers: new DrizzleDirectoryUsers(db),
+    directoryGroups: new DrizzleDirectoryGroups(db),
   };
 }

@@ -1,3 +1,5 @@
+import type { AttributeKind, DirectoryFilter } from "./directory-filter.js";
+
 /**
  * The users a tenant's directory (SCIM 2.0) sees and provisions: the tenant's members, and the
  * users the directory provisioned and has not deleted (deactivated ones are no longer members).
@@ -26,10 +28,7 @@ export interface DirectoryUser {
   readonly lastModified: Date;
 }
 
-/**
- * The attributes a filter may name, and how they compare: `text` ignoring case, `exact` with
- * case (RFC 7643's caseExact), `boolean` by eq/ne only, `time` as ISO-8601 date-times.
- */
+/** The attributes a filter of users may name, and how each compares. */
 export const USER_FILTER_ATTRIBUTES = {
   id: "exact",
   userName: "text",
@@ -41,25 +40,9 @@ export const USER_FILTER_ATTRIBUTES = {
   active: "boolean",
   "meta.created": "time",
   "meta.lastModified": "time",
-} as const;
+} as const satisfies Record<string, AttributeKind>;
 export type FilterableUserAttribute = keyof typeof USER_FILTER_ATTRIBUTES;
-export const FILTERABLE_USER_ATTRIBUTES = Object.keys(USER_FILTER_ATTRIBUTES) as FilterableUserAttribute[];
-
-export type ComparisonOperator = "eq" | "ne" | "co" | "sw" | "ew" | "gt" | "ge" | "lt" | "le";
-
-/**
- * A SCIM filter (RFC 7644 §3.4.2.2) over the attributes above, already checked: every comparison
- * is one its attribute's kind has, with a value of that kind (a time as an ISO-8601 string).
- */
-export type UserFilter =
-  | { readonly op: "and" | "or"; readonly filters: readonly UserFilter[] }
-  | { readonly op: "not"; readonly filter: UserFilter }
-  | { readonly op: "pr"; readonly attribute: FilterableUserAttribute }
-  | {
-      readonly op: ComparisonOperator;
-      readonly attribute: FilterableUserAttribute;
-      readonly value: string | boolean | null;
-    };
+export type UserFilter = DirectoryFilter<FilterableUserAttribute>;
 
 export interface DirectoryUserPage {
   readonly totalResults: number;

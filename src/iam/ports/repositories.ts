@@ -1,4 +1,5 @@
 import type { ApiKeyRepository } from "./api-key-repository.js";
+import type { DirectoryGroups } from "./directory-groups.js";
 import type { DirectoryUsers } from "./directory-users.js";
 import type { GroupRepository } from "./group-repository.js";
 import type { TenantInvitationRepository } from "./tenant-invitation-repository.js";
@@ -18,4 +19,6 @@ export interface Repositories {
   readonly invitations: TenantInvitationRepository;
   /** What tenants' directories (SCIM) provisioned. */
   readonly directoryUsers: DirectoryUsers;
+  /** The groups tenants' directories (SCIM) own. */
+  readonly directoryGroups: DirectoryGroups;
 }

@@ -18,6 +18,12 @@ export interface TenantRepository {
   listMembers(tenantId: string): Promise<TenantMemberRecord[]>;
   /** Loads the tenant with its members, locking the tenant and member rows until the transaction ends. */
   loadForUpdate(id: string): Promise<Tenant | null>;
+  /**
+   * Loads the tenant for a change of one member's membership (Tenant.rehydrateAround): the tenant
+   * row, that member's row and the admins' rows, locked as `loadForUpdate` locks them. The same
+   * lock order; the other members' rows are neither read nor locked.
+   */
+  loadForMemberChange(id: string, userId: string): Promise<Tenant | null>;
   /** Writes a new tenant or its member changes. A name its creator already uses is a ConflictError. */
   save(tenant: Tenant): Promise<void>;
   /** The user's role in the tenant, or null (a plain read, no lock). */

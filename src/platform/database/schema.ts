@@ -116,6 +116,13 @@ export const groups = pgTable(
       .notNull()
       .references(() => tenants.id, { onDelete: "restrict" }),
     name: varchar("name", { length: 255 }).notNull(),
+    /**
+     * Created by the tenant's directory (SCIM): its members are the directory's to change, and it
+     * may have no admin (tenant admins and the directory manage it).
+     */
+    directoryManaged: boolean("directory_managed").notNull().default(false),
+    /** The directory's own id for the group (SCIM externalId). */
+    externalId: varchar("external_id", { length: 255 }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -228,6 +235,8 @@ export const tenantMembers = pgTable(
   (t) => [
     primaryKey({ name: "pk_tenant_members", columns: [t.tenantId, t.userId] }),
     index("ix_tenant_members_user").on(t.userId),
+    // A change of one member reads that member and the admins (loadForMemberChange), not everyone.
+    index("ix_tenant_members_admins").on(t.tenantId).where(sql`${t.role} = 'admin'`),
     check("ck_tenant_members_role", sql`${t.role} IN ('admin', 'member')`),
   ],
 );

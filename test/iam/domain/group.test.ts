@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, LastAdminError } from "../../../src/iam/domain/errors.js";
-import { Group } from "../../../src/iam/domain/group.js";
+import { ConflictError, InvalidInputError, LastAdminError } from "../../../src/iam/domain/errors.js";
+import { DIRECTORY_OWNS_MEMBERS, Group } from "../../../src/iam/domain/group.js";
 import { nameOf } from "../../../src/iam/domain/names.js";
 import type { GroupWorkspaceGrant } from "../../../src/iam/domain/group-workspace-grant.js";
 
@@ -330,5 +330,41 @@ describe("deletion with the tenant", () => {
     expect(group.pullEvents()).toEqual([
       { type: "GroupDeleted", tenantId: TENANT, occurredAt: NOW, groupId: GROUP, name: "ops", members: [{ userId: "alice", role: "admin" }] },
     ]);
+  });
+});
+
+describe("a directory's group", () => {
+  const now = new Date("2026-12-04T12:00:00Z");
+  const directoryGroup = () => Group.createForDirectory({ id: "01J00000000000000000000009", tenantId: "01J00000000000000000000001", name: "eng", now });
+
+  it("starts without an admin and takes the directory's member list as it is, as members", () => {
+    const group = directoryGroup();
+    group.setDirectoryMembers(["ann", "bo"], now);
+    expect(group.memberList).toEqual([
+      { userId: "ann", role: "member" },
+      { userId: "bo", role: "member" },
+    ]);
+    group.pullEvents();
+    group.setDirectoryMembers(["bo", "cy"], now);
+    expect(group.pullEvents().map((event) => [event.type, "userId" in event ? event.userId : null])).toEqual([
+      ["GroupMemberRemoved", "ann"],
+      ["GroupMemberAdded", "cy"],
+    ]);
+  });
+
+  it("refuses membership changes from anyone but the directory, saying why", () => {
+    const group = directoryGroup();
+    group.setDirectoryMembers(["ann"], now);
+    expect(() => group.addMember("bo", "admin", now)).toThrow(DIRECTORY_OWNS_MEMBERS);
+    expect(() => group.changeMemberRole("ann", "admin", now)).toThrow(ConflictError);
+    expect(() => group.removeMember("ann", now)).toThrow(ConflictError);
+    // Leaving the tenant still takes a member out of it.
+    group.removeDepartingMember("ann", now);
+    expect(group.memberList).toEqual([]);
+  });
+
+  it("is the only kind of group the directory may set members of", () => {
+    const own = Group.create({ id: "01J00000000000000000000008", tenantId: "01J00000000000000000000001", name: "own", creatorId: "ada", now });
+    expect(() => own.setDirectoryMembers(["ann"], now)).toThrow(/not a directory's group/);
   });
 });

@@ -68,3 +68,19 @@ describe("Tenant", () => {
     ]);
   });
 });
+
+describe("a tenant loaded around one member", () => {
+  const around = (members: Record<string, "admin" | "member">) =>
+    Tenant.rehydrateAround({ id: "01J00000000000000000000001", name: "acme" }, new Map(Object.entries(members)));
+
+  it("applies the last-admin rule from the admins it was loaded with, and writes only that member's row", () => {
+    const tenant = around({ ada: "admin", bob: "member" });
+    expect(() => tenant.removeMember("ada", null, new Date())).toThrow(LastAdminError);
+    expect(tenant.removeMember("bob", null, new Date())).toBe(true);
+    expect(tenant.memberChanges()).toEqual({ upserts: [], deletes: ["bob"] });
+  });
+
+  it("refuses to answer for the whole member list it did not load", () => {
+    expect(() => around({ ada: "admin" }).memberList()).toThrow(/loaded around one member/);
+  });
+});

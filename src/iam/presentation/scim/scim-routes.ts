@@ -3,25 +3,37 @@
  * SCIM token authenticates every request (and works nowhere else), the tenant is the token's, and
  * every answer, errors included, is `application/scim+json`. Changes are made as the system actor
  * named by the token, so the audit log says which directory made them.
- *
- * Users only for now: `ResourceTypes` says so, and `/Groups` is a SCIM 404.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { setChangeActor } from "../../../shared-kernel/change-origin.js";
 import type { DirectoryUserService } from "../../application/directory-user-service.js";
+import type { DirectoryGroupService } from "../../application/directory-group-service.js";
+import { GROUP_FILTER_ATTRIBUTES } from "../../ports/directory-groups.js";
+import { groupEtagOf, groupInputOf, patchedGroup, scimGroupOf } from "./scim-group-resource.js";
 import type { ScimTokenService } from "../../application/scim-token-service.js";
 import type { ScimTokenHolder } from "../../ports/scim-tokens.js";
 import { SCIM_CONTENT_TYPE, ScimRequestError, invalidValue, sendScimError } from "./scim-error.js";
-import { parseUserFilter } from "./scim-filter.js";
-import { MAX_RESULTS, USER_SCHEMA, listResponse, serviceProviderConfig, userResourceType, userSchema } from "./scim-schemas.js";
-import { patchedUser } from "./scim-user-patch.js";
-import { etagOf, expectedVersionOf, scimUserOf, userInputOf } from "./scim-user-resource.js";
+import { parseFilter } from "./scim-filter.js";
+import { USER_FILTER_ATTRIBUTES } from "../../ports/directory-users.js";
+import {
+  GROUP_SCHEMA,
+  MAX_RESULTS,
+  USER_SCHEMA,
+  groupResourceType,
+  groupSchema,
+  listResponse,
+  serviceProviderConfig,
+  userResourceType,
+  userSchema,
+} from "./scim-schemas.js";
+import { etagOf, expectedVersionOf, patchedUser, scimUserOf, userInputOf } from "./scim-user-resource.js";
 
 export const SCIM_PREFIX = "/scim/v2";
 
 export interface ScimRoutesOptions {
   readonly tokens: ScimTokenService;
   readonly users: DirectoryUserService;
+  readonly groups: DirectoryGroupService;
 }
 
 /** Large enough for a user with many emails; a SCIM body beyond it is a 413. */
@@ -62,7 +74,15 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
   return reply.code(status).type(SCIM_CONTENT_TYPE).send(body);
 }
 
-export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, { tokens, users }) => {
+/** startIndex and count as RFC 7644 §3.4.2.4 reads them: below 1 counts as 1, a negative count as 0. */
+function pageOf(query: Record<string, string | undefined>): { startIndex: number; count: number } {
+  return {
+    startIndex: Math.max(1, integerParameter(query["startIndex"], "startIndex", 1)),
+    count: Math.min(MAX_RESULTS, Math.max(0, integerParameter(query["count"], "count", 100))),
+  };
+}
+
+export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, { tokens, users, groups }) => {
   server.setErrorHandler(sendScimError);
   server.setNotFoundHandler((request, reply) =>
     sendScimError(new ScimRequestError(404, `No SCIM endpoint ${request.method} ${request.url.split("?")[0] ?? ""}`), request, reply),
@@ -80,22 +100,30 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
   const routeOptions = { bodyLimit: BODY_LIMIT, schema: { hide: true } };
 
   server.get("/ServiceProviderConfig", routeOptions, async (request, reply) => send(reply, 200, serviceProviderConfig(baseUrlOf(request))));
-  server.get("/ResourceTypes", routeOptions, async (request, reply) => send(reply, 200, listResponse([userResourceType(baseUrlOf(request))], 1, 1)));
-  server.get<{ Params: { id: string } }>("/ResourceTypes/:id", routeOptions, async (request, reply) => {
-    if (request.params.id !== "User") throw new ScimRequestError(404, `No resource type ${request.params.id}`);
-    return send(reply, 200, userResourceType(baseUrlOf(request)));
+  const resourceTypes = { User: userResourceType, Group: groupResourceType } as const;
+  const schemas = { [USER_SCHEMA]: userSchema, [GROUP_SCHEMA]: groupSchema } as const;
+  server.get("/ResourceTypes", routeOptions, async (request, reply) => {
+    const all = Object.values(resourceTypes).map((document) => document(baseUrlOf(request)));
+    return send(reply, 200, listResponse(all, all.length, 1));
   });
-  server.get("/Schemas", routeOptions, async (request, reply) => send(reply, 200, listResponse([userSchema(baseUrlOf(request))], 1, 1)));
+  server.get<{ Params: { id: string } }>("/ResourceTypes/:id", routeOptions, async (request, reply) => {
+    const document = Object.hasOwn(resourceTypes, request.params.id) ? resourceTypes[request.params.id as keyof typeof resourceTypes] : undefined;
+    if (document === undefined) throw new ScimRequestError(404, `No resource type ${request.params.id}`);
+    return send(reply, 200, document(baseUrlOf(request)));
+  });
+  server.get("/Schemas", routeOptions, async (request, reply) => {
+    const all = Object.values(schemas).map((document) => document(baseUrlOf(request)));
+    return send(reply, 200, listResponse(all, all.length, 1));
+  });
   server.get<{ Params: { id: string } }>("/Schemas/:id", routeOptions, async (request, reply) => {
-    if (request.params.id !== USER_SCHEMA) throw new ScimRequestError(404, `No schema ${request.params.id}`);
-    return send(reply, 200, userSchema(baseUrlOf(request)));
+    const document = Object.hasOwn(schemas, request.params.id) ? schemas[request.params.id as keyof typeof schemas] : undefined;
+    if (document === undefined) throw new ScimRequestError(404, `No schema ${request.params.id}`);
+    return send(reply, 200, document(baseUrlOf(request)));
   });
 
   server.get<{ Querystring: Record<string, string | undefined> }>("/Users", routeOptions, async (request, reply) => {
-    const filter = parseUserFilter(request.query["filter"]);
-    // RFC 7644 §3.4.2.4: a startIndex below 1 counts as 1, a negative count as 0.
-    const startIndex = Math.max(1, integerParameter(request.query["startIndex"], "startIndex", 1));
-    const count = Math.min(MAX_RESULTS, Math.max(0, integerParameter(request.query["count"], "count", 100)));
+    const filter = parseFilter(request.query["filter"], { schema: USER_SCHEMA, attributes: USER_FILTER_ATTRIBUTES, valueOf: { emails: "emails.value" } });
+    const { startIndex, count } = pageOf(request.query);
     const baseUrl = baseUrlOf(request);
     const page = await users.list(holderOf(request).tenantId, filter, startIndex, count);
     return send(reply, 200, listResponse(page.users.map((user) => scimUserOf(user, baseUrl)), page.totalResults, startIndex));
@@ -128,6 +156,48 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
 
   server.delete<{ Params: { id: string } }>("/Users/:id", routeOptions, async (request, reply) => {
     await users.delete(holderOf(request).tenantId, request.params.id, expectedVersionOf(request.headers["if-match"]));
+    return reply.code(204).send();
+  });
+
+  server.get<{ Querystring: Record<string, string | undefined> }>("/Groups", routeOptions, async (request, reply) => {
+    const filter = parseFilter(request.query["filter"], { schema: GROUP_SCHEMA, attributes: GROUP_FILTER_ATTRIBUTES, valueOf: { members: "members.value" } });
+    const { startIndex, count } = pageOf(request.query);
+    // Directories list groups without their members (Entra ID, Okta): `excludedAttributes=members`.
+    const withMembers = !/(^|,)\s*members\s*(,|$)/i.test(request.query["excludedAttributes"] ?? "");
+    const baseUrl = baseUrlOf(request);
+    const page = await groups.list(holderOf(request).tenantId, filter, startIndex, count, withMembers);
+    return send(reply, 200, listResponse(page.groups.map((group) => scimGroupOf(group, baseUrl, withMembers)), page.totalResults, startIndex));
+  });
+
+  server.post("/Groups", routeOptions, async (request, reply) => {
+    const created = await groups.create(holderOf(request).tenantId, groupInputOf(request.body));
+    const resource = scimGroupOf(created, baseUrlOf(request));
+    return send(reply.header("Location", resource.meta.location).header("ETag", groupEtagOf(created)), 201, resource);
+  });
+
+  server.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>("/Groups/:id", routeOptions, async (request, reply) => {
+    const withMembers = !/(^|,)\s*members\s*(,|$)/i.test(request.query["excludedAttributes"] ?? "");
+    const group = await groups.find(holderOf(request).tenantId, request.params.id, withMembers);
+    const resource = scimGroupOf(group, baseUrlOf(request), withMembers);
+    return send(withMembers ? reply.header("ETag", groupEtagOf(group)) : reply, 200, resource);
+  });
+
+  server.put<{ Params: { id: string } }>("/Groups/:id", routeOptions, async (request, reply) => {
+    const input = groupInputOf(request.body);
+    const expected = expectedVersionOf(request.headers["if-match"]);
+    const changed = await groups.change(holderOf(request).tenantId, request.params.id, () => input, expected);
+    return send(reply.header("ETag", groupEtagOf(changed)), 200, scimGroupOf(changed, baseUrlOf(request)));
+  });
+
+  server.patch<{ Params: { id: string } }>("/Groups/:id", routeOptions, async (request, reply) => {
+    const baseUrl = baseUrlOf(request);
+    const expected = expectedVersionOf(request.headers["if-match"]);
+    const changed = await groups.change(holderOf(request).tenantId, request.params.id, (current) => patchedGroup(current, request.body, baseUrl), expected);
+    return send(reply.header("ETag", groupEtagOf(changed)), 200, scimGroupOf(changed, baseUrl));
+  });
+
+  server.delete<{ Params: { id: string } }>("/Groups/:id", routeOptions, async (request, reply) => {
+    await groups.delete(holderOf(request).tenantId, request.params.id);
     return reply.code(204).send();
   });
 };

@@ -1,9 +1,11 @@
 /**
- * SCIM discovery (RFC 7644 §4): what this service provider implements, and nothing more. Groups,
- * bulk, sorting, password changes and attribute projection are not implemented, and these
- * documents say so; a client that reads them can plan on exactly what the endpoints do.
+ * SCIM discovery (RFC 7644 §4): what this service provider implements, and nothing more. Bulk,
+ * sorting, password changes and attribute projection (but `excludedAttributes=members` on groups)
+ * are not implemented, and these documents say so; a client that reads them can plan on exactly
+ * what the endpoints do.
  */
 export const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
+export const GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group";
 export const LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 export const PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const SERVICE_PROVIDER_CONFIG_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -48,6 +50,19 @@ export function userResourceType(baseUrl: string) {
   };
 }
 
+export function groupResourceType(baseUrl: string) {
+  return {
+    schemas: [RESOURCE_TYPE_SCHEMA],
+    id: "Group",
+    name: "Group",
+    endpoint: "/Groups",
+    description: "A group of the tenant that the directory owns; it can hold workspace roles",
+    schema: GROUP_SCHEMA,
+    schemaExtensions: [],
+    meta: { resourceType: "ResourceType", location: `${baseUrl}/ResourceTypes/Group` },
+  };
+}
+
 const attribute = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
   type: "string",
@@ -82,6 +97,30 @@ export function userSchema(baseUrl: string) {
       attribute("active", { type: "boolean", description: "Whether the user is a member of the tenant" }),
     ],
     meta: { resourceType: "Schema", location: `${baseUrl}/Schemas/${USER_SCHEMA}` },
+  };
+}
+
+export function groupSchema(baseUrl: string) {
+  return {
+    schemas: [SCHEMA_SCHEMA],
+    id: GROUP_SCHEMA,
+    name: "Group",
+    description: "A group of the tenant that the directory owns. Only the attributes below are kept.",
+    attributes: [
+      attribute("id", { caseExact: true, mutability: "readOnly", returned: "always", uniqueness: "server" }),
+      attribute("externalId", { caseExact: true }),
+      attribute("displayName", { required: true, uniqueness: "server", description: "The group's name; unique in the tenant" }),
+      {
+        ...attribute("members", { type: "complex", multiValued: true }),
+        subAttributes: [
+          attribute("value", { caseExact: true, description: "A user id of the tenant" }),
+          attribute("display", { mutability: "readOnly" }),
+          attribute("type", { mutability: "readOnly", canonicalValues: ["User"] }),
+          attribute("$ref", { type: "reference", referenceTypes: ["User"], mutability: "readOnly" }),
+        ],
+      },
+    ],
+    meta: { resourceType: "Schema", location: `${baseUrl}/Schemas/${GROUP_SCHEMA}` },
   };
 }
 

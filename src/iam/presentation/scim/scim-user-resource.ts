@@ -8,6 +8,7 @@ import type { DirectoryUser, DirectoryUserAttributes } from "../../ports/directo
 import { isoTimestamp } from "../timestamps.js";
 import { invalidValue } from "./scim-error.js";
 import { USER_SCHEMA } from "./scim-schemas.js";
+import { USER_PATCH_SCHEMA, patched } from "./scim-patch.js";
 
 export type ScimUser = ReturnType<typeof scimUserOf>;
 
@@ -121,4 +122,9 @@ export function userInputOf(body: unknown): DirectoryUserInput {
 
 function definedOnly<T extends Record<string, unknown>>(record: T): Partial<T> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** What the PATCH body makes of the user; throws a SCIM error for a body that cannot apply. */
+export function patchedUser(current: DirectoryUser, body: unknown, baseUrl: string): DirectoryUserInput {
+  return userInputOf(patched(scimUserOf(current, baseUrl), body, USER_PATCH_SCHEMA));
 }

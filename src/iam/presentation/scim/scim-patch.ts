@@ -1,46 +1,57 @@
 /**
- * PATCH /Users/{id} (RFC 7644 §3.5.2): the operations are applied by scim-patch to the user as the
- * directory sees them, and the result is read like a PUT body. Operation names ignore case and
- * value-less forms (`{"op": "replace", "value": {"active": false}}`) work, as Entra ID sends them.
+ * PATCH (RFC 7644 §3.5.2) for Users and Groups: the operations are applied by scim-patch to the
+ * resource as the directory sees it, and the result is read like a PUT body. Operation names
+ * ignore case and value-less forms (`{"op": "replace", "value": {"active": false}}`) work, as
+ * Entra ID sends them.
  *
- * Paths are checked first: a path into the User schema's attributes that this service does not
- * keep (title, phoneNumbers, an enterprise-extension attribute, ...) is accepted and has no effect,
- * like those attributes in a POST; a path that names no attribute of any schema is a 400
+ * Paths are checked first: a path into an attribute of the resource's schema that this service
+ * does not keep (a user's title or phoneNumbers, an enterprise-extension attribute) is accepted
+ * and has no effect, like those attributes in a POST; a path that names no attribute is a 400
  * invalidPath, and one into a read-only attribute (id, meta) a 400 mutability.
  */
 import { scimPatch, ScimError, type ScimPatchOperation } from "scim-patch";
-import type { DirectoryUserInput } from "../../application/directory-user-service.js";
-import type { DirectoryUser } from "../../ports/directory-users.js";
 import { ScimRequestError, invalidValue } from "./scim-error.js";
-import { PATCH_OP_SCHEMA, USER_SCHEMA } from "./scim-schemas.js";
-import { scimUserOf, userInputOf } from "./scim-user-resource.js";
+import { GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from "./scim-schemas.js";
 
-/** Enough for any directory's update of one user; a body with more is refused whole. */
-export const MAX_PATCH_OPERATIONS = 1000;
+/** Enough for any directory's update of one resource; a body with more is refused whole. */
+export const MAX_PATCH_OPERATIONS = 10_000;
 
-/** RFC 7643 §4.1's User attributes (the ones this service keeps, and the ones it ignores). */
-const USER_ATTRIBUTES = new Set(
-  [
+export interface PatchableSchema {
+  readonly urn: string;
+  /** The schema's attributes, lower-cased: the ones kept and the ones ignored. */
+  readonly attributes: ReadonlySet<string>;
+}
+
+const lowered = (names: readonly string[]) => new Set(names.map((name) => name.toLowerCase()));
+
+/** RFC 7643 §4.1's User attributes. */
+export const USER_PATCH_SCHEMA: PatchableSchema = {
+  urn: USER_SCHEMA,
+  attributes: lowered([
     "externalId", "userName", "name", "displayName", "emails", "active", "nickName", "profileUrl", "title",
     "userType", "preferredLanguage", "locale", "timezone", "password", "phoneNumbers", "ims", "photos",
     "addresses", "groups", "entitlements", "roles", "x509Certificates",
-  ].map((name) => name.toLowerCase()),
-);
+  ]),
+};
+
+/** RFC 7643 §4.2's Group attributes. */
+export const GROUP_PATCH_SCHEMA: PatchableSchema = { urn: GROUP_SCHEMA, attributes: lowered(["externalId", "displayName", "members"]) };
+
 const READ_ONLY = new Set(["id", "meta", "schemas"]);
 
 const invalidPath = (detail: string) => new ScimRequestError(400, detail, "invalidPath");
 
-function checkPath(path: string): void {
+function checkPath(path: string, schema: PatchableSchema): void {
   let rest = path.trim();
-  const urn = USER_SCHEMA.toLowerCase();
+  const urn = schema.urn.toLowerCase();
   if (rest.toLowerCase().startsWith(`${urn}:`)) rest = rest.slice(urn.length + 1);
   else if (rest.toLowerCase().startsWith("urn:")) return; // an extension's attribute: not kept
   const root = (/^[A-Za-z][\w$-]*/.exec(rest)?.[0] ?? "").toLowerCase();
   if (READ_ONLY.has(root)) throw new ScimRequestError(400, `"${path}" is read-only`, "mutability");
-  if (!USER_ATTRIBUTES.has(root)) throw invalidPath(`"${path}" is not an attribute of a User`);
+  if (!schema.attributes.has(root)) throw invalidPath(`"${path}" is not an attribute of this resource`);
 }
 
-function operationsOf(body: unknown): ScimPatchOperation[] {
+function operationsOf(body: unknown, schema: PatchableSchema): ScimPatchOperation[] {
   if (typeof body !== "object" || body === null) throw invalidValue("The body must be a SCIM PatchOp object");
   const { schemas, Operations: operations } = body as { schemas?: unknown; Operations?: unknown };
   if (!Array.isArray(schemas) || !schemas.includes(PATCH_OP_SCHEMA)) throw invalidValue(`schemas must be ["${PATCH_OP_SCHEMA}"]`);
@@ -56,7 +67,7 @@ function operationsOf(body: unknown): ScimPatchOperation[] {
       throw invalidValue(`Operations[${index}].op must be "add", "replace" or "remove"`);
     }
     if (path !== undefined && typeof path !== "string") throw invalidPath(`Operations[${index}].path must be a string`);
-    if (path !== undefined) checkPath(path);
+    if (path !== undefined) checkPath(path, schema);
     if (name === "remove") {
       if (path === undefined) throw new ScimRequestError(400, `Operations[${index}]: remove needs a path`, "noTarget");
       return { op: "remove", path, ...(value === undefined ? {} : { value }) };
@@ -68,14 +79,18 @@ function operationsOf(body: unknown): ScimPatchOperation[] {
   });
 }
 
-/** What the PATCH body makes of the user; throws a SCIM error for a body that cannot apply. */
-export function patchedUser(current: DirectoryUser, body: unknown, baseUrl: string): DirectoryUserInput {
-  const operations = operationsOf(body);
-  const resource = scimUserOf(current, baseUrl);
+/** A resource as this service shows it: its meta carries ISO-8601 strings. */
+interface ShownResource {
+  readonly schemas: string[];
+  readonly meta: { readonly created: string; readonly lastModified: string } & Record<string, unknown>;
+}
+
+/** The resource with the PATCH body applied; throws a SCIM error for a body that cannot apply. */
+export function patched(resource: ShownResource, body: unknown, schema: PatchableSchema): unknown {
+  const operations = operationsOf(body, schema);
   const { meta, ...rest } = resource;
-  let patched: unknown;
   try {
-    patched = scimPatch({ ...rest, meta: { ...meta, created: new Date(meta.created), lastModified: new Date(meta.lastModified) } }, operations);
+    return scimPatch({ ...rest, meta: { ...meta, created: new Date(meta.created), lastModified: new Date(meta.lastModified) } }, operations);
   } catch (error) {
     if (error instanceof ScimError) {
       const scimType = error.scimCode === "noTarget" ? "noTarget" : error.scimCode === "invalidPath" ? "invalidPath" : "invalidValue";
@@ -83,5 +98,4 @@ export function patchedUser(current: DirectoryUser, body: unknown, baseUrl: stri
     }
     throw error;
   }
-  return userInputOf(patched);
 }
