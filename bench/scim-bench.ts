@@ -2,8 +2,8 @@
  * SCIM provisioning (issue 20), embedded and (with KARTOGRAPH_BENCH_DB_URL) on PostgreSQL, through
  * the real service process:
  *
- * - initial sync: 10,000 users POSTed to /scim/v2/Users by 8 concurrent clients (a directory's
- *   first push), total time and users/s;
+ * - initial sync: 10,000 users POSTed to /scim/v2/Users, then 500 groups of 20 of them to
+ *   /scim/v2/Groups, by 8 concurrent clients (a directory's first push): total time and requests/s;
  * - `GET /scim/v2/Users?filter=userName eq "..."` p50 once the tenant has 100,000 users;
  * - deactivating a user who holds roles in 100 workspaces and 50 groups (PATCH active false): p50,
  *   and whether their next request is refused.
@@ -27,6 +27,8 @@ import {
 } from "./iam-bench-support.js";
 
 const SYNCED_USERS = 10_000;
+const SYNCED_GROUPS = 500;
+const MEMBERS_PER_GROUP = 20;
 const CLIENTS = 8;
 const TOTAL_USERS = 100_000;
 const LOOKUPS = 200;
@@ -35,6 +37,7 @@ const WORKSPACES = 100;
 const GROUPS = 50;
 
 const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const LABEL: Record<DatabaseKind, string> = { pglite: "embedded", postgres: "PostgreSQL", remote: "PostgreSQL + SpiceDB server" };
 const kinds: DatabaseKind[] = benchServerUrl() === null ? ["pglite"] : ["pglite", "postgres"];
@@ -79,27 +82,46 @@ async function run(kind: DatabaseKind): Promise<BenchResult[]> {
         return { status: response.status, text };
       };
 
-      // 1. Initial sync.
-      let next = 0;
+      // 1. Initial sync: the users, then the groups.
       const failures = new Map<number, number>();
-      const syncMs = await timeMs(() =>
-        Promise.all(
+      const created: string[] = [];
+      const inParallel = async (total: number, send: (i: number) => Promise<{ status: number; text: string }>) => {
+        let next = 0;
+        await Promise.all(
           Array.from({ length: CLIENTS }, async () => {
-            while (next < SYNCED_USERS) {
+            while (next < total) {
               const i = ++next;
-              const answer = await scim("POST", "/Users", {
-                schemas: [USER_SCHEMA],
-                userName: `synced-${i}@example.com`,
-                externalId: `00u${i}`,
-                name: { givenName: "Synced", familyName: `User ${i}` },
-                emails: [{ value: `synced-${i}@example.com`, type: "work", primary: true }],
-                active: true,
-              });
+              const answer = await send(i);
               if (answer.status !== 201) failures.set(answer.status, (failures.get(answer.status) ?? 0) + 1);
             }
           }),
+        );
+      };
+      const usersMs = await timeMs(() =>
+        inParallel(SYNCED_USERS, async (i) => {
+          const answer = await scim("POST", "/Users", {
+            schemas: [USER_SCHEMA],
+            userName: `synced-${i}@example.com`,
+            externalId: `00u${i}`,
+            name: { givenName: "Synced", familyName: `User ${i}` },
+            emails: [{ value: `synced-${i}@example.com`, type: "work", primary: true }],
+            active: true,
+          });
+          if (answer.status === 201) created[i - 1] = (JSON.parse(answer.text) as { id: string }).id;
+          return answer;
+        }),
+      );
+      const groupsMs = await timeMs(() =>
+        inParallel(SYNCED_GROUPS, (g) =>
+          scim("POST", "/Groups", {
+            schemas: [GROUP_SCHEMA],
+            displayName: `synced-group-${g}`,
+            externalId: `00g${g}`,
+            members: Array.from({ length: MEMBERS_PER_GROUP }, (_, m) => ({ value: created[((g - 1) * MEMBERS_PER_GROUP + m) % SYNCED_USERS] })),
+          }),
         ),
       );
+      const syncMs = usersMs + groupsMs;
 
       // 3. Deactivation of users with 100 workspace roles and 50 group memberships.
       const deactivations: number[] = [];
@@ -137,10 +159,13 @@ async function run(kind: DatabaseKind): Promise<BenchResult[]> {
       const failed = [...failures].map(([status, count]) => `${count}×${status}`).join(", ");
       return [
         {
-          metric: `initial sync: ${SYNCED_USERS.toLocaleString("en")} users POSTed, ${label}`,
+          metric: `initial sync: ${SYNCED_USERS.toLocaleString("en")} users, then ${SYNCED_GROUPS} groups of ${MEMBERS_PER_GROUP}, ${label}`,
           value: syncMs / 1000,
           unit: "s",
-          note: `goal < 60 s embedded; ${CLIENTS} clients; ${((SYNCED_USERS * 1000) / syncMs).toFixed(0)} users/s${failed ? `; failed: ${failed}` : ""}; groups not implemented yet`,
+          note:
+            `goal < 60 s embedded; ${CLIENTS} clients; ${(((SYNCED_USERS + SYNCED_GROUPS) * 1000) / syncMs).toFixed(0)} requests/s; ` +
+            `users ${(usersMs / 1000).toFixed(1)} s (${((SYNCED_USERS * 1000) / usersMs).toFixed(0)}/s), groups ${(groupsMs / 1000).toFixed(1)} s` +
+            (failed ? `; failed: ${failed}` : ""),
         },
         {
           metric: `GET /scim/v2/Users?filter=userName eq p50, ${TOTAL_USERS.toLocaleString("en")} users, ${label}`,

@@ -181,6 +181,9 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       [{ schemas: [USER], userName: "x2", active: "maybe" }, "invalidValue"],
       [{ schemas: [USER], userName: "x3", emails: "x@example.com" }, "invalidValue"],
       [{ schemas: [USER], userName: "x".repeat(300) }, "invalidValue"],
+      [{ schemas: [USER], userName: "nul\u0000name" }, "invalidValue"],
+      [{ schemas: [USER], userName: "x4", externalId: "\ud800" }, "invalidValue"],
+      ['{"__proto__": {"admin": true}, "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "x5"}', "invalidSyntax"],
       ["{not json", "invalidSyntax"],
       [[1, 2], "invalidValue"],
     ];

@@ -89,11 +89,10 @@ export class DirectoryUserService {
     const profile = profileOf(input);
     return this.deps.unitOfWork.run(async (tx) => {
       const directory = tx.repositories.directoryUsers;
-      // Looked up before the tenant's lock, and again under it: the lock serialises the tenant's provisionings.
-      const existing = await directory.findAccountIdByUsername(profile.username);
-      const tenant = await loadTenantAroundMember(tx, tenantId, existing ?? "");
+      // Locked around nobody: a user this creates (or brings back) is no member yet, and one who
+      // is a member is a conflict. The tenant's lock serialises its provisionings; the look-up follows it.
+      const tenant = await loadTenantAroundMember(tx, tenantId, "");
       let id = await directory.findAccountIdByUsername(profile.username);
-      if (id !== existing) throw new ConflictError(`A user with userName "${profile.username}" was provisioned meanwhile`);
       if (id !== null && (await directory.find(tenantId, id)) !== null) {
         throw new ConflictError(`A user with userName "${profile.username}" already exists in this tenant`);
       }

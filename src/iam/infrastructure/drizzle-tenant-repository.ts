@@ -41,8 +41,7 @@ export class DrizzleTenantRepository implements TenantRepository {
   }
 
   async loadForUpdate(id: string): Promise<Tenant | null> {
-    const rows = await this.db.select(columns).from(tenants).where(eq(tenants.id, id)).for("update");
-    const row = rows[0];
+    const row = await this.lockTenantRow(id);
     if (!row) return null;
     const members = await this.db
       .select({ userId: tenantMembers.userId, role: tenantMembers.role })
@@ -54,8 +53,7 @@ export class DrizzleTenantRepository implements TenantRepository {
   }
 
   async loadForMemberChange(id: string, userId: string): Promise<Tenant | null> {
-    const rows = await this.db.select(columns).from(tenants).where(eq(tenants.id, id)).for("update");
-    const row = rows[0];
+    const row = await this.lockTenantRow(id);
     if (!row) return null;
     const members = await this.db
       .select({ userId: tenantMembers.userId, role: tenantMembers.role })
@@ -64,6 +62,12 @@ export class DrizzleTenantRepository implements TenantRepository {
       .orderBy(asc(tenantMembers.userId))
       .for("update");
     return Tenant.rehydrateAround(row, new Map(members.map((m) => [m.userId, m.role as TenantRole])));
+  }
+
+  /** The tenant row, locked first: the lock order of every tenant-level change. */
+  private async lockTenantRow(id: string) {
+    const rows = await this.db.select(columns).from(tenants).where(eq(tenants.id, id)).for("update");
+    return rows[0];
   }
 
   async save(tenant: Tenant): Promise<void> {

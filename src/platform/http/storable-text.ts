@@ -10,7 +10,7 @@
  * undecodable bytes become U+FFFD), so bodies without one skip the check. A body that has one gets
  * a 422 naming the field; a URL with %00 gets a 400.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { validationError, type ValidationIssue } from "./http-error.js";
 
 /** Whether a raw request URL (path and query, still percent-encoded) carries a NUL character. */
@@ -61,16 +61,24 @@ function unstorableText(value: unknown): ValidationIssue | null {
   return null;
 }
 
-/** Wraps Fastify's own JSON parser (prototype-poisoning checks included) with the check. */
-export function installStorableTextCheck(server: FastifyInstance): void {
+type BodyParser = (request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void) => void;
+
+/** Fastify's own JSON parser (prototype-poisoning checks included) with the check. */
+export function storableJsonParser(server: FastifyInstance): BodyParser {
   const parseJson = server.getDefaultJsonParser("error", "error");
-  server.removeContentTypeParser("application/json");
-  server.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+  return (request, body, done) => {
     parseJson(request, body as string, (error: Error | null, value?: unknown) => {
       if (error) return done(error, undefined);
       const issue = SUSPECT_ESCAPE.test(body as string) ? unstorableText(value) : null;
       if (issue === null) return done(null, value);
       done(validationError([issue]), undefined);
     });
-  });
+  };
+}
+
+/** JSON bodies are parsed with the check (storableJsonParser); other JSON media types may use it too. */
+export function installStorableTextCheck(server: FastifyInstance): void {
+  const parser = storableJsonParser(server);
+  server.removeContentTypeParser("application/json");
+  server.addContentTypeParser("application/json", { parseAs: "string" }, parser);
 }

@@ -50,7 +50,14 @@ function scimErrorOf(error: unknown): ScimRequestError {
   if (fastifyError.validation !== undefined) {
     return new ScimRequestError(400, `${fastifyError.validationContext ?? "request"} ${fastifyError.message ?? "is invalid"}`, "invalidValue");
   }
-  if (error instanceof HttpError) return new ScimRequestError(error.statusCode, error.message, null, error.headers ?? {});
+  if (error instanceof HttpError) {
+    // The server's validation answers (a 422 with a list of issues) are SCIM's 400 invalidValue.
+    if (Array.isArray(error.detail)) {
+      const issues = (error.detail as { loc?: unknown[]; msg?: string }[]).map((issue) => `${(issue.loc ?? []).join(".")}: ${issue.msg ?? "invalid"}`);
+      return new ScimRequestError(400, issues.join("; "), "invalidValue");
+    }
+    return new ScimRequestError(error.statusCode, error.message, null, error.headers ?? {});
+  }
   const status = fastifyError.statusCode;
   // Fastify's own client errors (a body too large, a bad content type, broken JSON) keep their status.
   if (typeof status === "number" && status >= 400 && status < 500) {

@@ -7,6 +7,7 @@ import { groupVersionOf, type DirectoryGroupInput } from "../../application/dire
 import type { DirectoryGroup } from "../../ports/directory-groups.js";
 import { isoTimestamp } from "../timestamps.js";
 import { invalidValue } from "./scim-error.js";
+import { field, isObject, namesSchema } from "./scim-body.js";
 import { GROUP_PATCH_SCHEMA, patched } from "./scim-patch.js";
 import { GROUP_SCHEMA } from "./scim-schemas.js";
 
@@ -41,19 +42,11 @@ export function scimGroupOf(group: DirectoryGroup, baseUrl: string, withMembers 
   };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-
-function field(body: Record<string, unknown>, name: string): unknown {
-  const lower = name.toLowerCase();
-  const key = Object.keys(body).find((candidate) => candidate.toLowerCase() === lower);
-  return key === undefined ? undefined : body[key];
-}
 
 /** A SCIM Group body (POST, PUT, or the result of a PATCH) as the service's input. */
 export function groupInputOf(body: unknown): DirectoryGroupInput {
   if (!isObject(body)) throw invalidValue("The body must be a SCIM Group object");
-  const schemas = field(body, "schemas");
-  if (!Array.isArray(schemas) || !schemas.some((schema) => typeof schema === "string" && schema.toLowerCase() === GROUP_SCHEMA.toLowerCase())) {
+  if (!namesSchema(body, GROUP_SCHEMA)) {
     throw invalidValue(`schemas must include "${GROUP_SCHEMA}"`);
   }
   const name = field(body, "displayName");

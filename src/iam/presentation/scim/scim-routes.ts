@@ -6,13 +6,15 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { setChangeActor } from "../../../shared-kernel/change-origin.js";
+import { storableJsonParser } from "../../../platform/http/storable-text.js";
+import { HttpError } from "../../../platform/http/http-error.js";
 import type { DirectoryUserService } from "../../application/directory-user-service.js";
 import type { DirectoryGroupService } from "../../application/directory-group-service.js";
 import { GROUP_FILTER_ATTRIBUTES } from "../../ports/directory-groups.js";
 import { groupEtagOf, groupInputOf, patchedGroup, scimGroupOf } from "./scim-group-resource.js";
 import type { ScimTokenService } from "../../application/scim-token-service.js";
 import type { ScimTokenHolder } from "../../ports/scim-tokens.js";
-import { SCIM_CONTENT_TYPE, ScimRequestError, invalidValue, sendScimError } from "./scim-error.js";
+import { SCIM_CONTENT_TYPE, ScimRequestError, invalidValue, scimErrorBody, sendScimError } from "./scim-error.js";
 import { parseFilter } from "./scim-filter.js";
 import { USER_FILTER_ATTRIBUTES } from "../../ports/directory-users.js";
 import {
@@ -88,14 +90,32 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
     sendScimError(new ScimRequestError(404, `No SCIM endpoint ${request.method} ${request.url.split("?")[0] ?? ""}`), request, reply),
   );
   // Directories send application/scim+json; application/json is Fastify's own.
-  server.addContentTypeParser("application/scim+json", { parseAs: "string", bodyLimit: BODY_LIMIT }, (_request, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(new ScimRequestError(400, "The body is not valid JSON", "invalidSyntax"));
-    }
-  });
+  // Parsed as the server parses JSON: prototype poisoning refused, and text PostgreSQL cannot store.
+  const parseJson = storableJsonParser(server);
+  server.addContentTypeParser("application/scim+json", { parseAs: "string", bodyLimit: BODY_LIMIT }, (request, body, done) =>
+    parseJson(request, body, (error, value) => {
+      if (error !== null && !(error instanceof HttpError)) {
+        return done(new ScimRequestError(400, "The body is not valid JSON", "invalidSyntax"));
+      }
+      done(error, value);
+    }),
+  );
   server.addHook("onRequest", async (request) => authenticate(tokens, request));
+  // Refusals made before this plugin's handlers run (the server's own request checks, a shutdown)
+  // carry the IAM API's {"detail"} body: a SCIM client gets them as SCIM errors too.
+  server.addHook("onSend", async (_request, reply, payload) => {
+    if (reply.statusCode < 400 || typeof payload !== "string") return payload;
+    let body: unknown;
+    try {
+      body = JSON.parse(payload);
+    } catch {
+      return payload;
+    }
+    if (typeof body !== "object" || body === null || "schemas" in body || !("detail" in body)) return payload;
+    const detail = (body as { detail: unknown }).detail;
+    reply.type(SCIM_CONTENT_TYPE);
+    return JSON.stringify(scimErrorBody(new ScimRequestError(reply.statusCode, typeof detail === "string" ? detail : "The request was refused")));
+  });
 
   const routeOptions = { bodyLimit: BODY_LIMIT, schema: { hide: true } };
 

@@ -7,6 +7,7 @@ import { versionOf, type DirectoryUserInput } from "../../application/directory-
 import type { DirectoryUser, DirectoryUserAttributes } from "../../ports/directory-users.js";
 import { isoTimestamp } from "../timestamps.js";
 import { invalidValue } from "./scim-error.js";
+import { field, isObject, namesSchema } from "./scim-body.js";
 import { USER_SCHEMA } from "./scim-schemas.js";
 import { USER_PATCH_SCHEMA, patched } from "./scim-patch.js";
 
@@ -50,14 +51,6 @@ export function scimUserOf(user: DirectoryUser, baseUrl: string) {
   };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-
-/** Attribute names ignore case (RFC 7643 §2.1): the body's value for `name`, whatever its case. */
-function field(body: Record<string, unknown>, name: string): unknown {
-  const lower = name.toLowerCase();
-  const key = Object.keys(body).find((candidate) => candidate.toLowerCase() === lower);
-  return key === undefined ? undefined : body[key];
-}
 
 function optionalString(body: Record<string, unknown>, name: string, label = name): string | undefined {
   const value = field(body, name);
@@ -93,8 +86,7 @@ function emailsOf(value: unknown): DirectoryUserAttributes["emails"] {
 /** A SCIM User body (POST, PUT, or the result of a PATCH) as the service's input. */
 export function userInputOf(body: unknown): DirectoryUserInput {
   if (!isObject(body)) throw invalidValue("The body must be a SCIM User object");
-  const schemas = field(body, "schemas");
-  if (!Array.isArray(schemas) || !schemas.some((schema) => typeof schema === "string" && schema.toLowerCase() === USER_SCHEMA.toLowerCase())) {
+  if (!namesSchema(body, USER_SCHEMA)) {
     throw invalidValue(`schemas must include "${USER_SCHEMA}"`);
   }
   const username = optionalString(body, "userName");
