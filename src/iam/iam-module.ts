@@ -186,6 +186,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
 
   // SCIM: tokens are looked up on the primary (a revocation must hold at once, on every process).
   const scimTokens = new ScimTokenService({
+    unitOfWork: deps.unitOfWork,
     tokens: new DrizzleScimTokens(database.db),
     secrets: new Sha256ApiKeySecrets(SCIM_TOKEN_PREFIX),
     authorization,

@@ -103,6 +103,14 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       expect((await scimCall("GET", "/ServiceProviderConfig", undefined, {}, secret)).status).toBe(401);
       expect((await call(ada, "DELETE", `/iam/scim-tokens/${String(created.body["id"])}`)).status).toBe(204);
       expect((await call(ada, "DELETE", "/iam/scim-tokens/01ARZ3NDEKTSV4RRFFQ69G5FAV")).status).toBe(404);
+      // Both are in the tenant's audit log, once each, without the secret.
+      const events = (await call(ada, "GET", "/iam/audit-events?action=tenant.&limit=1000")).body["events"] as Json[];
+      const ofToken = events.filter((event) => event["changes"]["scim_token"]?.["id"] === created.body["id"]);
+      expect(ofToken.map((event) => [event["action"], event["actor"]["id"], event["changes"]["scim_token"]["name"]])).toEqual([
+        ["tenant.scim_token_revoked", "ada", "short-lived"],
+        ["tenant.scim_token_created", "ada", "short-lived"],
+      ]);
+      expect(JSON.stringify(events)).not.toContain(secret);
     });
   });
 

@@ -10,6 +10,7 @@ import { ForbiddenError, NotFoundError } from "../domain/errors.js";
 import { nameOf } from "../domain/names.js";
 import type { ApiKeySecrets } from "../ports/api-key-secrets.js";
 import type { ScimToken, ScimTokenHolder, ScimTokens } from "../ports/scim-tokens.js";
+import type { UnitOfWork } from "../ports/unit-of-work.js";
 import { accessTo } from "./access-check.js";
 import { requirePerson } from "./api-key-confinement.js";
 import type { Caller } from "./caller.js";
@@ -24,6 +25,9 @@ export interface CreatedScimToken {
 }
 
 export interface ScimTokenServiceDependencies {
+  /** Creating and revoking a token are audited changes of the tenant (ScimTokenCreated, ScimTokenRevoked). */
+  readonly unitOfWork: UnitOfWork;
+  /** For reads outside a transaction: on the primary, so that a revocation holds at once everywhere. */
   readonly tokens: ScimTokens;
   readonly secrets: ApiKeySecrets;
   readonly authorization: AuthorizationPort;
@@ -57,7 +61,10 @@ export class ScimTokenService {
       createdAt: this.now(),
       revokedAt: null,
     };
-    await this.deps.tokens.insert(token, issued.digest);
+    await this.deps.unitOfWork.run(async (tx) => {
+      await tx.repositories.scimTokens.insert(token, issued.digest);
+      tx.record({ type: "ScimTokenCreated", tenantId: token.tenantId, tokenId: token.id, name, createdBy: caller.userId, occurredAt: token.createdAt });
+    });
     return { token, secret: issued.secret };
   }
 
@@ -68,7 +75,12 @@ export class ScimTokenService {
 
   async revoke(caller: Caller, id: string): Promise<void> {
     await this.requireTenantAdmin(caller);
-    if (!(await this.deps.tokens.revoke(caller.tenantId, id, this.now()))) throw new NotFoundError("SCIM token not found");
+    await this.deps.unitOfWork.run(async (tx) => {
+      const now = this.now();
+      const revoked = await tx.repositories.scimTokens.revoke(caller.tenantId, id, now);
+      if (revoked === null) throw new NotFoundError("SCIM token not found");
+      if (revoked.revokedNow) tx.record({ type: "ScimTokenRevoked", tenantId: caller.tenantId, tokenId: id, name: revoked.name, occurredAt: now });
+    });
   }
 
   /** The holder of a SCIM token, or null for anything that is not a live token. */

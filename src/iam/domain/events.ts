@@ -53,6 +53,19 @@ export interface TenantInvitationRevoked extends EventBase {
   readonly type: "TenantInvitationRevoked";
   readonly email: string;
 }
+/** A credential for the tenant's directory (SCIM) was created; its secret appears nowhere. */
+export interface ScimTokenCreated extends EventBase {
+  readonly type: "ScimTokenCreated";
+  readonly tokenId: string;
+  readonly name: string;
+  readonly createdBy: string;
+}
+/** A directory credential was revoked (the first time; revoking again records nothing). */
+export interface ScimTokenRevoked extends EventBase {
+  readonly type: "ScimTokenRevoked";
+  readonly tokenId: string;
+  readonly name: string;
+}
 /** `role` null removes every tenant role of the user. */
 export interface TenantMemberRemoved extends EventBase {
   readonly type: "TenantMemberRemoved";
@@ -173,6 +186,8 @@ export type IamEvent =
   | TenantMemberRemoved
   | TenantInvitationCreated
   | TenantInvitationRevoked
+  | ScimTokenCreated
+  | ScimTokenRevoked
   | GroupCreated
   | GroupRenamed
   | GroupDeleted
@@ -200,6 +215,8 @@ export const IAM_EVENT_TYPES = [
   "TenantMemberRemoved",
   "TenantInvitationCreated",
   "TenantInvitationRevoked",
+  "ScimTokenCreated",
+  "ScimTokenRevoked",
   "GroupCreated",
   "GroupRenamed",
   "GroupDeleted",
@@ -229,6 +246,8 @@ export function aggregateOf(event: IamEvent): { type: AggregateType; id: string 
     case "TenantMemberRemoved":
     case "TenantInvitationCreated":
     case "TenantInvitationRevoked":
+    case "ScimTokenCreated":
+    case "ScimTokenRevoked":
       return { type: "tenant", id: event.tenantId };
     case "GroupCreated":
     case "GroupRenamed":

@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = [
   "tenant.member_removed",
   "tenant.invitation_created",
   "tenant.invitation_revoked",
+  "tenant.scim_token_created",
+  "tenant.scim_token_revoked",
   "workspace.created",
   "workspace.renamed",
   "workspace.deleted",
@@ -69,6 +71,8 @@ export function targetOf(event: IamEvent): TargetRef | null {
     case "TenantMemberRemoved":
     case "TenantInvitationCreated":
     case "TenantInvitationRevoked":
+    case "ScimTokenCreated":
+    case "ScimTokenRevoked":
       return { type: "tenant", id: event.tenantId };
     case "WorkspaceCreated":
     case "WorkspaceRenamed":
@@ -130,6 +134,10 @@ function describe(event: IamEvent, events: readonly IamEvent[], index: number): 
       return { action: "tenant.invitation_created", changes: { email: event.email, role: change(event.previousRole, event.role) } };
     case "TenantInvitationRevoked":
       return { action: "tenant.invitation_revoked", changes: { email: event.email } };
+    case "ScimTokenCreated":
+      return { action: "tenant.scim_token_created", changes: { scim_token: { id: event.tokenId, name: event.name } } };
+    case "ScimTokenRevoked":
+      return { action: "tenant.scim_token_revoked", changes: { scim_token: { id: event.tokenId, name: event.name } } };
     case "WorkspaceCreated":
       return { action: "workspace.created", changes: { name: change(null, event.name), parent_workspace_id: event.parentWorkspaceId } };
     case "WorkspaceCreatorTenantSet":

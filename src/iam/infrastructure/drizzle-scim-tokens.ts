@@ -24,14 +24,15 @@ export class DrizzleScimTokens implements ScimTokens {
     return this.db.select(tokenColumns).from(scimTokens).where(eq(scimTokens.tenantId, tenantId)).orderBy(desc(scimTokens.id));
   }
 
-  async revoke(tenantId: string, id: string, at: Date): Promise<boolean> {
+  async revoke(tenantId: string, id: string, at: Date): Promise<{ name: string; revokedNow: boolean } | null> {
     const rows = await this.db
       .update(scimTokens)
       // Revoking again keeps the first revocation's time.
       .set({ revokedAt: sql`coalesce(${scimTokens.revokedAt}, ${at.toISOString()}::timestamptz)` })
       .where(and(eq(scimTokens.tenantId, tenantId), eq(scimTokens.id, id)))
-      .returning({ id: scimTokens.id });
-    return rows.length > 0;
+      .returning({ name: scimTokens.name, revokedAt: scimTokens.revokedAt });
+    const row = rows[0];
+    return row === undefined ? null : { name: row.name, revokedNow: row.revokedAt?.getTime() === at.getTime() };
   }
 
   async findUsable(digest: string): Promise<ScimTokenHolder | null> {

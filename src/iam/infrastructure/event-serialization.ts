@@ -26,6 +26,8 @@ const REQUIRED_STRINGS: Record<IamEvent["type"], readonly string[]> = {
   TenantMemberRemoved: ["tenantId", "userId"],
   TenantInvitationCreated: ["tenantId", "email", "role"],
   TenantInvitationRevoked: ["tenantId", "email"],
+  ScimTokenCreated: ["tenantId", "tokenId", "name", "createdBy"],
+  ScimTokenRevoked: ["tenantId", "tokenId", "name"],
   GroupCreated: ["tenantId", "groupId"],
   GroupRenamed: ["tenantId", "groupId", "name"],
   GroupDeleted: ["tenantId", "groupId"],

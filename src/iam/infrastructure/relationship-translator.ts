@@ -48,6 +48,8 @@ export function translate(event: IamEvent): RelationshipUpdate[] {
     // An invitation is no relationship until someone uses it (then TenantMemberAdded).
     case "TenantInvitationCreated":
     case "TenantInvitationRevoked":
+    case "ScimTokenCreated": // directory credentials are checked against their table, not SpiceDB
+    case "ScimTokenRevoked":
     case "GroupRenamed":
     case "WorkspaceRenamed":
       return [];

@@ -3,6 +3,7 @@ import type { Repositories } from "../ports/repositories.js";
 import { DrizzleApiKeyRepository } from "./drizzle-api-key-repository.js";
 import { DrizzleDirectoryGroups } from "./drizzle-directory-groups.js";
 import { DrizzleDirectoryUsers } from "./drizzle-directory-users.js";
+import { DrizzleScimTokens } from "./drizzle-scim-tokens.js";
 import { DrizzleGroupRepository } from "./drizzle-group-repository.js";
 import { DrizzleTenantInvitationRepository } from "./drizzle-tenant-invitation-repository.js";
 import { DrizzleTenantMemberDirectory } from "./drizzle-tenant-member-directory.js";
@@ -28,5 +29,6 @@ export function createRepositories(db: Queryable, kind: DatabaseHandle["kind"] =
     invitations: new DrizzleTenantInvitationRepository(db),
     directoryUsers: new DrizzleDirectoryUsers(db),
     directoryGroups: new DrizzleDirectoryGroups(db),
+    scimTokens: new DrizzleScimTokens(db),
   };
 }

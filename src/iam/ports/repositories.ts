@@ -1,6 +1,7 @@
 import type { ApiKeyRepository } from "./api-key-repository.js";
 import type { DirectoryGroups } from "./directory-groups.js";
 import type { DirectoryUsers } from "./directory-users.js";
+import type { ScimTokens } from "./scim-tokens.js";
 import type { GroupRepository } from "./group-repository.js";
 import type { TenantInvitationRepository } from "./tenant-invitation-repository.js";
 import type { TenantMemberDirectory } from "./tenant-member-directory.js";
@@ -21,4 +22,5 @@ export interface Repositories {
   readonly directoryUsers: DirectoryUsers;
   /** The groups tenants' directories (SCIM) own. */
   readonly directoryGroups: DirectoryGroups;
+  readonly scimTokens: ScimTokens;
 }

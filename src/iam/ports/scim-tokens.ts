@@ -21,8 +21,11 @@ export interface ScimTokens {
   insert(token: ScimToken, digest: string): Promise<void>;
   /** The tenant's tokens, newest first, revoked ones included. */
   listOfTenant(tenantId: string): Promise<ScimToken[]>;
-  /** Revokes the tenant's token; false when the tenant has no such token. Revoking twice is true. */
-  revoke(tenantId: string, id: string, at: Date): Promise<boolean>;
+  /**
+   * Revokes the tenant's token: its name and whether this call revoked it (false when it was
+   * revoked already), or null when the tenant has no such token.
+   */
+  revoke(tenantId: string, id: string, at: Date): Promise<{ readonly name: string; readonly revokedNow: boolean } | null>;
   /** The unrevoked token of this digest whose tenant still exists, or null. */
   findUsable(digest: string): Promise<ScimTokenHolder | null>;
 }
