@@ -200,6 +200,8 @@ describe.each(TEST_DATABASE_KINDS)("SCIM groups on %s", (kind) => {
     const cases: [string, string, unknown, number, string | undefined][] = [
       ["POST", "/Groups", { schemas: [GROUP], displayName: "x1", members: [{ value: "nobody" }] }, 400, "invalidValue"],
       ["POST", "/Groups", { schemas: [GROUP], displayName: "" }, 400, "invalidValue"],
+      ["POST", "/Groups", { schemas: [GROUP], displayName: "x4", externalId: "e".repeat(256) }, 400, "invalidValue"],
+      ["PUT", `/Groups/${id}`, { schemas: [GROUP], displayName: "careful", externalId: "e".repeat(256), members: [{ value: dee }] }, 400, "invalidValue"],
       ["POST", "/Groups", { schemas: [USER], displayName: "x2" }, 400, "invalidValue"],
       ["POST", "/Groups", { schemas: [GROUP], displayName: "x3", members: [{ display: "no value" }] }, 400, "invalidValue"],
       ["PATCH", `/Groups/${id}`, { schemas: [PATCH], Operations: [{ op: "add", path: "members", value: [{ value: "ada-nope" }] }] }, 400, "invalidValue"],

@@ -31,6 +31,14 @@ export interface DirectoryGroupServiceDependencies {
 /** How many members a directory's group may have (one SCIM request sets them all at most). */
 export const MAX_DIRECTORY_GROUP_MEMBERS = 50_000;
 
+const EXTERNAL_ID_MAX_LENGTH = 255;
+
+function checkExternalId(externalId: string | null): void {
+  if (externalId !== null && externalId.length > EXTERNAL_ID_MAX_LENGTH) {
+    throw new InvalidInputError(`externalId must be at most ${EXTERNAL_ID_MAX_LENGTH} characters`);
+  }
+}
+
 export function groupNotFound(id: string): NotFoundError {
   return new NotFoundError(`Group ${id} not found`);
 }
@@ -60,6 +68,7 @@ export class DirectoryGroupService {
 
   /** A new directory group; a name another group of the tenant has is a conflict. */
   async create(tenantId: string, input: DirectoryGroupInput): Promise<DirectoryGroup> {
+    checkExternalId(input.externalId);
     return this.deps.unitOfWork.run(async (tx) => {
       // The tenant's lock keeps members from leaving the tenant while they join the group.
       await loadTenantAroundMember(tx, tenantId, "");
@@ -94,6 +103,7 @@ export class DirectoryGroupService {
         throw new PreconditionFailedError(`Group ${id} changed since version ${expectedVersion}; read it again`);
       }
       const input = change(current);
+      checkExternalId(input.externalId);
       const now = this.clock();
       group.rename(input.name, now);
       group.setDirectoryMembers(await this.tenantMembers(tx, tenantId, input.memberIds), now);

@@ -11,7 +11,7 @@ import { Tenant } from "../domain/tenant.js";
 import type { UserProfile } from "../domain/user.js";
 import type { OperatorDirectory, TenantOverview } from "../ports/operator-directory.js";
 import type { UnitOfWork } from "../ports/unit-of-work.js";
-import { grantTenantRole, loadTenantForUpdate } from "./tenant-membership.js";
+import { grantTenantRole, loadTenantAroundMember } from "./tenant-membership.js";
 import { WorkspaceService } from "./workspace-service.js";
 
 export const USERS_LISTED_AT_MOST = 1_000;
@@ -56,7 +56,7 @@ export class OperatorService {
     const user = await this.deps.directory.findUser(idOrUsername);
     if (user === null) throw new NotFoundError(`No user with the id or username "${idOrUsername}"; users appear at their first sign-in`);
     const change = await this.deps.unitOfWork.run(async (tx) => {
-      const tenant = await loadTenantForUpdate(tx, tenantId);
+      const tenant = await loadTenantAroundMember(tx, tenantId, user.id);
       return grantTenantRole(tx, tenant, user.id, role, null, this.now());
     });
     return { user, change };

@@ -16,7 +16,8 @@ export async function loadTenantForUpdate(tx: TransactionContext, tenantId: stri
 
 /**
  * The tenant locked for a change of one member (the same locks, without reading or locking the
- * other members' rows): what every change of a single membership needs, in a tenant of any size.
+ * other members' rows): what every change of a single membership needs (that member's role, the
+ * admin count), in a tenant of any size.
  */
 export async function loadTenantAroundMember(tx: TransactionContext, tenantId: string, userId: string): Promise<Tenant> {
   const tenant = await tx.repositories.tenants.loadForMemberChange(tenantId, userId);

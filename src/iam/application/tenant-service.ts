@@ -20,7 +20,7 @@ import type { AuthenticatedUser, Caller } from "./caller.js";
 import type { DefaultTenantAccess } from "./default-tenant-access.js";
 import type { InvitationBinding } from "./invitation-binding.js";
 import type { ProvisionedUserCache } from "./provisioned-user-cache.js";
-import { grantTenantRole, loadTenantForUpdate, removeDepartingMember } from "./tenant-membership.js";
+import { grantTenantRole, loadTenantAroundMember, loadTenantForUpdate, removeDepartingMember } from "./tenant-membership.js";
 import { reasonOf } from "./probe-fields.js";
 import type { TenantServiceProbe } from "./tenant-service-probe.js";
 import { WorkspaceService } from "./workspace-service.js";
@@ -221,8 +221,10 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
     await this.authorize(caller, tenantId, "administrate", "Insufficient permissions", probe);
     const email = input.email != null && input.email.trim() !== "" ? normaliseEmail(input.email) : null;
     const { entry, change } = await this.deps.unitOfWork.run(async (tx) => {
-      const tenant = await loadTenantForUpdate(tx, tenantId);
       let userId = (input.userId ?? "").trim();
+      // By user id, only that member's row and the admins' are needed; by email, every member's
+      // row stays locked, so that who has the email cannot change before commit.
+      const tenant = email === null ? await loadTenantAroundMember(tx, tenantId, userId) : await loadTenantForUpdate(tx, tenantId);
       if (email !== null) {
         // The member rows are locked: the answer cannot change before commit.
         const ids = await tx.repositories.tenantMemberDirectory.findIdsByEmail(tenantId, email);
@@ -266,8 +268,9 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
     const invitedEmail = invitedEmailOf(userId);
     const removed = await this.deps.unitOfWork.run(async (tx) => {
       const now = this.clock();
-      // Lock order everywhere: tenant and its member rows, then workspaces, then groups.
-      const tenant = await loadTenantForUpdate(tx, tenantId);
+      // Lock order everywhere: tenant and its member rows (here: the departing member's and the
+      // admins'), then workspaces, then groups.
+      const tenant = await loadTenantAroundMember(tx, tenantId, userId);
       if (!tenant.removeMember(userId, caller.userId, now)) {
         const revoked = invitedEmail === null ? null : await tx.repositories.invitations.take(tenantId, invitedEmail);
         if (revoked === null) return null;
@@ -333,15 +336,18 @@ export class TenantService implements DefaultTenantAccess, InvitationBinding {
   async join(userId: string, asAdmin: boolean): Promise<TenantRole | null> {
     const tenantId = await this.ensureDefaultTenant();
     if ((await this.deps.repositories.tenants.memberRole(tenantId, userId)) !== null) return null;
+    const firstJoinerRule = this.deps.settings.firstJoinerBecomesAdmin === true;
     const role = await this.deps.unitOfWork.run(async (tx) => {
-      const tenant = await loadTenantForUpdate(tx, tenantId);
+      // Every member is read only where the first joiner becomes admin (development): a sign-in
+      // into a tenant of 100,000 members otherwise reads and locks the joiner's row and the admins'.
+      const tenant = firstJoinerRule ? await loadTenantForUpdate(tx, tenantId) : await loadTenantAroundMember(tx, tenantId, userId);
       // A concurrent first request of the same user may have joined meanwhile: keep their role.
       if (tenant.roleOf(userId) !== null) return null;
       // Whom the tenant's directory deactivated or deleted may not walk back in.
       if (await tx.repositories.directoryUsers.isWithdrawn(tenantId, userId)) throw new ForbiddenError(WITHDRAWN_BY_DIRECTORY);
       // Decided under the tenant row lock, with the members read after it: of concurrent first
       // sign-ins into an empty tenant, exactly one sees it empty.
-      const first = this.deps.settings.firstJoinerBecomesAdmin === true && tenant.memberList().length === 0;
+      const first = firstJoinerRule && tenant.memberList().length === 0;
       const granted: TenantRole = asAdmin || first ? "admin" : "member";
       await grantTenantRole(tx, tenant, userId, granted, null, this.clock());
       return granted;
