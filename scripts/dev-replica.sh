@@ -7,7 +7,8 @@
 #
 # For Debian's PostgreSQL packages: creates a second cluster, "replica" (port 5433 unless
 # KARTOGRAPH_DEV_REPLICA_PORT says otherwise), from a base backup of "main" taken with
-# `pg_basebackup -R` (so it streams from main and stays in recovery, read-only), and starts it. An
+# `pg_basebackup -R` (so it streams from main and stays in recovery, read-only) through a
+# replication slot, and starts it. An
 # existing replica cluster that is in recovery is reused; one that is not (promoted, or some other
 # cluster of that name) is left alone and the script fails. The replica streams as the OS user
 # postgres over main's Unix socket (Debian's default `local replication all peer`), so pg_hba.conf
@@ -30,13 +31,26 @@ as_postgres() {
   fi
 }
 
+# A physical replication slot keeps main's WAL until the replica has it, so that a replica the
+# tests stop and start catches up instead of finding its WAL recycled (a development machine's
+# choice: a replica gone for good keeps main's WAL, so drop the slot with the cluster).
+slot=kartograph_dev_replica
+on_primary() { as_postgres psql -X -q -At -h /var/run/postgresql -p "$primary_port" -d postgres -c "$1"; }
+
 existing_port=$(awk -v v="$version" '$1 == v && $2 == "replica" { print $3 }' < <(pg_lsclusters --no-header))
+if [[ -n $existing_port && $(on_primary "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$slot'") != 1 ]]; then
+  # Made before the slot (or its slot is gone): it may never catch up again; made anew.
+  say "cluster $version/replica streams without the slot $slot; dropping it to make it again"
+  pg_dropcluster --stop "$version" replica
+  existing_port=""
+fi
 if [[ -z $existing_port ]]; then
   say "creating cluster $version/replica on port $port from a base backup of main"
+  on_primary "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$slot' AND NOT active" >/dev/null
   as_postgres pg_createcluster "$version" replica -p "$port" >/dev/null
   # The cluster's own fresh data directory is replaced by the copy of main.
   as_postgres bash -c "rm -rf '$data_dir' && mkdir -m 700 '$data_dir'"
-  (cd / && as_postgres pg_basebackup -D "$data_dir" -R -X stream -c fast -h /var/run/postgresql -p "$primary_port" -U postgres)
+  (cd / && as_postgres pg_basebackup -D "$data_dir" -R -C -S "$slot" -X stream -c fast -h /var/run/postgresql -p "$primary_port" -U postgres)
   existing_port=$port
 fi
 port=$existing_port
