@@ -11,6 +11,7 @@ import {
   type GroupFilter,
 } from "../ports/directory-groups.js";
 import { filterSql, type FilterColumn } from "./directory-filter-sql.js";
+import { dateOf, directoryPage } from "./directory-page.js";
 
 interface Row {
   readonly id: string;
@@ -19,7 +20,6 @@ interface Row {
   readonly members: DirectoryGroupMember[] | string | null;
   readonly created_at: Date | string;
   readonly last_modified: Date | string;
-  readonly total?: number | string;
 }
 
 const LAST_MODIFIED_SQL = sql.raw(`greatest(g.updated_at, coalesce((SELECT max(gm.created_at) FROM group_members gm WHERE gm.group_id = g.id), g.updated_at))`);
@@ -36,7 +36,6 @@ const GROUP_COLUMNS: Record<FilterableGroupAttribute, FilterColumn> = {
   "meta.lastModified": { kind: GROUP_FILTER_ATTRIBUTES["meta.lastModified"], expression: LAST_MODIFIED_SQL },
 };
 
-const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 
 function toGroup(row: Row): DirectoryGroup {
   const members = typeof row.members === "string" ? (JSON.parse(row.members) as DirectoryGroupMember[]) : (row.members ?? []);
@@ -45,8 +44,8 @@ function toGroup(row: Row): DirectoryGroup {
     name: row.name,
     externalId: row.external_id,
     members,
-    createdAt: asDate(row.created_at),
-    lastModified: asDate(row.last_modified),
+    createdAt: dateOf(row.created_at),
+    lastModified: dateOf(row.last_modified),
   };
 }
 
@@ -69,20 +68,8 @@ export class DrizzleDirectoryGroups implements DirectoryGroups {
 
   async list(tenantId: string, filter: GroupFilter | null, startIndex: number, count: number, withMembers: boolean): Promise<DirectoryGroupPage> {
     const condition = filter === null ? sql.raw("true") : filterSql(filter, GROUP_COLUMNS);
-    const rows = await queryRows<Row>(
-      this.db,
-      sql`SELECT *, count(*) OVER () AS total FROM (${directoryGroups(tenantId, condition, withMembers)}) AS visible
-          ORDER BY id LIMIT ${count} OFFSET ${startIndex - 1}`,
-    );
-    let total = rows[0]?.total === undefined ? 0 : Number(rows[0].total);
-    if (rows.length === 0) {
-      const counted = await queryRows<{ total: number | string }>(
-        this.db,
-        sql`SELECT count(*) AS total FROM (${directoryGroups(tenantId, condition, false)}) AS visible`,
-      );
-      total = Number(counted[0]?.total ?? 0);
-    }
-    return { totalResults: total, groups: rows.map(toGroup) };
+    const page = await directoryPage<Row>(this.db, (forCount) => directoryGroups(tenantId, condition, withMembers && !forCount), startIndex, count);
+    return { totalResults: page.total, groups: page.rows.map(toGroup) };
   }
 
   async setExternalId(groupId: string, externalId: string | null): Promise<void> {

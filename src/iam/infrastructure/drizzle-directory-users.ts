@@ -18,6 +18,7 @@ import type {
 } from "../ports/directory-users.js";
 import { USER_FILTER_ATTRIBUTES, type FilterableUserAttribute } from "../ports/directory-users.js";
 import { filterSql, type FilterColumn } from "./directory-filter-sql.js";
+import { dateOf, directoryPage } from "./directory-page.js";
 
 /** When the user became visible to the directory, and when anything it shows last changed. */
 const CREATED_SQL = sql.raw(`least(coalesce(s.created_at, m.created_at), coalesce(m.created_at, s.created_at))`);
@@ -58,10 +59,8 @@ interface Row {
   readonly active: boolean;
   readonly created_at: Date | string;
   readonly last_modified: Date | string;
-  readonly total?: number | string;
 }
 
-const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 
 function toUser(row: Row): DirectoryUser {
   return {
@@ -72,8 +71,8 @@ function toUser(row: Row): DirectoryUser {
     externalId: row.external_id,
     attributes: row.attributes ?? {},
     active: row.active,
-    createdAt: asDate(row.created_at),
-    lastModified: asDate(row.last_modified),
+    createdAt: dateOf(row.created_at),
+    lastModified: dateOf(row.last_modified),
   };
 }
 
@@ -97,21 +96,8 @@ export class DrizzleDirectoryUsers implements DirectoryUsers {
 
   async list(tenantId: string, filter: UserFilter | null, startIndex: number, count: number): Promise<DirectoryUserPage> {
     const condition = filter === null ? sql.raw("true") : filterSql(filter, USER_COLUMNS);
-    // The count rides on the page's rows; a page past the end still needs it, from its own query.
-    const rows = await queryRows<Row>(
-      this.db,
-      sql`SELECT *, count(*) OVER () AS total FROM (${visibleUsers(tenantId, condition)}) AS visible
-          ORDER BY id LIMIT ${count} OFFSET ${startIndex - 1}`,
-    );
-    let total = rows[0]?.total === undefined ? 0 : Number(rows[0].total);
-    if (rows.length === 0) {
-      const counted = await queryRows<{ total: number | string }>(
-        this.db,
-        sql`SELECT count(*) AS total FROM (${visibleUsers(tenantId, condition)}) AS visible`,
-      );
-      total = Number(counted[0]?.total ?? 0);
-    }
-    return { totalResults: total, users: rows.map(toUser) };
+    const page = await directoryPage<Row>(this.db, () => visibleUsers(tenantId, condition), startIndex, count);
+    return { totalResults: page.total, users: page.rows.map(toUser) };
   }
 
   async findAccountIdByUsername(username: string): Promise<string | null> {

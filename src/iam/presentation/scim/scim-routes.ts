@@ -84,6 +84,11 @@ function pageOf(query: Record<string, string | undefined>): { startIndex: number
   };
 }
 
+/** Directories list groups without their members (Entra ID, Okta): `excludedAttributes=members`. */
+function excludesMembers(query: Record<string, string | undefined>): boolean {
+  return /(^|,)\s*members\s*(,|$)/i.test(query["excludedAttributes"] ?? "");
+}
+
 export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, { tokens, users, groups }) => {
   server.setErrorHandler(sendScimError);
   server.setNotFoundHandler((request, reply) =>
@@ -182,8 +187,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
   server.get<{ Querystring: Record<string, string | undefined> }>("/Groups", routeOptions, async (request, reply) => {
     const filter = parseFilter(request.query["filter"], { schema: GROUP_SCHEMA, attributes: GROUP_FILTER_ATTRIBUTES, valueOf: { members: "members.value" } });
     const { startIndex, count } = pageOf(request.query);
-    // Directories list groups without their members (Entra ID, Okta): `excludedAttributes=members`.
-    const withMembers = !/(^|,)\s*members\s*(,|$)/i.test(request.query["excludedAttributes"] ?? "");
+    const withMembers = !excludesMembers(request.query);
     const baseUrl = baseUrlOf(request);
     const page = await groups.list(holderOf(request).tenantId, filter, startIndex, count, withMembers);
     return send(reply, 200, listResponse(page.groups.map((group) => scimGroupOf(group, baseUrl, withMembers)), page.totalResults, startIndex));
@@ -196,7 +200,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
   });
 
   server.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>("/Groups/:id", routeOptions, async (request, reply) => {
-    const withMembers = !/(^|,)\s*members\s*(,|$)/i.test(request.query["excludedAttributes"] ?? "");
+    const withMembers = !excludesMembers(request.query);
     const group = await groups.find(holderOf(request).tenantId, request.params.id, withMembers);
     const resource = scimGroupOf(group, baseUrlOf(request), withMembers);
     return send(withMembers ? reply.header("ETag", groupEtagOf(group)) : reply, 200, resource);
