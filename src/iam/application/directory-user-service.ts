@@ -92,6 +92,16 @@ export class DirectoryUserService {
       // Locked around nobody: a user this creates (or brings back) is no member yet, and one who
       // is a member is a conflict. The tenant's lock serialises its provisionings; the look-up follows it.
       const tenant = await loadTenantAroundMember(tx, tenantId, "");
+      const record = { externalId: input.externalId, attributes: input.attributes };
+      // A username nobody has (a directory's first push): the account and its record in one go.
+      const newId = newUlid();
+      const created = await directory.createAccountWithRecord(tenantId, newId, profile, record);
+      if (created !== null) {
+        if (input.active) await grantTenantRole(tx, tenant, newId, "member", null, this.clock());
+        // Everything was written at the transaction's time, which is what a read would show.
+        const { createdAt, attributes } = created;
+        return { id: newId, ...profile, externalId: input.externalId, attributes, active: input.active, createdAt, lastModified: createdAt };
+      }
       let id = await directory.findAccountIdByUsername(profile.username);
       if (id !== null && (await directory.find(tenantId, id)) !== null) {
         throw new ConflictError(`A user with userName "${profile.username}" already exists in this tenant`);
@@ -100,12 +110,13 @@ export class DirectoryUserService {
         throw new ConflictError(`The userName "${profile.username}" belongs to another account`);
       }
       if (id === null) {
-        id = newUlid();
+        // Its holder renamed or deleted it since the attempt above.
+        id = newId;
         await directory.createAccount(id, profile);
       } else {
         await directory.updateAccount(id, profile);
       }
-      await directory.saveRecord(tenantId, id, { externalId: input.externalId, attributes: input.attributes });
+      await directory.saveRecord(tenantId, id, record);
       if (input.active) await grantTenantRole(tx, tenant, id, "member", null, this.clock());
       return this.reread(tx, tenantId, id);
     });

@@ -8,6 +8,7 @@ import { violates } from "../../platform/database/database-errors.js";
 import { ConflictError } from "../domain/errors.js";
 import { usernameTakenMessage } from "../domain/user.js";
 import type {
+  CreatedRecord,
   DirectoryProfile,
   DirectoryRecord,
   DirectoryUser,
@@ -115,6 +116,26 @@ export class DrizzleDirectoryUsers implements DirectoryUsers {
             AND NOT EXISTS (SELECT 1 FROM tenant_members m WHERE m.tenant_id = s.tenant_id AND m.user_id = s.user_id)) AS withdrawn`,
     );
     return rows[0]?.withdrawn === true;
+  }
+
+  async createAccountWithRecord(tenantId: string, id: string, profile: DirectoryProfile, record: DirectoryRecord): Promise<CreatedRecord | null> {
+    // The NOT EXISTS also sees accounts whose clashing username was kept (outside the unique
+    // index); ON CONFLICT covers a concurrent creation of the same username.
+    const rows = await queryRows<{ attributes: DirectoryUserAttributes; created_at: Date | string }>(
+      this.db,
+      sql`WITH account AS (
+            INSERT INTO users (id, username, name, email)
+            SELECT ${id}, ${profile.username}, ${profile.name}, ${profile.email}
+            WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(username) = ${profile.username.toLowerCase()})
+            ON CONFLICT DO NOTHING
+            RETURNING id
+          )
+          INSERT INTO scim_users (tenant_id, user_id, external_id, attributes)
+          SELECT ${tenantId}, id, ${record.externalId}, ${JSON.stringify(record.attributes)}::jsonb FROM account
+          RETURNING attributes, created_at`,
+    );
+    const row = rows[0];
+    return row === undefined ? null : { attributes: row.attributes, createdAt: dateOf(row.created_at) };
   }
 
   async createAccount(id: string, profile: DirectoryProfile): Promise<void> {

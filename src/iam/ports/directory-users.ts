@@ -61,6 +61,11 @@ export interface DirectoryRecord {
   readonly attributes: DirectoryUserAttributes;
 }
 
+export interface CreatedRecord {
+  readonly attributes: DirectoryUserAttributes;
+  readonly createdAt: Date;
+}
+
 export interface DirectoryUsers {
   /** The user as the tenant's directory sees it, or null (not a member, never provisioned, or deleted). */
   find(tenantId: string, userId: string): Promise<DirectoryUser | null>;
@@ -70,6 +75,12 @@ export interface DirectoryUsers {
   findAccountIdByUsername(username: string): Promise<string | null>;
   /** Whether the tenant's directory deleted or deactivated the user (who must not join it on their own). */
   isWithdrawn(tenantId: string, userId: string): Promise<boolean>;
+  /**
+   * A new user row with the directory's record of them, in one statement, unless an account has
+   * the username already (ignoring case): null then, and nothing written. Resolves to the record as
+   * stored (its attributes as the database keeps them) and when it was made.
+   */
+  createAccountWithRecord(tenantId: string, id: string, profile: DirectoryProfile, record: DirectoryRecord): Promise<CreatedRecord | null>;
   /** A new user row; a username taken ignoring case throws ConflictError. */
   createAccount(id: string, profile: DirectoryProfile): Promise<void>;
   /** Rewrites the user row's profile; a username taken ignoring case throws ConflictError. */
