@@ -164,6 +164,24 @@ export class DrizzleGroupRepository implements GroupRepository {
     if (changed) await bumpGroupListVersion(this.db, group.tenantId);
   }
 
+  async saveAll(batch: readonly Group[]): Promise<void> {
+    const removalsOnly: Group[] = [];
+    for (const group of batch) {
+      if (group.nameChanged || group.memberChanges().upserted.length > 0) await this.save(group);
+      else removalsOnly.push(group);
+    }
+    const removed = removalsOnly.flatMap((group) => group.memberChanges().removed.map((userId) => ({ group_id: group.id, user_id: userId })));
+    if (removed.length === 0) return;
+    await queryRows(
+      this.db,
+      sql`DELETE FROM ${groupMembers} gm
+          USING jsonb_to_recordset(${JSON.stringify(removed)}::jsonb) AS gone (group_id varchar, user_id varchar)
+          WHERE gm.group_id = gone.group_id AND gm.user_id = gone.user_id`,
+    );
+    const tenants = new Set(removalsOnly.filter(hasMemberChanges).map((group) => group.tenantId));
+    for (const tenantId of tenants) await bumpGroupListVersion(this.db, tenantId);
+  }
+
   async lockWorkspaceGrants(groupId: string): Promise<GroupWorkspaceGrant[]> {
     // The workspaces first, in id order (the order every deleter uses, so two never deadlock),
     // then their admin rows: whether the workspace side serialises on the workspace row or on

@@ -232,6 +232,27 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
     workspace.markPersisted();
   }
 
+  async saveAll(batch: readonly Workspace[]): Promise<void> {
+    const removalsOnly: Workspace[] = [];
+    for (const workspace of batch) {
+      const { isNew, renamed, upserts } = workspace.changes();
+      if (isNew || renamed || upserts.length > 0) await this.save(workspace);
+      else removalsOnly.push(workspace);
+    }
+    const removed = removalsOnly.flatMap((workspace) =>
+      workspace.changes().deletes.map((member) => ({ workspace_id: workspace.id, member_type: member.memberType, member_id: member.memberId })),
+    );
+    if (removed.length > 0) {
+      await queryRows(
+        this.db,
+        sql`DELETE FROM ${workspaceMembers} wm
+            USING jsonb_to_recordset(${JSON.stringify(removed)}::jsonb) AS gone (workspace_id varchar, member_type varchar, member_id varchar)
+            WHERE wm.workspace_id = gone.workspace_id AND wm.member_type = gone.member_type AND wm.member_id = gone.member_id`,
+      );
+    }
+    for (const workspace of removalsOnly) workspace.markPersisted();
+  }
+
   /**
    * A new workspace and its first members in one statement: creating a workspace is the commonest
    * write, and each statement is a round trip. The row is only inserted when its parent is a

@@ -42,6 +42,11 @@ export interface GroupRepository {
   /** Writes a rename and member changes. ConflictError when the new name is taken in the tenant. */
   save(group: Group): Promise<void>;
   /**
+   * Saves many groups as `save` does: those whose only change is members removed (a member's
+   * departure from the tenant) all in one statement, the others one by one.
+   */
+  saveAll(groups: readonly Group[]): Promise<void>;
+  /**
    * The workspace roles the group holds, with each workspace's other admins counted. Locks those
    * workspaces and their admin rows (in id order), so that no concurrent change can leave one of
    * them without an admin while the group's grants are being removed.

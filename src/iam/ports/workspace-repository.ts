@@ -24,6 +24,11 @@ export interface WorkspaceRepository {
    * exist an InvalidInputError.
    */
   save(workspace: Workspace): Promise<void>;
+  /**
+   * Saves many workspaces as `save` does: those whose only change is members removed (a member's
+   * departure from the tenant) all in one statement, the others one by one.
+   */
+  saveAll(workspaces: readonly Workspace[]): Promise<void>;
   /** Inserts a new workspace unless a unique constraint says it exists already; true when inserted. */
   insertIfAbsent(workspace: Workspace): Promise<boolean>;
   /** Deletes the rows of the workspaces, in the order given (children before parents). */
