@@ -11,6 +11,7 @@ import { packageRoot } from "../runtime/package-root.js";
 import { DEFAULT_PGLITE_CACHE_MB } from "../config/config.js";
 import { DataDirectoryError } from "./data-directory-error.js";
 import { lockDataDirectory, type DataDirectoryLock } from "./data-directory-lock.js";
+import { DRIZZLE_QUERY_PARSERS, clientForDrizzle } from "./pglite-drizzle-parsers.js";
 
 function ensureWritableDirectory(dir: string): void {
   try {
@@ -59,20 +60,20 @@ export async function openPglite(dataDir: string | null, options: { cacheMb?: nu
   let client: PGlite;
   let lock: DataDirectoryLock | null = null;
   if (dataDir === null) {
-    client = await PGlite.create(settings);
+    client = await PGlite.create({ ...settings, parsers: DRIZZLE_QUERY_PARSERS });
   } else {
     ensureWritableDirectory(dataDir);
     lock = await lockDataDirectory(dataDir);
     try {
       const pgdata = join(dataDir, "pgdata");
       if (!existsSync(join(pgdata, "PG_VERSION"))) await initialiseInWorker(pgdata, settings);
-      client = await PGlite.create(pgdata, settings);
+      client = await PGlite.create(pgdata, { ...settings, parsers: DRIZZLE_QUERY_PARSERS });
     } catch (error) {
       await lock.release();
       throw error;
     }
   }
-  const db = drizzle({ client, schema }) as unknown as AppDatabase;
+  const db = drizzle({ client: clientForDrizzle(client), schema }) as unknown as AppDatabase;
   return {
     kind: "pglite",
     db,
