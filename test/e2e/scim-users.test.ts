@@ -164,6 +164,14 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
     expect(await members()).toContainEqual({ user_id: id, role: "member", status: "active" });
     const read = await scimCall("GET", `/Users/${id}`);
     expect(read.body).toEqual(created.body);
+    expect(read.headers["etag"]).toBe(created.headers["etag"]);
+    // One provisioned inactive is no member, and reads back as it was answered too.
+    const inactive = await newUser("carlos", { emails: [{ value: "carlos@example.com" }], active: false });
+    expect(inactive.status).toBe(201);
+    expect(inactive.body["active"]).toBe(false);
+    expect((await members()).map((member) => member["user_id"])).not.toContain(inactive.body["id"]);
+    expect((await scimCall("GET", `/Users/${String(inactive.body["id"])}`)).body).toEqual(inactive.body);
+    expect((await scimCall("DELETE", `/Users/${String(inactive.body["id"])}`)).status).toBe(204);
     // Another tenant's directory does not see it.
     expect((await scimCall("GET", `/Users/${id}`, undefined, {}, otherScim)).status).toBe(404);
   });
