@@ -4,9 +4,9 @@
  * workspace or group) and what changed. A role replacement, which the tenant records as a removal
  * and an addition, is one `tenant.member_role_changed`. The README lists the actions.
  */
-import { ulid } from "ulidx";
 import { SYSTEM_AUDIT_SCOPE, type AuditActor, type AuditRequestContext, type AuditTarget, type NewAuditEvent } from "../../platform/audit/audit-event.js";
 import type { ChangeOrigin } from "../../shared-kernel/change-origin.js";
+import { newUlid } from "../../shared-kernel/ids.js";
 import type { IamEvent } from "../domain/events.js";
 
 export const AUDIT_ACTIONS = [
@@ -218,7 +218,7 @@ export function userAuditEvents(
   const scopes = previous === null ? [SYSTEM_AUDIT_SCOPE] : [SYSTEM_AUDIT_SCOPE, ...memberOf];
   const actor: AuditActor = { type: "user", id: claims.id, username: claims.username };
   return scopes.map((tenantId) => ({
-    id: ulid(),
+    id: newUlid(),
     tenantId,
     occurredAt,
     action,
@@ -239,7 +239,7 @@ export function auditEventsOf(events: readonly IamEvent[], origin: ChangeOrigin,
     const described = target === null ? null : describe(event, events, index);
     if (target === null || described === null) return;
     audited.push({
-      id: ulid(),
+      id: newUlid(),
       tenantId: event.tenantId,
       occurredAt: event.occurredAt,
       action: described.action,

@@ -20,7 +20,7 @@ import { translate } from "./relationship-translator.js";
 import { createRepositories } from "./repositories.js";
 import { currentChangeOrigin } from "../../shared-kernel/change-origin.js";
 import { auditEventsOf, namesCarriedBy } from "./audit-entries.js";
-import { recordAuditEvents } from "./audit-recording.js";
+import { auditWritesOf } from "./audit-recording.js";
 import { pinReadsToPrimary } from "../../platform/database/replica/read-scope.js";
 
 /** Applies a tenant's committed outbox entries up to a sequence (the dispatcher's drainThrough). */
@@ -103,17 +103,15 @@ export class DrizzleUnitOfWork implements UnitOfWork {
           // Not awaited: the outbox rows travel with the COMMIT. A writer that applies its own
           // entries after the commit says so first, and its commit then wakes no worker.
           const declared = this.applier !== null && events.length > 0 ? declareWriterApplies(tx) : Promise.resolve();
-          const appended = appendOutboxEntries(tx, events.map(toOutboxEntry));
-          // The audit record commits with the change or not at all.
+          // The audit record commits with the change or not at all: its rows travel in the outbox INSERT.
           const audit = this.options.recordAudit === false || events.length === 0 ? [] : events;
-          const origin = currentChangeOrigin();
-          const auditEvents = auditEventsOf(audit, origin, namesCarriedBy(audit));
-          const audited = recordAuditEvents(tx, auditEvents);
+          const auditEvents = auditEventsOf(audit, currentChangeOrigin(), namesCarriedBy(audit));
+          const appended = appendOutboxEntries(tx, events.map(toOutboxEntry), auditEvents.length > 0 ? auditWritesOf(auditEvents) : null);
           // Tenants whose relationships this change touches: only they can be "not in effect".
           const relationshipTenants = new Set(events.filter((event) => translate(event).length > 0).map((event) => event.tenantId));
           return {
             value: { result, relationshipTenants, audited: auditEvents.length },
-            last: Promise.all([declared, appended, audited]).then(([, highest]) => highest),
+            last: Promise.all([declared, appended]).then(([, highest]) => highest),
           };
         });
         return { result: value.result, relationshipTenants: value.relationshipTenants, audited: value.audited, highestSequences: last };

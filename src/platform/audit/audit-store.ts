@@ -68,12 +68,19 @@ function toEvent(row: AuditRow): StoredAuditEvent {
 
 /**
  * `insert` (an INSERT INTO audit_events ... without RETURNING) with the rows it writes queued for
- * sealing, in the same statement: no round trip of its own, and no event commits unqueued.
+ * sealing, as the named data-modifying statements of a WITH clause (`audit_written`,
+ * `audit_queued`): they can travel in another statement (the unit of work puts them in the outbox
+ * INSERT, so an audited change costs no statement of its own), and no event commits unqueued.
  */
+export function auditWrites(insert: SQL): SQL {
+  return sql`audit_written AS (${insert} RETURNING tenant_id, sequence, occurred_at),
+             audit_queued AS (INSERT INTO audit_unsealed (tenant_id, sequence, occurred_at)
+                              SELECT tenant_id, sequence, occurred_at FROM audit_written)`;
+}
+
+/** `auditWrites` as a statement of its own. */
 export function queuedForSealing(insert: SQL): SQL {
-  return sql`WITH written AS (${insert} RETURNING tenant_id, sequence, occurred_at)
-             INSERT INTO audit_unsealed (tenant_id, sequence, occurred_at)
-             SELECT tenant_id, sequence, occurred_at FROM written`;
+  return sql`WITH ${auditWrites(insert)} SELECT count(*) AS written FROM audit_written`;
 }
 
 /**

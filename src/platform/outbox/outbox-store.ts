@@ -4,9 +4,8 @@
  * relationships of a tenant are applied in order by one process at a time while tenants proceed
  * in parallel.
  */
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Queryable } from "../database/database.js";
-import { outbox } from "../database/schema.js";
 import type { NewOutboxEntry, OutboxEntry } from "./outbox-entry.js";
 
 interface OutboxRow {
@@ -42,30 +41,44 @@ function toEntry(row: OutboxRow): OutboxEntry {
   };
 }
 
-/** Appends entries in order; returns the highest sequence per tenant. */
+/**
+ * Appends entries in order; returns the highest sequence per tenant. `alongside` are named
+ * data-modifying statements of a WITH clause (`name AS (INSERT ...)`, comma-separated) that run in
+ * the same statement: writes that must commit with these entries (the audit events) without a
+ * round trip and a parse of their own.
+ */
 export async function appendOutboxEntries(
   tx: Queryable,
   entries: readonly NewOutboxEntry[],
+  alongside: SQL | null = null,
 ): Promise<Map<string, number>> {
   const highest = new Map<string, number>();
   if (entries.length === 0) return highest;
-  // One multi-row INSERT: identity values are assigned in VALUES order, preserving recording order.
-  const rows = await tx
-    .insert(outbox)
-    .values(
-      entries.map((entry) => ({
-        tenantId: entry.tenantId,
-        aggregateType: entry.aggregateType,
-        aggregateId: entry.aggregateId,
-        eventType: entry.eventType,
-        payload: entry.payload,
-        occurredAt: entry.occurredAt,
-      })),
-    )
-    .returning({ tenantId: outbox.tenantId, sequence: outbox.sequence });
-  for (const row of rows) {
-    highest.set(row.tenantId, Math.max(highest.get(row.tenantId) ?? 0, Number(row.sequence)));
-  }
+  const records = JSON.stringify(
+    entries.map((entry) => ({
+      tenant_id: entry.tenantId,
+      aggregate_type: entry.aggregateType,
+      aggregate_id: entry.aggregateId,
+      event_type: entry.eventType,
+      payload: entry.payload,
+      occurred_at: entry.occurredAt.toISOString(),
+    })),
+  );
+  // Identity values are assigned in the order the SELECT yields its rows: recording order.
+  const rows = await queryRows<{ tenant_id: string; highest: string | number }>(
+    tx,
+    sql`WITH ${alongside === null ? sql`` : sql`${alongside},`}
+         appended AS (
+           INSERT INTO outbox (tenant_id, aggregate_type, aggregate_id, event_type, payload, occurred_at)
+           SELECT o.tenant_id, o.aggregate_type, o.aggregate_id, o.event_type, o.payload, o.occurred_at
+           FROM ROWS FROM (jsonb_to_recordset(${records}::jsonb) AS (tenant_id text, aggregate_type text, aggregate_id text,
+                                                                     event_type text, payload jsonb, occurred_at timestamptz))
+                WITH ORDINALITY AS o
+           ORDER BY o.ordinality
+           RETURNING tenant_id, sequence)
+        SELECT tenant_id, max(sequence) AS highest FROM appended GROUP BY tenant_id`,
+  );
+  for (const row of rows) highest.set(row.tenant_id, Number(row.highest));
   return highest;
 }
 
