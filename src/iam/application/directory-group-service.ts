@@ -12,7 +12,7 @@ import { Group } from "../domain/group.js";
 import type { DirectoryGroup, DirectoryGroupPage, GroupFilter } from "../ports/directory-groups.js";
 import type { Repositories } from "../ports/repositories.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
-import { loadTenantAroundMember } from "./tenant-membership.js";
+import { loadTenantForNewMember } from "./tenant-membership.js";
 
 /** What the directory sends for a group (a SCIM Group, read by the presentation layer). */
 export interface DirectoryGroupInput {
@@ -71,7 +71,7 @@ export class DirectoryGroupService {
     checkExternalId(input.externalId);
     return this.deps.unitOfWork.run(async (tx) => {
       // The tenant's lock keeps members from leaving the tenant while they join the group.
-      await loadTenantAroundMember(tx, tenantId, "");
+      await loadTenantForNewMember(tx, tenantId);
       const memberIds = await this.tenantMembers(tx, tenantId, input.memberIds);
       const now = this.clock();
       const group = Group.createForDirectory({ id: newUlid(), tenantId, name: input.name, now });
@@ -95,7 +95,7 @@ export class DirectoryGroupService {
     expectedVersion: string | null = null,
   ): Promise<DirectoryGroup> {
     return this.deps.unitOfWork.run(async (tx) => {
-      await loadTenantAroundMember(tx, tenantId, "");
+      await loadTenantForNewMember(tx, tenantId);
       const group = await tx.repositories.groups.lockById(id);
       const current = group?.directoryManaged === true ? await tx.repositories.directoryGroups.find(tenantId, id, true) : null;
       if (group === null || current === null) throw groupNotFound(id);

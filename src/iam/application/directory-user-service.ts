@@ -17,7 +17,7 @@ import type {
   UserFilter,
 } from "../ports/directory-users.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
-import { grantTenantRole, loadTenantAroundMember, removeDepartingMember } from "./tenant-membership.js";
+import { grantTenantRole, loadTenantAroundMember, loadTenantForNewMember, removeDepartingMember } from "./tenant-membership.js";
 
 /** What the directory sends for a user (a SCIM User, read by the presentation layer). */
 export interface DirectoryUserInput {
@@ -89,9 +89,9 @@ export class DirectoryUserService {
     const profile = profileOf(input);
     return this.deps.unitOfWork.run(async (tx) => {
       const directory = tx.repositories.directoryUsers;
-      // Locked around nobody: a user this creates (or brings back) is no member yet, and one who
-      // is a member is a conflict. The tenant's lock serialises its provisionings; the look-up follows it.
-      const tenant = await loadTenantAroundMember(tx, tenantId, "");
+      // No member is read: a user this creates (or brings back) is no member yet, and one who is a
+      // member is a conflict. The tenant's lock serialises its provisionings; the look-up follows it.
+      const tenant = await loadTenantForNewMember(tx, tenantId);
       const record = { externalId: input.externalId, attributes: input.attributes };
       // A username nobody has (a directory's first push): the account and its record in one go.
       const newId = newUlid();

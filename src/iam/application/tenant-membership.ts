@@ -26,6 +26,17 @@ export async function loadTenantAroundMember(tx: TransactionContext, tenantId: s
 }
 
 /**
+ * The tenant locked for adding someone who is no member of it (an account the transaction
+ * created, a withdrawn one coming back), or for keeping its members from leaving meanwhile: its
+ * row alone is locked and no member is read.
+ */
+export async function loadTenantForNewMember(tx: TransactionContext, tenantId: string): Promise<Tenant> {
+  const tenant = await tx.repositories.tenants.loadForNewMember(tenantId);
+  if (tenant === null) throw new NotFoundError(`Tenant ${tenantId} not found`);
+  return tenant;
+}
+
+/**
  * Gives the user `role` in the locked tenant (adds them, or replaces their other role; the same
  * role again changes nothing in the tenant) and saves it with its events. Admins of the tenant
  * are admins of its root workspace: promotion grants it (re-adding an admin restores it),

@@ -64,6 +64,11 @@ export class DrizzleTenantRepository implements TenantRepository {
     return Tenant.rehydrateAround(row, new Map(members.map((m) => [m.userId, m.role as TenantRole])));
   }
 
+  async loadForNewMember(id: string): Promise<Tenant | null> {
+    const row = await this.lockTenantRow(id);
+    return row ? Tenant.rehydrateAround(row, new Map()) : null;
+  }
+
   /** The tenant row, locked first: the lock order of every tenant-level change. */
   private async lockTenantRow(id: string) {
     const rows = await this.db.select(columns).from(tenants).where(eq(tenants.id, id)).for("update");

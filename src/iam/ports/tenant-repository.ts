@@ -24,6 +24,14 @@ export interface TenantRepository {
    * lock order; the other members' rows are neither read nor locked.
    */
   loadForMemberChange(id: string, userId: string): Promise<Tenant | null>;
+  /**
+   * Loads the tenant with no member (Tenant.rehydrateAround), locking only its row, the first lock
+   * of every tenant-level change: for adding someone who is no member of it (the caller checked,
+   * and the lock keeps it so), which no rule about the other members concerns, or for holding the
+   * members in place while some of them join something else. One statement fewer than
+   * `loadForMemberChange`, and no admin rows locked.
+   */
+  loadForNewMember(id: string): Promise<Tenant | null>;
   /** Writes a new tenant or its member changes. A name its creator already uses is a ConflictError. */
   save(tenant: Tenant): Promise<void>;
   /** The user's role in the tenant, or null (a plain read, no lock). */
