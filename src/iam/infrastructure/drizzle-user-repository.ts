@@ -128,7 +128,10 @@ export class DrizzleUserRepository implements UserRepository {
       .select(profileColumns)
       .from(users)
       .innerJoin(tenantMembers, and(eq(tenantMembers.userId, users.id), eq(tenantMembers.tenantId, tenantId)))
-      .where(inArray(users.id, [...ids]))
+      // The ids on both sides: each table is then read by its key, whatever the planner believes
+      // of their sizes (with statistics older than a bulk provisioning, PGlite hash-joined the
+      // tenant's whole member list: 2.8 ms for a group of 20).
+      .where(and(inArray(users.id, [...ids]), inArray(tenantMembers.userId, [...ids])))
       .orderBy(asc(users.username));
   }
 
