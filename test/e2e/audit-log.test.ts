@@ -100,7 +100,7 @@ describe.each(TEST_DATABASE_KINDS)("audit log over HTTP on %s", (kind) => {
     await call(ada, "PATCH", `/iam/groups/${group}/members/bob`, { role: "admin" });
     await call(ada, "POST", `/iam/workspaces/${research}/members`, { member_id: group, member_type: "group", role: "editor" });
     expect(await recorded()).toEqual([
-      { action: "group.created", target: groupAs("Eng"), changes: {} },
+      { action: "group.created", target: groupAs("Eng"), changes: { name: role(null, "Eng") } },
       { action: "group.member_added", target: groupAs("Eng"), changes: { member: user("ada"), role: role(null, "admin") } },
       { action: "group.renamed", target: groupAs("Engineering"), changes: { name: role("Eng", "Engineering") } },
       { action: "group.member_added", target: groupAs("Engineering"), changes: { member: user("bob"), role: role(null, "member") } },

@@ -77,6 +77,8 @@ export interface TenantMemberRemoved extends EventBase {
 export interface GroupCreated extends EventBase {
   readonly type: "GroupCreated";
   readonly groupId: string;
+  /** Absent on outbox rows written before the name was carried. */
+  readonly name?: string;
 }
 /** No relationship changes with a name; downstream readers of group data still need to know. */
 export interface GroupRenamed extends EventBase {

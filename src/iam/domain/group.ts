@@ -65,7 +65,7 @@ export class Group {
   /** A new group whose creator is its first admin. */
   static create(input: { id: string; tenantId: string; name: string; creatorId: string; now: Date }): Group {
     const group = new Group(input.id, input.tenantId, nameOf("Group", input.name), [], false);
-    group.events.push({ type: "GroupCreated", tenantId: input.tenantId, occurredAt: input.now, groupId: input.id });
+    group.events.push({ type: "GroupCreated", tenantId: input.tenantId, occurredAt: input.now, groupId: input.id, name: group.name });
     group.insertMember(input.creatorId, "admin", input.now);
     return group;
   }
@@ -73,7 +73,7 @@ export class Group {
   /** A group of the tenant's directory: no admin, members set by `setDirectoryMembers`. */
   static createForDirectory(input: { id: string; tenantId: string; name: string; now: Date }): Group {
     const group = new Group(input.id, input.tenantId, nameOf("Group", input.name), [], false, true);
-    group.events.push({ type: "GroupCreated", tenantId: input.tenantId, occurredAt: input.now, groupId: input.id });
+    group.events.push({ type: "GroupCreated", tenantId: input.tenantId, occurredAt: input.now, groupId: input.id, name: group.name });
     return group;
   }
 

@@ -52,6 +52,7 @@ export function namesCarriedBy(events: readonly IamEvent[]): Map<string, string>
   for (const event of events) {
     if (event.type === "TenantCreated") names.set(event.tenantId, event.name);
     if (event.type === "WorkspaceCreated" || event.type === "WorkspaceRenamed") names.set(event.workspaceId, event.name);
+    if (event.type === "GroupCreated" && event.name !== undefined) names.set(event.groupId, event.name);
     if (event.type === "GroupRenamed") names.set(event.groupId, event.name);
     if (event.type === "ApiKeyCreated") names.set(event.apiKeyId, event.name);
     // Deletions carry the name the row no longer holds.
@@ -153,7 +154,7 @@ function describe(event: IamEvent, events: readonly IamEvent[], index: number): 
     case "WorkspaceMemberRemoved":
       return { action: "workspace.member_removed", changes: { member: { type: event.memberType, id: event.memberId }, role: change(event.role, null) } };
     case "GroupCreated":
-      return { action: "group.created", changes: {} };
+      return { action: "group.created", changes: event.name === undefined ? {} : { name: change(null, event.name) } };
     case "GroupRenamed":
       return { action: "group.renamed", changes: { name: change(event.previousName ?? null, event.name) } };
     case "GroupDeleted":

@@ -52,7 +52,7 @@ describe("Group.create", () => {
     expect(group.name).toBe("ops");
     expect(group.memberList).toEqual([{ userId: "alice", role: "admin" }]);
     expect(group.pullEvents()).toEqual([
-      { type: "GroupCreated", tenantId: TENANT, occurredAt: NOW, groupId: GROUP },
+      { type: "GroupCreated", tenantId: TENANT, occurredAt: NOW, groupId: GROUP, name: "ops" },
       { type: "GroupMemberAdded", tenantId: TENANT, occurredAt: NOW, groupId: GROUP, userId: "alice", role: "admin" },
     ]);
     expect(group.pullEvents()).toEqual([]);
