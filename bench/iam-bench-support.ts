@@ -30,6 +30,27 @@ export const BENCH_DB_URL_VARIABLE = "KARTOGRAPH_BENCH_DB_URL";
 /** The PostgreSQL server to bench against, if the runner named one. */
 export const benchServerUrl = (): string | null => process.env[BENCH_DB_URL_VARIABLE] || null;
 
+/**
+ * Standbys streaming from the bench's PostgreSQL server (scripts/dev-replica.sh makes one on the
+ * same machine). Each replays every write the server makes: on a two-core machine that replay
+ * shares the CPU with the server being measured, more so for the scenarios that write more (the
+ * audit log). Null when no server is named or it cannot say.
+ */
+export async function streamingStandbys(): Promise<number | null> {
+  const url = benchServerUrl();
+  if (url === null) return null;
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const result = await client.query<{ standbys: string }>("SELECT count(*) AS standbys FROM pg_stat_replication");
+    return Number(result.rows[0]?.standbys ?? 0);
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export const BENCH_SPICEDB_BINARY_VARIABLE = "KARTOGRAPH_BENCH_SPICEDB_BINARY";
 /** The SpiceDB binary for the deployed topology (`scripts/spicedb-binary.sh` prints it), if named. */
 export const benchSpiceDbBinary = (): string | null => process.env[BENCH_SPICEDB_BINARY_VARIABLE] || null;

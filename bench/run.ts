@@ -7,6 +7,7 @@ import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { formatTable, type BenchScenario, type ScenarioOutcome } from "./bench-kit.js";
+import { streamingStandbys } from "./iam-bench-support.js";
 
 async function discoverScenarios(): Promise<BenchScenario[]> {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -35,6 +36,16 @@ async function main(filters: string[]): Promise<void> {
     return;
   }
   process.stdout.write(`bench: node ${process.version}, ${selected.length} scenario(s)\n`);
+  const standbys = await streamingStandbys();
+  if (standbys !== null && standbys > 0) {
+    // Not refused: the replica scenario needs one. Said, so that a write figure is read for what it is.
+    process.stdout.write(
+      `bench: note: the PostgreSQL server of KARTOGRAPH_BENCH_DB_URL streams to ${standbys} standby(s); one on this machine ` +
+        `(scripts/dev-replica.sh) replays every write on the same CPU as the measured server; stop it for the write figures ` +
+        `(pg_ctlcluster 15 replica stop) and start it again for the replica scenario\n`,
+    );
+  }
+
   const outcomes: ScenarioOutcome[] = [];
   for (const scenario of selected) {
     process.stderr.write(`bench: running ${scenario.name}...\n`);
