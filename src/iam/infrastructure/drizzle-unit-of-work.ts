@@ -11,7 +11,7 @@
 import type { AppDatabase } from "../../platform/database/database.js";
 import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, postgresErrorOf } from "../../platform/database/database-errors.js";
 import { transactionEndingWith } from "../../platform/database/transaction-ending-with.js";
-import { appendOutboxEntries, declareWriterApplies, wakeOutboxWorkers } from "../../platform/outbox/outbox-store.js";
+import { appendOutboxEntries, wakeOutboxWorkers } from "../../platform/outbox/outbox-store.js";
 import type { IamEvent } from "../domain/events.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
 import { ChangeNotYetInEffectError } from "../../platform/outbox/change-not-in-effect.js";
@@ -100,18 +100,19 @@ export class DrizzleUnitOfWork implements UnitOfWork {
             },
           };
           const result = await work(context);
-          // Not awaited: the outbox rows travel with the COMMIT. A writer that applies its own
-          // entries after the commit says so first, and its commit then wakes no worker.
-          const declared = this.applier !== null && events.length > 0 ? declareWriterApplies(tx) : Promise.resolve();
           // The audit record commits with the change or not at all: its rows travel in the outbox INSERT.
           const audit = this.options.recordAudit === false || events.length === 0 ? [] : events;
           const auditEvents = auditEventsOf(audit, currentChangeOrigin(), namesCarriedBy(audit));
-          const appended = appendOutboxEntries(tx, events.map(toOutboxEntry), auditEvents.length > 0 ? auditWritesOf(auditEvents) : null);
+          // Not awaited: the outbox rows travel with the COMMIT. A writer that applies its own
+          // entries after the commit says so in the same INSERT, and its commit wakes no worker.
+          const appended = appendOutboxEntries(tx, events.map(toOutboxEntry), auditEvents.length > 0 ? auditWritesOf(auditEvents) : null, {
+            writerApplies: this.applier !== null,
+          });
           // Tenants whose relationships this change touches: only they can be "not in effect".
           const relationshipTenants = new Set(events.filter((event) => translate(event).length > 0).map((event) => event.tenantId));
           return {
             value: { result, relationshipTenants, audited: auditEvents.length },
-            last: Promise.all([declared, appended]).then(([, highest]) => highest),
+            last: appended,
           };
         });
         return { result: value.result, relationshipTenants: value.relationshipTenants, audited: value.audited, highestSequences: last };

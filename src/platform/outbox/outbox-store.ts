@@ -42,6 +42,14 @@ function toEntry(row: OutboxRow): OutboxEntry {
 }
 
 /**
+ * Says, for the transaction, that its writer applies its entries itself once committed: the
+ * outbox trigger then sends no NOTIFY (migration 0004). Evaluated by the INSERT that appends the
+ * entries (`writerApplies`), before its rows reach the trigger, which fires at the statement's end:
+ * no statement of its own.
+ */
+const WRITER_APPLIES = sql`SELECT set_config('kartograph.writer_applies', 'on', true)`;
+
+/**
  * Appends entries in order; returns the highest sequence per tenant. `alongside` are named
  * data-modifying statements of a WITH clause (`name AS (INSERT ...)`, comma-separated) that run in
  * the same statement: writes that must commit with these entries (the audit events) without a
@@ -51,6 +59,7 @@ export async function appendOutboxEntries(
   tx: Queryable,
   entries: readonly NewOutboxEntry[],
   alongside: SQL | null = null,
+  options: { readonly writerApplies?: boolean } = {},
 ): Promise<Map<string, number>> {
   const highest = new Map<string, number>();
   if (entries.length === 0) return highest;
@@ -74,6 +83,7 @@ export async function appendOutboxEntries(
            FROM ROWS FROM (jsonb_to_recordset(${records}::jsonb) AS (tenant_id text, aggregate_type text, aggregate_id text,
                                                                      event_type text, payload jsonb, occurred_at timestamptz))
                 WITH ORDINALITY AS o
+                ${options.writerApplies === true ? sql`CROSS JOIN (${WRITER_APPLIES}) AS writer_applies` : sql``}
            ORDER BY o.ordinality
            RETURNING tenant_id, sequence)
         SELECT tenant_id, max(sequence) AS highest FROM appended GROUP BY tenant_id`,
@@ -85,13 +95,6 @@ export async function appendOutboxEntries(
 /** The NOTIFY channel of outbox inserts; the payload is the tenant id. */
 export const OUTBOX_CHANNEL = "outbox_events";
 
-/**
- * Says, for the transaction, that its writer applies its entries itself once committed: the
- * outbox trigger then sends no NOTIFY (migration 0004). Issue it before the entries are appended.
- */
-export async function declareWriterApplies(tx: Queryable): Promise<void> {
-  await queryRows(tx, sql`SELECT set_config('kartograph.writer_applies', 'on', true)`);
-}
 
 /** Wakes the outbox workers for a tenant, as the trigger does for writers that do not apply. */
 export async function wakeOutboxWorkers(db: Queryable, tenantId: string): Promise<void> {
