@@ -39,15 +39,11 @@ export const benchServerUrl = (): string | null => process.env[BENCH_DB_URL_VARI
 export async function streamingStandbys(): Promise<number | null> {
   const url = benchServerUrl();
   if (url === null) return null;
-  const client = new pg.Client({ connectionString: url });
   try {
-    await client.connect();
-    const result = await client.query<{ standbys: string }>("SELECT count(*) AS standbys FROM pg_stat_replication");
-    return Number(result.rows[0]?.standbys ?? 0);
+    const rows = await adminQuery<{ standbys: string }>(url, "SELECT count(*) AS standbys FROM pg_stat_replication");
+    return Number(rows[0]?.standbys ?? 0);
   } catch {
     return null;
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
 
@@ -85,11 +81,11 @@ export interface BenchTarget {
   dispose(): Promise<void>;
 }
 
-async function adminQuery(url: string, statement: string): Promise<void> {
+async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, statement: string): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(statement);
+    return (await client.query<R>(statement)).rows;
   } finally {
     await client.end();
   }
@@ -103,7 +99,10 @@ async function freshDatabase(prefix: string): Promise<{ url: string; drop: () =>
   await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
   const parsed = new URL(serverUrl);
   parsed.pathname = `/${name}`;
-  return { url: parsed.toString(), drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  const drop = async () => {
+    await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  };
+  return { url: parsed.toString(), drop };
 }
 
 /** A SpiceDB server on a fresh migrated PostgreSQL datastore, with the service's environment for it. */

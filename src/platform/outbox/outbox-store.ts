@@ -95,7 +95,6 @@ export async function appendOutboxEntries(
 /** The NOTIFY channel of outbox inserts; the payload is the tenant id. */
 export const OUTBOX_CHANNEL = "outbox_events";
 
-
 /** Wakes the outbox workers for a tenant, as the trigger does for writers that do not apply. */
 export async function wakeOutboxWorkers(db: Queryable, tenantId: string): Promise<void> {
   await queryRows(db, sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${tenantId})`);
