@@ -167,6 +167,53 @@ describe("kartograph-iam serve: graceful shutdown", () => {
   });
 });
 
+describe("kartograph-iam serve: a restart on the same data directory", () => {
+  async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: { id?: string; workspaces?: { id: string }[] } }> {
+    const response = await fetch(new URL(path, base), {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, json: (await response.json()) as { id?: string; workspaces?: { id: string }[] } };
+  }
+
+  async function serveOnce<T>(directory: string, work: (base: string) => Promise<T>): Promise<{ result: T; output: string }> {
+    const cli = startCli(["serve"], { KARTOGRAPH_DATA_DIR: directory, PORT: "0" });
+    try {
+      const ready = JSON.parse(await cli.waitForLine(/kartograph-iam ready/)) as { address: string };
+      const result = await work(ready.address);
+      cli.child.kill("SIGTERM");
+      const exit = await cli.exited;
+      expect(exit.code).toBe(0);
+      return { result, output: exit.stdout + exit.stderr };
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
+    }
+  }
+
+  // The freshness token kept in the database came from the last run's in-process SpiceDB, whose
+  // datastore is gone: asked for it, the new engine logged a warning for every check until a write.
+  it("serves what the last run wrote, with no SpiceDB warning about another datastore's token", async () => {
+    const directory = join(workDir, "restarted");
+    const token = (await runCli(["token", "alice"], { KARTOGRAPH_DATA_DIR: directory })).stdout.trim();
+    const first = await serveOnce(directory, async (base) => {
+      const root = (await call(base, token, "GET", "/iam/workspaces")).json.workspaces?.[0]?.id;
+      const created = await call(base, token, "POST", "/iam/workspaces", { name: "Research", parent_workspace_id: root });
+      expect(created.status).toBe(201);
+      return created.json.id;
+    });
+    const second = await serveOnce(directory, async (base) => {
+      const answers = [];
+      for (const path of ["/iam/workspaces", `/iam/workspaces/${first.result}`, "/iam/users/me", "/iam/groups"]) {
+        answers.push((await call(base, token, "GET", path)).status);
+      }
+      return answers;
+    });
+    expect(second.result).toEqual([200, 200, 200, 200]);
+    expect(first.output + second.output).not.toMatch(/different datastore/);
+  }, 120_000);
+});
+
 describe("npm start: the README's way to run the service", () => {
   it("stops on SIGTERM to npm, leaving no service behind on the port", async () => {
     const npm = spawn("npm", ["start", "--silent"], {

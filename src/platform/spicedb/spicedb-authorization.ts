@@ -15,6 +15,7 @@ import type {
   SubjectRef,
 } from "../../shared-kernel/authorization/authorization-port.js";
 import { fromSpiceDbObjectId, toSpiceDbObjectId } from "../../shared-kernel/authorization/object-ids.js";
+import type { IssuedTokens } from "./issued-tokens.js";
 
 /** SpiceDB's default cap on updates per WriteRelationships request. */
 const MAX_UPDATES_PER_WRITE = 1000;
@@ -139,10 +140,20 @@ export interface SpiceDbClient {
 }
 
 export class SpiceDbAuthorization implements AuthorizationPort {
+  /**
+   * `issuedTokens`, for an in-process engine: the tokens its writes returned, so that a token from
+   * another datastore instance is asked as full consistency (see IssuedTokens). Null for a cluster,
+   * whose tokens every process shares.
+   */
   constructor(
     private readonly client: SpiceDbClient,
+    private readonly issuedTokens: IssuedTokens | null = null,
     private readonly defaultConsistency: Consistency = { kind: "full" },
   ) {}
+
+  private requirement(consistency: Consistency): v1.Consistency {
+    return consistencyOf(this.issuedTokens?.consistencyFor(consistency) ?? consistency);
+  }
 
   private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -161,7 +172,7 @@ export class SpiceDbAuthorization implements AuthorizationPort {
           resource: objectRef(check.resource),
           permission: check.permission,
           subject: subjectRef(check.subject),
-          consistency: consistencyOf(consistency),
+          consistency: this.requirement(consistency),
         }),
       ),
     );
@@ -174,7 +185,7 @@ export class SpiceDbAuthorization implements AuthorizationPort {
       const response = await this.call("CheckBulkPermissions", () =>
         this.client.promises.checkBulkPermissions(
           v1.CheckBulkPermissionsRequest.create({
-            consistency: consistencyOf(consistency),
+            consistency: this.requirement(consistency),
             items: batch.map((item) =>
               v1.CheckBulkPermissionsRequestItem.create({
                 resource: objectRef(item.resource),
@@ -214,7 +225,7 @@ export class SpiceDbAuthorization implements AuthorizationPort {
           resourceObjectType: resourceType,
           permission,
           subject: subjectRef(subject),
-          consistency: consistencyOf(consistency),
+          consistency: this.requirement(consistency),
         }),
       ),
     );
@@ -235,7 +246,7 @@ export class SpiceDbAuthorization implements AuthorizationPort {
           resource: objectRef(resource),
           permission,
           subjectObjectType: subjectType,
-          consistency: consistencyOf(consistency),
+          consistency: this.requirement(consistency),
         }),
       ),
     );
@@ -251,7 +262,7 @@ export class SpiceDbAuthorization implements AuthorizationPort {
       this.client.promises.readRelationships(
         v1.ReadRelationshipsRequest.create({
           relationshipFilter: filterOf(filter),
-          consistency: consistencyOf(consistency),
+          consistency: this.requirement(consistency),
         }),
       ),
     );
@@ -278,6 +289,7 @@ export class SpiceDbAuthorization implements AuthorizationPort {
       );
       token = response.writtenAt?.token ?? token;
     }
+    this.issuedTokens?.remember(token);
     return token;
   }
 
@@ -287,6 +299,8 @@ export class SpiceDbAuthorization implements AuthorizationPort {
         v1.DeleteRelationshipsRequest.create({ relationshipFilter: filterOf(filter) }),
       ),
     );
-    return response.deletedAt?.token ?? null;
+    const token = response.deletedAt?.token ?? null;
+    this.issuedTokens?.remember(token);
+    return token;
   }
 }

@@ -13,6 +13,7 @@ import { isMonotonicSchema } from "./schema-monotonicity.js";
 import { asyncUnaryCalls, withUnaryCalls } from "./embedded-transport.js";
 import { SpiceDbStartError, remoteSpiceDbClient } from "./remote-client.js";
 import { SpiceDbDeadlineError, remoteStartFailure } from "./remote-start-failure.js";
+import { IssuedTokens } from "./issued-tokens.js";
 import { SpiceDbAuthorization, type SpiceDbClient } from "./spicedb-authorization.js";
 
 export interface SpiceDbEngine {
@@ -93,7 +94,8 @@ export async function startSpiceDb(config: SpiceDbConfig): Promise<SpiceDbEngine
       // Reads without a stated consistency are fully consistent; the decision cache asks for
       // at-least-as-fresh as the last applied write's ZedToken instead (read-your-writes).
       // `npm run bench -- spicedb` measured no gain from minimize_latency in process.
-      authorization: new SpiceDbAuthorization(client),
+      // Its datastore is new at each start: tokens kept from before are another instance's.
+      authorization: new SpiceDbAuthorization(client, new IssuedTokens()),
       async ping() {
         await schemaClient.promises.readSchema(v1.ReadSchemaRequest.create({}));
       },
