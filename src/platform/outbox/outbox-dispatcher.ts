@@ -14,6 +14,7 @@
 import type { AppDatabase, AppTransaction } from "../database/database.js";
 import { transactionEndingWith } from "../database/transaction-ending-with.js";
 import { FreshSharedRun } from "../runtime/fresh-shared-run.js";
+import { RecentSet } from "../../shared-kernel/recent-set.js";
 import { isUnavailableError } from "../runtime/unavailable.js";
 import { bumpAuthzRevision, readAuthzRevision, type AuthzRevisionSnapshot, type AuthzRevisionTracker } from "./authz-revision.js";
 import { NOTHING_WRITTEN, PoisonEntryError, type HandledWrite, type OutboxEntry, type OutboxHandler } from "./outbox-entry.js";
@@ -54,6 +55,8 @@ export interface DrainResult {
 }
 
 const LOCK_WAIT = "10s";
+/** Sequences of entries recently applied here: a few batches of every busy tenant. */
+const RECENTLY_HANDLED = 10_000;
 
 function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
@@ -61,8 +64,14 @@ function errorText(error: unknown): string {
 
 export class OutboxDispatcher {
   private readonly handlersByType = new Map<string, OutboxHandler[]>();
-  /** Read-your-writes drains under way in this process, per tenant (see drainThrough). */
-  private readonly tenantDrains = new Map<string, FreshSharedRun<number, boolean>>();
+  /** Read-your-writes drains under way in this process, per tenant, with their callers' sequences (see drainThrough). */
+  private readonly tenantDrains = new Map<string, FreshSharedRun<number[], boolean>>();
+  /**
+   * Sequences of the entries that drains of this process applied or dead-lettered and committed.
+   * A writer whose commit a running drain already took finds its sequence here when that drain
+   * ends, and needs no drain of its own (which would find nothing).
+   */
+  private readonly recentlyHandled = new RecentSet<number>(RECENTLY_HANDLED);
 
   constructor(
     private readonly db: AppDatabase,
@@ -86,6 +95,8 @@ export class OutboxDispatcher {
 
   async drain(tenantId: string, options: DrainOptions): Promise<DrainResult> {
     const started = performance.now();
+    // Every claimed entry was applied or dead-lettered, once the transaction commits.
+    let handled: number[] = [];
     const { value: outcome, last: revision } = await transactionEndingWith(this.db, async (tx) => {
       const nothing = Promise.resolve(null);
       let claimed: ClaimedEntry[];
@@ -116,6 +127,7 @@ export class OutboxDispatcher {
         claimed.map((c) => c.entry),
       );
       const more = claimed.length >= this.options.batchSize;
+      if (blockedUntil === null) handled = claimed.map((c) => c.entry.sequence);
       return {
         value: { applied, lockBusy: false, more, highestSequence, blockedUntil },
         // Not awaited: marking the entries and moving the revision travel with the COMMIT.
@@ -123,6 +135,7 @@ export class OutboxDispatcher {
       };
     });
     if (revision !== null) this.tracker.observe(revision);
+    for (const sequence of handled) this.recentlyHandled.add(sequence);
     if (outcome.applied > 0) this.probe.entriesApplied(tenantId, outcome.applied, performance.now() - started);
     return outcome;
   }
@@ -136,19 +149,21 @@ export class OutboxDispatcher {
    * Concurrent writers of a tenant in this process share drains: a drain under way may have claimed
    * before a writer committed, so the writer waits for the next drain, which starts when it ends,
    * aims at the highest sequence among its waiters and applies all their entries in one SpiceDB
-   * request. Alone, a writer runs its own drain at once.
+   * request. Alone, a writer runs its own drain at once. A writer whose entries the drain under
+   * way did take (it claimed after their commit) is answered when that drain ends.
    */
   drainThrough(tenantId: string, sequence: number): Promise<boolean> {
+    if (this.recentlyHandled.has(sequence)) return Promise.resolve(true);
     let drains = this.tenantDrains.get(tenantId);
     if (drains === undefined) {
-      drains = new FreshSharedRun<number, boolean>(
-        (target) => this.drainThroughNow(tenantId, target),
-        Math.max,
+      drains = new FreshSharedRun<number[], boolean>(
+        (targets) => this.drainThroughNow(tenantId, targets),
+        (a, b) => [...a, ...b],
         () => this.tenantDrains.delete(tenantId),
       );
       this.tenantDrains.set(tenantId, drains);
     }
-    return drains.run(sequence);
+    return drains.run([sequence]);
   }
 
   /** A writer of this process is applying, or about to apply, the tenant's entries. */
@@ -156,7 +171,11 @@ export class OutboxDispatcher {
     return this.tenantDrains.has(tenantId);
   }
 
-  private async drainThroughNow(tenantId: string, sequence: number): Promise<boolean> {
+  private async drainThroughNow(tenantId: string, targets: readonly number[]): Promise<boolean> {
+    // A writer's entries are claimed in one drain: its highest sequence stands for all of them.
+    const waiting = targets.filter((target) => !this.recentlyHandled.has(target));
+    if (waiting.length === 0) return true;
+    const sequence = Math.max(...waiting);
     try {
       // Each drain also takes entries committed behind the target (up to a batch): writers of this
       // tenant in other processes then find their work done when they get the lock.

@@ -10,22 +10,20 @@
  * fully consistently, which is never staler than what it asked for.
  */
 import type { Consistency } from "../../shared-kernel/authorization/authorization-port.js";
+import { RecentSet } from "../../shared-kernel/recent-set.js";
 
 const DEFAULT_CAPACITY = 1_024;
 
 export class IssuedTokens {
-  private readonly tokens = new Set<string>();
+  private readonly tokens: RecentSet<string>;
 
-  constructor(private readonly capacity = DEFAULT_CAPACITY) {}
+  constructor(capacity = DEFAULT_CAPACITY) {
+    this.tokens = new RecentSet(capacity);
+  }
 
   /** Notes a token a write of this engine returned. */
   remember(token: string | null): void {
-    if (token === null || this.tokens.has(token)) return;
-    this.tokens.add(token);
-    if (this.tokens.size > this.capacity) {
-      const oldest = this.tokens.values().next().value as string;
-      this.tokens.delete(oldest);
-    }
+    if (token !== null) this.tokens.add(token);
   }
 
   /** The consistency to ask this engine for: a token it did not issue becomes full consistency. */

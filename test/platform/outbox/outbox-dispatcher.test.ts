@@ -280,6 +280,38 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     expect(first.seen.map((e) => e.payload["n"]).sort()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it("answers a writer whose entry the drain under way had already claimed when it ends, with no drain of its own", async () => {
+    const held = first.hold();
+    let transactions = 0;
+    const db = new Proxy(database.handle.db, {
+      get(target, property, receiver) {
+        if (property === "transaction") transactions++;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const counted = new OutboxDispatcher(db, [first, second], tracker, probe, { batchSize: 50, maxRetries: 3, backoff: { baseMs: 1, maxMs: 4 } });
+    const mine = (await append([entry("OnlyFirst", TENANT, 1)])).get(TENANT) ?? 0;
+    const theirs = (await append([entry("OnlyFirst", TENANT, 2)])).get(TENANT) ?? 0;
+
+    const early = counted.drainThrough(TENANT, mine);
+    await held.entered; // the drain has claimed both committed entries and is applying them
+    let pendingWhenAnswered: number | null = null;
+    const late = counted.drainThrough(TENANT, theirs).then(async (done) => {
+      pendingWhenAnswered = await pendingCount();
+      return done;
+    });
+    held.release();
+
+    expect(await early).toBe(true);
+    expect(await late).toBe(true);
+    expect(pendingWhenAnswered).toBe(0);
+    expect(first.seen.map((e) => Number(e.payload["n"]))).toEqual([1, 2]);
+    expect(transactions).toBe(1);
+    // Asked again later, for an entry this process applied: nothing left to do.
+    expect(await counted.drainThrough(TENANT, theirs)).toBe(true);
+    expect(transactions).toBe(1);
+  });
+
   // PGlite runs one transaction at a time: a writer cannot commit while a drain is held open.
   it.skipIf(kind === "pglite")("makes a writer who commits during a drain wait for the next one, shared with the others", async () => {
     const held = first.hold();
