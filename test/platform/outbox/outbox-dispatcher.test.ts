@@ -280,16 +280,22 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     expect(first.seen.map((e) => e.payload["n"]).sort()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
-  it("answers a writer whose entry the drain under way had already claimed when it ends, with no drain of its own", async () => {
-    const held = first.hold();
-    let transactions = 0;
+  /** A dispatcher whose database counts the transactions it opens (one per drain). */
+  const countingTransactions = () => {
+    let opened = 0;
     const db = new Proxy(database.handle.db, {
       get(target, property, receiver) {
-        if (property === "transaction") transactions++;
+        if (property === "transaction") opened++;
         return Reflect.get(target, property, receiver) as unknown;
       },
     });
     const counted = new OutboxDispatcher(db, [first, second], tracker, probe, { batchSize: 50, maxRetries: 3, backoff: { baseMs: 1, maxMs: 4 } });
+    return { counted, transactions: () => opened };
+  };
+
+  it("answers a writer whose entry the drain under way had already claimed when it ends, with no drain of its own", async () => {
+    const held = first.hold();
+    const { counted, transactions } = countingTransactions();
     const mine = (await append([entry("OnlyFirst", TENANT, 1)])).get(TENANT) ?? 0;
     const theirs = (await append([entry("OnlyFirst", TENANT, 2)])).get(TENANT) ?? 0;
 
@@ -306,23 +312,16 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     expect(await late).toBe(true);
     expect(pendingWhenAnswered).toBe(0);
     expect(first.seen.map((e) => Number(e.payload["n"]))).toEqual([1, 2]);
-    expect(transactions).toBe(1);
+    expect(transactions()).toBe(1);
     // Asked again later, for an entry this process applied: nothing left to do.
     expect(await counted.drainThrough(TENANT, theirs)).toBe(true);
-    expect(transactions).toBe(1);
+    expect(transactions()).toBe(1);
   });
 
   // PGlite runs one transaction at a time: a writer cannot commit while a drain is held open.
   it.skipIf(kind === "pglite")("makes a writer who commits during a drain wait for the next one, shared with the others", async () => {
     const held = first.hold();
-    let transactions = 0;
-    const db = new Proxy(database.handle.db, {
-      get(target, property, receiver) {
-        if (property === "transaction") transactions++;
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
-    const counted = new OutboxDispatcher(db, [first, second], tracker, probe, { batchSize: 50, maxRetries: 3, backoff: { baseMs: 1, maxMs: 4 } });
+    const { counted, transactions } = countingTransactions();
 
     const early = counted.drainThrough(TENANT, (await append([entry("OnlyFirst", TENANT, 1)])).get(TENANT) ?? 0);
     await held.entered; // the first drain has claimed entry 1 and is applying it
@@ -342,6 +341,6 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     expect(answered).toEqual([0, 0, 0]);
     expect(first.seen.map((e) => Number(e.payload["n"])).sort()).toEqual([1, 2, 3, 4]);
     // One drain for the early writer, one shared by the three late ones.
-    expect(transactions).toBe(2);
+    expect(transactions()).toBe(2);
   });
 });
