@@ -17,6 +17,7 @@
  * columns read both forms alike.
  */
 import type { PGlite, QueryOptions, Transaction } from "@electric-sql/pglite";
+import { queryInTransaction } from "./pglite-one-trip-statement.js";
 
 const asText = (value: string): string => value;
 
@@ -44,12 +45,13 @@ function withoutRegisteredParsers(options: QueryOptions | undefined): QueryOptio
 }
 
 type Queryable = Pick<PGlite | Transaction, "query">;
+type Query = (text: string, params?: unknown[], options?: QueryOptions) => Promise<unknown>;
 
-function forwardQueries<T extends Queryable>(target: T, extra: (key: string | symbol) => unknown): T {
+function forwardQueries<T extends Queryable>(target: T, query: Query, extra: (key: string | symbol) => unknown): T {
   return new Proxy(target, {
     get(object, key) {
       if (key === "query") {
-        return (text: string, params?: unknown[], options?: QueryOptions) => object.query(text, params, withoutRegisteredParsers(options));
+        return (text: string, params?: unknown[], options?: QueryOptions) => query(text, params, withoutRegisteredParsers(options));
       }
       const special = extra(key);
       if (special !== undefined) return special;
@@ -61,12 +63,15 @@ function forwardQueries<T extends Queryable>(target: T, extra: (key: string | sy
 
 /**
  * The client to hand Drizzle. PGlite must have been created with `parsers: DRIZZLE_QUERY_PARSERS`
- * (see openPglite), so that leaving them out of a query changes nothing.
+ * (see openPglite), so that leaving them out of a query changes nothing. Statements inside a
+ * transaction go to PGlite in one call each (pglite-one-trip-statement.ts).
  */
 export function clientForDrizzle(client: PGlite): PGlite {
-  return forwardQueries(client, (key) =>
-    key === "transaction"
-      ? <R>(callback: (tx: Transaction) => Promise<R>) => client.transaction((tx) => callback(forwardQueries(tx, () => undefined)))
-      : undefined,
+  const inTransaction = (tx: Transaction) =>
+    forwardQueries(tx, (text, params, options) => queryInTransaction(client, tx, text, params, options), () => undefined);
+  return forwardQueries(
+    client,
+    (text, params, options) => client.query(text, params, options),
+    (key) => (key === "transaction" ? <R>(callback: (tx: Transaction) => Promise<R>) => client.transaction((tx) => callback(inTransaction(tx))) : undefined),
   );
 }

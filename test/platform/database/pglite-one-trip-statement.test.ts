@@ -1,0 +1,117 @@
+/**
+ * A statement in a PGlite transaction goes in one call into PGlite
+ * (src/platform/database/pglite-one-trip-statement.ts) and must answer exactly what PGlite's own
+ * `query` answers: the same rows in both row modes, the same types, the same errors, and a
+ * transaction that commits or rolls back as before. These fail when PGlite changes either side.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PGlite, type QueryOptions, type Transaction } from "@electric-sql/pglite";
+import { drizzle } from "drizzle-orm/pglite";
+import { sql } from "drizzle-orm";
+import { queryInTransaction } from "../../../src/platform/database/pglite-one-trip-statement.js";
+import { DRIZZLE_QUERY_PARSERS, clientForDrizzle } from "../../../src/platform/database/pglite-drizzle-parsers.js";
+
+const SELECT = `SELECT $1::text AS name, $2::int AS small, $3::bigint AS big, $4::numeric AS amount, $5::boolean AS yes,
+  $6::jsonb AS doc, $7::timestamptz AS at, $8::text AS nothing, $9::float8 AS ratio, 'a"b'::text AS quoted`;
+const PARAMS = ["alice", 42, 9007199254740991, 1.5, true, '{"a": [1, "x"]}', "2026-12-07T02:00:00.123Z", null, 0.25];
+
+describe("a statement in a PGlite transaction in one call", () => {
+  let client: PGlite;
+  /** How many calls into PGlite the statements made. */
+  let calls = 0;
+
+  beforeAll(async () => {
+    client = await PGlite.create({ parsers: DRIZZLE_QUERY_PARSERS });
+    const original = client.execProtocolStream.bind(client);
+    client.execProtocolStream = (...args: Parameters<PGlite["execProtocolStream"]>) => {
+      calls++;
+      return original(...args);
+    };
+    await client.exec("CREATE TABLE item (id text PRIMARY KEY, n int NOT NULL CHECK (n >= 0), tags text[] NOT NULL DEFAULT '{}')");
+  });
+  afterAll(() => client.close());
+
+  /** The same statement through `tx.query` and through the one-trip path, in one transaction each. */
+  async function both(text: string, params: unknown[], options?: QueryOptions) {
+    const expected = await client.transaction((tx) => tx.query(text, params, options));
+    let made = 0;
+    const actual = await client.transaction(async (tx) => {
+      calls = 0;
+      const result = await queryInTransaction(client, tx, text, params, options);
+      made = calls;
+      return result;
+    });
+    return { expected, actual, calls: made };
+  }
+
+  it("answers the rows, fields and types PGlite's query answers, in one call", async () => {
+    for (const options of [undefined, { rowMode: "array" as const }]) {
+      const { expected, actual, calls: made } = await both(SELECT, PARAMS, options);
+      expect(actual).toEqual(expected);
+      expect(made).toBe(1);
+    }
+    const { actual } = await both(SELECT, PARAMS);
+    expect(actual.rows[0]).toMatchObject({ name: "alice", small: 42, big: 9007199254740991, yes: true, doc: { a: [1, "x"] }, nothing: null, ratio: 0.25 });
+  });
+
+  it("reports a write's affected rows as PGlite's query does", async () => {
+    const { expected, actual } = await both("INSERT INTO item (id, n) VALUES ($1 || gen_random_uuid()::text, $2), ($1 || gen_random_uuid()::text, $2)", ["w-", 1]);
+    expect(actual).toEqual(expected);
+    expect(actual.affectedRows).toBe(2);
+  });
+
+  it("leaves parameters that need their type to PGlite's query: dates, arrays, objects", async () => {
+    const at = new Date("2026-12-07T02:00:00Z");
+    const { expected, actual, calls: made } = await both("SELECT $1::timestamptz AS at, $2::text[] AS tags, $3::jsonb AS doc", [at, ["a", 'b"c'], { k: 1 }]);
+    expect(actual).toEqual(expected);
+    expect(made).toBe(6);
+  });
+
+  it("rejects with PostgreSQL's error, its code, constraint and statement, and the transaction rolls back", async () => {
+    await client.exec("INSERT INTO item (id, n) VALUES ('taken', 1)");
+    const failing = (query: (tx: Transaction, text: string, params: unknown[]) => Promise<unknown>) =>
+      client
+        .transaction(async (tx) => {
+          await query(tx, "INSERT INTO item (id, n) VALUES ($1, 1)", ["kept-only-if-committed"]);
+          await query(tx, "INSERT INTO item (id, n) VALUES ($1, $2)", ["taken", 2]);
+        })
+        .then(
+          () => null,
+          (error: unknown) => error as Record<string, unknown>,
+        );
+    const expected = await failing((tx, text, params) => tx.query(text, params));
+    const actual = await failing((tx, text, params) => queryInTransaction(client, tx, text, params));
+    expect(actual).toMatchObject({ code: "23505", constraint: "item_pkey", query: "INSERT INTO item (id, n) VALUES ($1, $2)", params: ["taken", 2] });
+    expect(actual?.["message"]).toBe(expected?.["message"]);
+    expect((await client.query("SELECT id FROM item WHERE id = 'kept-only-if-committed'")).rows).toEqual([]);
+    // The connection is ready for the next transaction.
+    expect((await client.transaction((tx) => queryInTransaction<{ n: number }>(client, tx, "SELECT n FROM item WHERE id = $1", ["taken"]))).rows).toEqual([{ n: 1 }]);
+  });
+
+  it("rejects a value PostgreSQL cannot read for the type, as a data exception, not a JavaScript error", async () => {
+    const error = await client
+      .transaction((tx) => queryInTransaction(client, tx, "SELECT $1::int AS n", ["twelve"]))
+      .catch((caught: unknown) => caught as { code?: string });
+    expect(error).toMatchObject({ code: "22P02" });
+  });
+
+  it("refuses a transaction that has ended, as PGlite does", async () => {
+    let kept: Transaction | null = null;
+    await client.transaction(async (tx) => {
+      kept = tx;
+    });
+    await expect(queryInTransaction(client, kept!, "SELECT 1", [])).rejects.toThrow("Transaction is closed");
+  });
+
+  it("serves Drizzle's transactions through the client handed to it", async () => {
+    const db = drizzle({ client: clientForDrizzle(client) });
+    calls = 0;
+    const rows = await db.transaction(async (tx) => {
+      await tx.execute(sql`INSERT INTO item (id, n) VALUES (${"drizzle"}, ${7})`);
+      return (await tx.execute(sql`SELECT n FROM item WHERE id = ${"drizzle"}`)).rows;
+    });
+    expect(rows).toEqual([{ n: 7 }]);
+    // BEGIN and COMMIT are PGlite's own (two calls each: the statement and its sync), one per statement.
+    expect(calls).toBe(6);
+  });
+});
