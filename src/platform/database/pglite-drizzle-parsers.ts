@@ -17,7 +17,7 @@
  * columns read both forms alike.
  */
 import type { PGlite, QueryOptions, Transaction } from "@electric-sql/pglite";
-import { queryInTransaction } from "./pglite-one-trip-statement.js";
+import { OneTripStatements } from "./pglite-one-trip-statement.js";
 
 const asText = (value: string): string => value;
 
@@ -63,15 +63,17 @@ function forwardQueries<T extends Queryable>(target: T, query: Query, extra: (ke
 
 /**
  * The client to hand Drizzle. PGlite must have been created with `parsers: DRIZZLE_QUERY_PARSERS`
- * (see openPglite), so that leaving them out of a query changes nothing. Statements inside a
- * transaction go to PGlite in one call each (pglite-one-trip-statement.ts).
+ * (see openPglite), so that leaving them out of a query changes nothing. Statements go to PGlite
+ * in one call each (pglite-one-trip-statement.ts).
  */
 export function clientForDrizzle(client: PGlite): PGlite {
+  const statements = new OneTripStatements(client);
   const inTransaction = (tx: Transaction) =>
-    forwardQueries(tx, (text, params, options) => queryInTransaction(client, tx, text, params, options), () => undefined);
+    forwardQueries(tx, (text, params, options) => statements.inTransaction(tx, text, params, options), () => undefined);
   return forwardQueries(
     client,
-    (text, params, options) => client.query(text, params, options),
-    (key) => (key === "transaction" ? <R>(callback: (tx: Transaction) => Promise<R>) => client.transaction((tx) => callback(inTransaction(tx))) : undefined),
+    (text, params, options) => statements.query(text, params, options),
+    (key) =>
+      key === "transaction" ? <R>(callback: (tx: Transaction) => Promise<R>) => statements.transaction((tx) => callback(inTransaction(tx))) : undefined,
   );
 }

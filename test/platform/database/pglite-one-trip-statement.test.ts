@@ -8,20 +8,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PGlite, type QueryOptions, type Transaction } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { sql } from "drizzle-orm";
-import { queryInTransaction } from "../../../src/platform/database/pglite-one-trip-statement.js";
+import { OneTripStatements } from "../../../src/platform/database/pglite-one-trip-statement.js";
 import { DRIZZLE_QUERY_PARSERS, clientForDrizzle } from "../../../src/platform/database/pglite-drizzle-parsers.js";
 
 const SELECT = `SELECT $1::text AS name, $2::int AS small, $3::bigint AS big, $4::numeric AS amount, $5::boolean AS yes,
   $6::jsonb AS doc, $7::timestamptz AS at, $8::text AS nothing, $9::float8 AS ratio, 'a"b'::text AS quoted`;
 const PARAMS = ["alice", 42, 9007199254740991, 1.5, true, '{"a": [1, "x"]}', "2026-12-07T02:00:00.123Z", null, 0.25];
 
-describe("a statement in a PGlite transaction in one call", () => {
+describe("a statement in one call into PGlite", () => {
   let client: PGlite;
+  let statements: OneTripStatements;
   /** How many calls into PGlite the statements made. */
   let calls = 0;
 
   beforeAll(async () => {
     client = await PGlite.create({ parsers: DRIZZLE_QUERY_PARSERS });
+    statements = new OneTripStatements(client);
     const original = client.execProtocolStream.bind(client);
     client.execProtocolStream = (...args: Parameters<PGlite["execProtocolStream"]>) => {
       calls++;
@@ -37,7 +39,7 @@ describe("a statement in a PGlite transaction in one call", () => {
     let made = 0;
     const actual = await client.transaction(async (tx) => {
       calls = 0;
-      const result = await queryInTransaction(client, tx, text, params, options);
+      const result = await statements.inTransaction(tx, text, params, options);
       made = calls;
       return result;
     });
@@ -80,17 +82,17 @@ describe("a statement in a PGlite transaction in one call", () => {
           (error: unknown) => error as Record<string, unknown>,
         );
     const expected = await failing((tx, text, params) => tx.query(text, params));
-    const actual = await failing((tx, text, params) => queryInTransaction(client, tx, text, params));
+    const actual = await failing((tx, text, params) => statements.inTransaction(tx, text, params));
     expect(actual).toMatchObject({ code: "23505", constraint: "item_pkey", query: "INSERT INTO item (id, n) VALUES ($1, $2)", params: ["taken", 2] });
     expect(actual?.["message"]).toBe(expected?.["message"]);
     expect((await client.query("SELECT id FROM item WHERE id = 'kept-only-if-committed'")).rows).toEqual([]);
     // The connection is ready for the next transaction.
-    expect((await client.transaction((tx) => queryInTransaction<{ n: number }>(client, tx, "SELECT n FROM item WHERE id = $1", ["taken"]))).rows).toEqual([{ n: 1 }]);
+    expect((await client.transaction((tx) => statements.inTransaction<{ n: number }>(tx, "SELECT n FROM item WHERE id = $1", ["taken"]))).rows).toEqual([{ n: 1 }]);
   });
 
   it("rejects a value PostgreSQL cannot read for the type, as a data exception, not a JavaScript error", async () => {
     const error = await client
-      .transaction((tx) => queryInTransaction(client, tx, "SELECT $1::int AS n", ["twelve"]))
+      .transaction((tx) => statements.inTransaction(tx, "SELECT $1::int AS n", ["twelve"]))
       .catch((caught: unknown) => caught as { code?: string });
     expect(error).toMatchObject({ code: "22P02" });
   });
@@ -100,10 +102,47 @@ describe("a statement in a PGlite transaction in one call", () => {
     await client.transaction(async (tx) => {
       kept = tx;
     });
-    await expect(queryInTransaction(client, kept!, "SELECT 1", [])).rejects.toThrow("Transaction is closed");
+    await expect(statements.inTransaction(kept!, "SELECT 1", [])).rejects.toThrow("Transaction is closed");
   });
 
-  it("serves Drizzle's transactions through the client handed to it", async () => {
+  it("answers a statement outside transactions as PGlite's query does, in one call", async () => {
+    for (const options of [undefined, { rowMode: "array" as const }]) {
+      const expected = await client.query(SELECT, PARAMS, options);
+      calls = 0;
+      expect(await statements.query(SELECT, PARAMS, options)).toEqual(expected);
+      expect(calls).toBe(1);
+    }
+    await expect(statements.query("INSERT INTO item (id, n) VALUES ($1, $2)", ["negative", -1])).rejects.toMatchObject({ code: "23514", constraint: "item_n_check" });
+  });
+
+  it("never runs a statement outside transactions between the statements of one", async () => {
+    let insideWrote!: () => void;
+    const wrote = new Promise<void>((resolve) => (insideWrote = resolve));
+    let finish!: () => void;
+    const finishing = new Promise<void>((resolve) => (finish = resolve));
+    const transaction = statements
+      .transaction(async (tx) => {
+        await statements.inTransaction(tx, "INSERT INTO item (id, n) VALUES ($1, $2)", ["uncommitted", 1]);
+        insideWrote();
+        await finishing;
+        throw new Error("rolled back on purpose");
+      })
+      .catch((error: unknown) => error);
+    await wrote;
+    // Issued while the transaction is open: it must wait for the ROLLBACK, not see the row.
+    let answered = false;
+    const outside = statements.query<{ n: number }>("SELECT count(*)::int AS n FROM item WHERE id = $1", ["uncommitted"]).then((result) => {
+      answered = true;
+      return result;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    finish();
+    expect(await transaction).toMatchObject({ message: "rolled back on purpose" });
+    expect((await outside).rows).toEqual([{ n: 0 }]);
+  });
+
+  it("serves Drizzle's statements and transactions through the client handed to it", async () => {
     const db = drizzle({ client: clientForDrizzle(client) });
     calls = 0;
     const rows = await db.transaction(async (tx) => {
@@ -113,5 +152,8 @@ describe("a statement in a PGlite transaction in one call", () => {
     expect(rows).toEqual([{ n: 7 }]);
     // BEGIN and COMMIT are PGlite's own (two calls each: the statement and its sync), one per statement.
     expect(calls).toBe(6);
+    calls = 0;
+    expect((await db.execute(sql`SELECT n FROM item WHERE id = ${"drizzle"}`)).rows).toEqual([{ n: 7 }]);
+    expect(calls).toBe(1);
   });
 });
