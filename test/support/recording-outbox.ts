@@ -4,6 +4,8 @@ import type { OutboxProbe } from "../../src/platform/outbox/outbox-probe.js";
 
 export class RecordingHandler implements OutboxHandler {
   readonly seen: OutboxEntry[] = [];
+  /** How many entries each successful call took. */
+  readonly batches: number[] = [];
   /** Entry event types that fail while `failuresLeft` > 0. */
   failuresLeft = 0;
   failOn: (entry: OutboxEntry) => boolean = () => true;
@@ -51,6 +53,7 @@ export class RecordingHandler implements OutboxHandler {
       }
     }
     this.seen.push(...entries);
+    this.batches.push(entries.length);
     for (const entry of entries) this.journal.push(`${this.name}:${entry.sequence}`);
     return this.written;
   }

@@ -27,7 +27,14 @@ export interface BackoffPolicy {
 }
 
 export interface DispatcherOptions {
+  /** Entries a drain of the worker claims at once. */
   readonly batchSize: number;
+  /**
+   * Entries a read-your-writes drain claims at once (default WRITER_BATCH_SIZE, never fewer than
+   * batchSize). Its writer waits for all of its own entries anyway: one claim, one SpiceDB request
+   * and one marking for a change of 150 entries cost less than two of each.
+   */
+  readonly writerBatchSize?: number;
   /**
    * Failed attempts before an entry is dead-lettered. Attempts that failed because the downstream
    * (SpiceDB) or the database was away do not count: an outage is not the entry's fault, and
@@ -40,6 +47,8 @@ export interface DispatcherOptions {
 export interface DrainOptions {
   /** Wait for the tenant's lock (read-your-writes) instead of leaving the tenant to its holder. */
   readonly wait: boolean;
+  /** Entries to claim at most (default the options' batchSize). */
+  readonly batchSize?: number;
 }
 
 export interface DrainResult {
@@ -55,6 +64,11 @@ export interface DrainResult {
 }
 
 const LOCK_WAIT = "10s";
+/**
+ * A read-your-writes drain's claim: a user leaving a tenant with 100 workspace and 50 group roles
+ * records 151 entries, a SCIM group of 500 members 501; SpiceDB takes up to 1,000 updates a request.
+ */
+export const WRITER_BATCH_SIZE = 1_000;
 /** Sequences of entries recently applied here: a few batches of every busy tenant. */
 const RECENTLY_HANDLED = 10_000;
 
@@ -95,6 +109,7 @@ export class OutboxDispatcher {
 
   async drain(tenantId: string, options: DrainOptions): Promise<DrainResult> {
     const started = performance.now();
+    const batchSize = options.batchSize ?? this.options.batchSize;
     // Every claimed entry was applied or dead-lettered, once the transaction commits.
     let handled: number[] = [];
     const { value: outcome, last: revision } = await transactionEndingWith(this.db, async (tx) => {
@@ -105,13 +120,13 @@ export class OutboxDispatcher {
         // Sent together: the claim runs once the lock is held, and sees what committed before.
         [, claimed, before] = await Promise.all([
           lockTenant(tx, tenantId, LOCK_WAIT),
-          claimPending(tx, tenantId, this.options.batchSize),
+          claimPending(tx, tenantId, batchSize),
           readAuthzRevision(tx),
         ]);
       } else if (!(await tryLockTenant(tx, tenantId))) {
         return { value: { applied: 0, lockBusy: true, more: false, highestSequence: null, blockedUntil: null }, last: nothing };
       } else {
-        [claimed, before] = await Promise.all([claimPending(tx, tenantId, this.options.batchSize), readAuthzRevision(tx)]);
+        [claimed, before] = await Promise.all([claimPending(tx, tenantId, batchSize), readAuthzRevision(tx)]);
       }
       const head = claimed[0];
       const highestSequence = claimed.at(-1)?.entry.sequence ?? null;
@@ -126,7 +141,7 @@ export class OutboxDispatcher {
         tx,
         claimed.map((c) => c.entry),
       );
-      const more = claimed.length >= this.options.batchSize;
+      const more = claimed.length >= batchSize;
       if (blockedUntil === null) handled = claimed.map((c) => c.entry.sequence);
       return {
         value: { applied, lockBusy: false, more, highestSequence, blockedUntil },
@@ -179,8 +194,9 @@ export class OutboxDispatcher {
     try {
       // Each drain also takes entries committed behind the target (up to a batch): writers of this
       // tenant in other processes then find their work done when they get the lock.
+      const batchSize = Math.max(this.options.batchSize, this.options.writerBatchSize ?? WRITER_BATCH_SIZE);
       for (let round = 0; round < 100; round++) {
-        const result = await this.drain(tenantId, { wait: true });
+        const result = await this.drain(tenantId, { wait: true, batchSize });
         if (result.blockedUntil !== null) break;
         if (!result.more || (result.highestSequence ?? 0) >= sequence) return true;
       }

@@ -5,7 +5,7 @@ import { postgresErrorOf } from "../../../src/platform/database/database-errors.
 import { AuthzRevisionTracker, readAuthzRevision } from "../../../src/platform/outbox/authz-revision.js";
 import type { NewOutboxEntry } from "../../../src/platform/outbox/outbox-entry.js";
 import { OutboxDispatcher } from "../../../src/platform/outbox/outbox-dispatcher.js";
-import { appendOutboxEntries, claimPending, listDeadLetters, lockTenant, redriveDeadLetters } from "../../../src/platform/outbox/outbox-store.js";
+import { OUTBOX_CHANNEL, appendOutboxEntries, claimPending, listDeadLetters, lockTenant, redriveDeadLetters } from "../../../src/platform/outbox/outbox-store.js";
 import { RecordingHandler, RecordingOutboxProbe } from "../../support/recording-outbox.js";
 import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 
@@ -252,15 +252,48 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
     expect(await pendingCount()).toBe(0);
   });
 
-  it("keeps draining past full batches until the request's own entries are applied", async () => {
-    const small = new OutboxDispatcher(database.handle.db, [first, second], tracker, probe, {
-      batchSize: 2,
+  it("wakes the workers once for each tenant an insert names, and not for a writer that applies its entries itself", async () => {
+    const notifiedDuring = async (during: () => Promise<unknown>) => {
+      const notified: string[] = [];
+      const unlisten = await database.handle.listen(OUTBOX_CHANNEL, (tenantId) => notified.push(tenantId));
+      try {
+        await during();
+        await new Promise((resolve) => setTimeout(resolve, 200)); // delivered after the commit
+      } finally {
+        await unlisten();
+      }
+      return notified.sort();
+    };
+    const mixed = [entry("Shared", TENANT, 1), entry("Shared", OTHER_TENANT, 2), entry("Shared", TENANT, 3)];
+    expect(await notifiedDuring(() => append(mixed))).toEqual([TENANT, OTHER_TENANT].sort());
+    const applying = () => database.handle.db.transaction((tx) => appendOutboxEntries(tx, mixed, null, { writerApplies: true }));
+    expect(await notifiedDuring(applying)).toEqual([]);
+    expect(await pendingCount()).toBe(6);
+  });
+
+  const withBatches = (batchSize: number, writerBatchSize?: number) =>
+    new OutboxDispatcher(database.handle.db, [first, second], tracker, probe, {
+      batchSize,
+      ...(writerBatchSize === undefined ? {} : { writerBatchSize }),
       maxRetries: 3,
       backoff: { baseMs: 1, maxMs: 4 },
     });
+
+  it("keeps draining past full batches until the request's own entries are applied", async () => {
+    const small = withBatches(2, 2);
     const highest = await append([1, 2, 3, 4, 5].map((n) => entry("OnlyFirst", TENANT, n)));
     expect(await small.drainThrough(TENANT, highest.get(TENANT) ?? 0)).toBe(true);
     expect(first.seen.map((e) => e.payload["n"])).toEqual([1, 2, 3, 4, 5]);
+    expect(first.batches).toEqual([2, 2, 1]);
+  });
+
+  it("claims a writer's entries beyond the worker's batch in one drain, while the worker keeps to its batch", async () => {
+    const small = withBatches(2);
+    const highest = await append([1, 2, 3, 4, 5].map((n) => entry("OnlyFirst", TENANT, n)));
+    expect((await small.drain(TENANT, { wait: false })).applied).toBe(2);
+    expect(await small.drainThrough(TENANT, highest.get(TENANT) ?? 0)).toBe(true);
+    expect(first.batches).toEqual([2, 3]);
+    expect(await pendingCount()).toBe(0);
   });
 
   it("answers concurrent writers only once each one's own entries are applied", async () => {
