@@ -1,6 +1,8 @@
 /** Purpose-built fakes for outbox tests: a handler that records what it saw and can fail on cue. */
 import { NOTHING_WRITTEN, type HandledWrite, type OutboxEntry, type OutboxHandler } from "../../src/platform/outbox/outbox-entry.js";
 import type { OutboxProbe } from "../../src/platform/outbox/outbox-probe.js";
+import type { DatabaseHandle } from "../../src/platform/database/database.js";
+import { OUTBOX_CHANNEL } from "../../src/platform/outbox/outbox-store.js";
 
 export class RecordingHandler implements OutboxHandler {
   readonly seen: OutboxEntry[] = [];
@@ -89,3 +91,20 @@ export class RecordingOutboxProbe implements OutboxProbe {
     return this.events.filter((e) => e.name === name);
   }
 }
+
+/**
+ * Tenants named by NOTIFY on the outbox channel while `during` runs (and a moment after, since a
+ * notification is delivered after its commit), sorted.
+ */
+export async function outboxNotificationsDuring(handle: DatabaseHandle, during: () => Promise<unknown>): Promise<string[]> {
+  const notified: string[] = [];
+  const unlisten = await handle.listen(OUTBOX_CHANNEL, (tenantId) => notified.push(tenantId));
+  try {
+    await during();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  } finally {
+    await unlisten();
+  }
+  return notified.sort();
+}
+

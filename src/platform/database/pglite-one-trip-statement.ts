@@ -74,6 +74,11 @@ function concatenated(parts: readonly Uint8Array[]): Uint8Array {
   return message;
 }
 
+/** The parameters' texts when the statement can take one trip; null when it must go through `query`. */
+function oneTripTexts(params: readonly unknown[], options: QueryOptions | undefined): (string | null)[] | null {
+  return plainOptions(options) ? parameterTexts(params) : null;
+}
+
 /** PGlite's `query`, `transaction` and a transaction's `query`, in one call each when the parameters allow it. */
 export class OneTripStatements {
   /** Held by a transaction from BEGIN to its end, and by a statement outside transactions. */
@@ -83,7 +88,7 @@ export class OneTripStatements {
 
   /** `client.query(text, params, options)`. */
   async query<T>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
-    const values = plainOptions(options) ? parameterTexts(params) : null;
+    const values = oneTripTexts(params, options);
     if (values === null) return this.client.query<T>(text, params as unknown[], options);
     return this.turns.runExclusive(async () => {
       const result = await this.execute<T>(text, params, values, options);
@@ -100,7 +105,7 @@ export class OneTripStatements {
   /** `tx.query(text, params, options)` in a transaction begun by `transaction`. */
   async inTransaction<T>(tx: Transaction, text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
     if (tx.closed) throw new Error("Transaction is closed"); // PGlite's own check, which `tx.query` makes
-    const values = plainOptions(options) ? parameterTexts(params) : null;
+    const values = oneTripTexts(params, options);
     if (values === null) return tx.query<T>(text, params as unknown[], options);
     return this.execute<T>(text, params, values, options);
   }

@@ -4,14 +4,13 @@ import { queryRows } from "../../../src/platform/database/database.js";
 import { AuthzRevisionTracker } from "../../../src/platform/outbox/authz-revision.js";
 import { OutboxDispatcher } from "../../../src/platform/outbox/outbox-dispatcher.js";
 import { ChangeNotYetInEffectError } from "../../../src/platform/outbox/change-not-in-effect.js";
-import { OUTBOX_CHANNEL } from "../../../src/platform/outbox/outbox-store.js";
 import { CachedAuthorization } from "../../../src/platform/spicedb/cached-authorization.js";
 import { permissionSchemaIsMonotonic, type SpiceDbEngine } from "../../../src/platform/spicedb/spicedb-engine.js";
 import { DrizzleUnitOfWork } from "../../../src/iam/infrastructure/drizzle-unit-of-work.js";
 import { reconcile } from "../../../src/iam/infrastructure/reconciler.js";
 import { RelationshipSyncHandler } from "../../../src/iam/infrastructure/relationship-sync-handler.js";
 import type { IamEvent } from "../../../src/iam/domain/events.js";
-import { RecordingOutboxProbe } from "../../support/recording-outbox.js";
+import { RecordingOutboxProbe, outboxNotificationsDuring } from "../../support/recording-outbox.js";
 import { switchableAuthorization } from "../../support/switchable-authorization.js";
 import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 import { T, W, at, memberAdded, memberRemoved } from "../../support/workspace-member-events.js";
@@ -128,19 +127,7 @@ describe.each(TEST_DATABASE_KINDS)("relationship sync on %s", (kind) => {
     expect(await canEdit("carol")).toBe(false);
   });
 
-  /** Tenants named by NOTIFY on the outbox channel while `during` runs (and a moment after). */
-  const notifiedDuring = async (during: () => Promise<unknown>) => {
-    const notified: string[] = [];
-    const unlisten = await database.handle.listen(OUTBOX_CHANNEL, (tenantId) => notified.push(tenantId));
-    try {
-      await during();
-      // A notification is delivered after its commit; give it time to arrive.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    } finally {
-      await unlisten();
-    }
-    return notified;
-  };
+  const notifiedDuring = (during: () => Promise<unknown>) => outboxNotificationsDuring(database.handle, during);
 
   it("wakes no worker for a change the writer applied itself", async () => {
     const notified = await notifiedDuring(() => unitOfWork.run(async (tx) => tx.record(memberAdded("fay"))));

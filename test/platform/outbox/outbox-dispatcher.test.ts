@@ -5,8 +5,8 @@ import { postgresErrorOf } from "../../../src/platform/database/database-errors.
 import { AuthzRevisionTracker, readAuthzRevision } from "../../../src/platform/outbox/authz-revision.js";
 import type { NewOutboxEntry } from "../../../src/platform/outbox/outbox-entry.js";
 import { OutboxDispatcher } from "../../../src/platform/outbox/outbox-dispatcher.js";
-import { OUTBOX_CHANNEL, appendOutboxEntries, claimPending, listDeadLetters, lockTenant, redriveDeadLetters } from "../../../src/platform/outbox/outbox-store.js";
-import { RecordingHandler, RecordingOutboxProbe } from "../../support/recording-outbox.js";
+import { appendOutboxEntries, claimPending, listDeadLetters, lockTenant, redriveDeadLetters } from "../../../src/platform/outbox/outbox-store.js";
+import { RecordingHandler, RecordingOutboxProbe, outboxNotificationsDuring } from "../../support/recording-outbox.js";
 import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 
 const TENANT = "01J0000000000000000000TEN1";
@@ -253,17 +253,7 @@ describe.each(TEST_DATABASE_KINDS)("outbox dispatcher on %s", (kind) => {
   });
 
   it("wakes the workers once for each tenant an insert names, and not for a writer that applies its entries itself", async () => {
-    const notifiedDuring = async (during: () => Promise<unknown>) => {
-      const notified: string[] = [];
-      const unlisten = await database.handle.listen(OUTBOX_CHANNEL, (tenantId) => notified.push(tenantId));
-      try {
-        await during();
-        await new Promise((resolve) => setTimeout(resolve, 200)); // delivered after the commit
-      } finally {
-        await unlisten();
-      }
-      return notified.sort();
-    };
+    const notifiedDuring = (during: () => Promise<unknown>) => outboxNotificationsDuring(database.handle, during);
     const mixed = [entry("Shared", TENANT, 1), entry("Shared", OTHER_TENANT, 2), entry("Shared", TENANT, 3)];
     expect(await notifiedDuring(() => append(mixed))).toEqual([TENANT, OTHER_TENANT].sort());
     const applying = () => database.handle.db.transaction((tx) => appendOutboxEntries(tx, mixed, null, { writerApplies: true }));
