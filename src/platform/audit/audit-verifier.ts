@@ -4,8 +4,11 @@
  * there, is reported, and the walk stops (everything after a break is suspect). Then every event
  * row of the tenant must be in the chain or waiting to be sealed: one that is neither was not
  * written by the service.
+ *
+ * All of it reads one snapshot: the service's sealer may extend the chain while `verify` runs, and
+ * a head read before a seal committed, with links read after, would report that seal as a break.
  */
-import type { Queryable } from "../database/database.js";
+import type { AppDatabase, AppTransaction } from "../database/database.js";
 import { chainHash, type ChainBreak } from "./audit-chain.js";
 import { chainHead, chainLinks, firstUnchainedEvent } from "./audit-store.js";
 
@@ -18,7 +21,11 @@ export interface ChainReport {
   readonly break: ChainBreak | null;
 }
 
-export async function verifyChain(db: Queryable, tenantId: string): Promise<ChainReport> {
+export function verifyChain(db: AppDatabase, tenantId: string): Promise<ChainReport> {
+  return db.transaction((tx) => verifyChainIn(tx, tenantId), { isolationLevel: "repeatable read", accessMode: "read only" });
+}
+
+async function verifyChainIn(db: AppTransaction, tenantId: string): Promise<ChainReport> {
   const head = await chainHead(db, tenantId);
   let verified = 0;
   const report = (problem: ChainBreak | null): ChainReport => ({
