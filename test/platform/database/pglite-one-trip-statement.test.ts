@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PGlite, type QueryOptions, type Transaction } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { sql } from "drizzle-orm";
-import { OneTripStatements } from "../../../src/platform/database/pglite-one-trip-statement.js";
+import { OneTripStatements, type PreparedStatementLimits } from "../../../src/platform/database/pglite-one-trip-statement.js";
 import { DRIZZLE_QUERY_PARSERS, clientForDrizzle } from "../../../src/platform/database/pglite-drizzle-parsers.js";
 
 const SELECT = `SELECT $1::text AS name, $2::int AS small, $3::bigint AS big, $4::numeric AS amount, $5::boolean AS yes,
@@ -155,5 +155,81 @@ describe("a statement in one call into PGlite", () => {
     calls = 0;
     expect((await db.execute(sql`SELECT n FROM item WHERE id = ${"drizzle"}`)).rows).toEqual([{ n: 7 }]);
     expect(calls).toBe(1);
+  });
+});
+
+describe("statements prepared once per session", () => {
+  let client: PGlite;
+  beforeAll(async () => {
+    client = await PGlite.create({ parsers: DRIZZLE_QUERY_PARSERS });
+    await client.exec("CREATE TABLE item (id text PRIMARY KEY, n int NOT NULL CHECK (n >= 0))");
+  });
+  afterAll(() => client.close());
+
+  /** A session of its own for each test: nothing prepared, no rows. */
+  async function open(limits: PreparedStatementLimits) {
+    await client.exec("DEALLOCATE ALL; TRUNCATE item");
+    return new OneTripStatements(client, limits);
+  }
+
+  /** The statements prepared in the session, as PostgreSQL counts their executions. */
+  async function prepared(): Promise<{ statement: string; executions: number; prepare_time: string }[]> {
+    const rows = await client.query<{ statement: string; executions: number; prepare_time: string }>(
+      "SELECT statement, (generic_plans + custom_plans)::int AS executions, prepare_time::text FROM pg_prepared_statements ORDER BY statement",
+    );
+    return rows.rows;
+  }
+
+  it("parses a text once and binds it afterwards, inside and outside transactions alike", async () => {
+    const statements = await open({ capacity: 10, replanMs: 60_000 });
+    const insert = "INSERT INTO item (id, n) VALUES ($1, $2)";
+    for (let i = 0; i < 4; i++) await statements.query(insert, [`outside-${i}`, i]);
+    await statements.transaction(async (tx) => {
+      for (let i = 0; i < 3; i++) await statements.inTransaction(tx, insert, [`inside-${i}`, i]);
+    });
+    expect(await prepared()).toEqual([{ statement: insert, executions: 7, prepare_time: expect.any(String) }]);
+    expect((await client.query("SELECT count(*)::int AS n FROM item")).rows).toEqual([{ n: 7 }]);
+  });
+
+  it("keeps working after a failed statement, a rolled-back transaction and a syntax error", async () => {
+    const statements = await open({ capacity: 10, replanMs: 60_000 });
+    const insert = "INSERT INTO item (id, n) VALUES ($1, $2)";
+    await expect(statements.query(insert, ["negative", -1])).rejects.toMatchObject({ code: "23514" });
+    for (let i = 0; i < 2; i++) {
+      // The same error each time: the failed parse left no name to bind.
+      await expect(statements.query("INSERT INTO item (id, n) VALUS ($1, $2)", ["typo", 1])).rejects.toMatchObject({ code: "42601" });
+    }
+    await statements
+      .transaction(async (tx) => {
+        await statements.inTransaction(tx, insert, ["rolled-back", 1]);
+        throw new Error("rolled back on purpose");
+      })
+      .catch(() => undefined);
+    await statements.query(insert, ["kept", 2]);
+    await statements.transaction((tx) => statements.inTransaction(tx, insert, ["kept-too", 3]));
+    expect((await client.query("SELECT id FROM item ORDER BY id")).rows).toEqual([{ id: "kept" }, { id: "kept-too" }]);
+    // The statement whose parse failed was never prepared; the insert is, once.
+    expect((await prepared()).map((row) => row.statement)).toEqual([insert]);
+  });
+
+  it("closes the least recently used statement beyond its capacity", async () => {
+    const statements = await open({ capacity: 3, replanMs: 60_000 });
+    const select = (k: number) => `SELECT n + ${k} AS n FROM item WHERE id = $1`;
+    for (const k of [1, 2, 3, 1, 4, 5]) await statements.query(select(k), ["absent"]);
+    // 4 evicted 2, 5 evicted 3; the closes travelled with the later statements.
+    expect((await prepared()).map((row) => row.statement).sort()).toEqual([select(1), select(4), select(5)].sort());
+    expect((await statements.query<{ n: number }>(select(2), ["absent"])).rows).toEqual([]);
+  });
+
+  it("prepares a statement again once its plan is older than the re-planning interval", async () => {
+    const statements = await open({ capacity: 10, replanMs: 0 });
+    const select = "SELECT n FROM item WHERE id = $1";
+    await statements.query(select, ["absent"]);
+    const [first] = await prepared();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await statements.query(select, ["absent"]);
+    const [second] = await prepared();
+    expect(second?.executions).toBe(1);
+    expect(second?.prepare_time).not.toBe(first?.prepare_time);
   });
 });
