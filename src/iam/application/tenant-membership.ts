@@ -95,7 +95,7 @@ export interface Departure {
  * first refusal rolls the whole unit of work back.
  */
 export async function removeDepartingMember(tx: TransactionContext, tenant: Tenant, userId: string, now: Date): Promise<Departure> {
-  const workspaces = await tx.repositories.workspaces.loadWhereUserIsMemberForUpdate(tenant.id, userId);
+  const workspaces = await tx.repositories.workspaces.loadAroundUserForUpdate(tenant.id, userId);
   for (const workspace of workspaces) workspace.removeDepartingUser(userId, now);
   const groups = await tx.repositories.groups.lockGroupsOfMember(tenant.id, userId);
   for (const group of groups) group.removeDepartingMember(userId, now);

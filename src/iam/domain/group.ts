@@ -55,6 +55,8 @@ export class Group {
     members: readonly GroupMember[],
     persisted: boolean,
     readonly directoryManaged = false,
+    /** Loaded with only some members (see `restoreAround`): the whole member list is unknown. */
+    private readonly partial = false,
   ) {
     this.currentName = name;
     for (const member of members) this.members.set(member.userId, member.role);
@@ -83,11 +85,21 @@ export class Group {
   }
 
   /**
+   * A group as stored, with only one user's membership and the admins: enough for that user to
+   * leave it under the last-admin rule, without reading every member of every group they leave.
+   * Asking it for the whole member list is a programming error.
+   */
+  static restoreAround(state: GroupState): Group {
+    return new Group(state.id, state.tenantId, state.name, state.members, true, state.directoryManaged === true, true);
+  }
+
+  /**
    * The directory's member list for its group: who is missing joins as a member, who is not in it
    * leaves. Only for a directory's group.
    */
   setDirectoryMembers(userIds: readonly string[], now: Date): void {
     if (!this.directoryManaged) throw new Error(`group ${this.id} is not a directory's group`);
+    this.requireWholeMemberList();
     const wanted = new Set(userIds);
     for (const [userId, role] of [...this.members]) {
       if (wanted.has(userId)) continue;
@@ -103,6 +115,7 @@ export class Group {
 
   /** Admins first, then members, each by user id: a stable order for responses. */
   get memberList(): GroupMember[] {
+    this.requireWholeMemberList();
     return [...this.members]
       .map(([userId, role]) => ({ userId, role }))
       .sort((a, b) => (a.role === b.role ? compare(a.userId, b.userId) : a.role === "admin" ? -1 : 1));
@@ -225,6 +238,10 @@ export class Group {
     const events = this.events;
     this.events = [];
     return events;
+  }
+
+  private requireWholeMemberList(): void {
+    if (this.partial) throw new Error(`group ${this.id} was loaded around one member; its member list is not known`);
   }
 
   private refuseIfDirectoryOwned(): void {

@@ -37,7 +37,13 @@ export class Workspace extends AggregateRoot {
   private state: WorkspaceState;
   private persistedName: string | null;
 
-  private constructor(state: WorkspaceState, members: readonly WorkspaceMember[], persisted: boolean) {
+  private constructor(
+    state: WorkspaceState,
+    members: readonly WorkspaceMember[],
+    persisted: boolean,
+    /** Loaded with only some members (see `rehydrateAround`): the whole member list is unknown. */
+    private readonly partial = false,
+  ) {
     super();
     if (state.isRoot && state.parentWorkspaceId !== null) {
       throw new InvalidInputError("A root workspace cannot have a parent");
@@ -112,6 +118,16 @@ export class Workspace extends AggregateRoot {
     return new Workspace(state, members, true);
   }
 
+  /**
+   * A workspace read for a change of one member: with that member (when they are one) and all the
+   * admins, which is all the member rules need (their role, the admin count). A user leaving a
+   * tenant leaves every workspace they are in; reading and locking each one's whole member list
+   * would cost as much as all those lists. Asking it for the whole member list is a programming error.
+   */
+  static rehydrateAround(state: WorkspaceState, members: readonly WorkspaceMember[]): Workspace {
+    return new Workspace(state, members, true, true);
+  }
+
   private recordCreated(now: Date): void {
     this.record({
       type: "WorkspaceCreated",
@@ -148,6 +164,7 @@ export class Workspace extends AggregateRoot {
   }
 
   memberList(): WorkspaceMember[] {
+    if (this.partial) throw new Error(`workspace ${this.id} was loaded around one member; its member list is not known`);
     return [...this.members.values()];
   }
 

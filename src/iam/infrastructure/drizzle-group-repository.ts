@@ -7,12 +7,12 @@
  * Every write also moves the tenant's group-list version, so that the whole-tenant listing can
  * serve a list kept from an earlier call while the version stands (the group list's only cache).
  */
-import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import { queryRows, type Queryable } from "../../platform/database/database.js";
 import { violates } from "../../platform/database/database-errors.js";
 import { groupMembers, groups } from "../../platform/database/schema.js";
 import { ConflictError } from "../domain/errors.js";
-import { Group, type GroupMember } from "../domain/group.js";
+import { Group, type GroupMember, type GroupState } from "../domain/group.js";
 import type { GroupWorkspaceGrant } from "../domain/group-workspace-grant.js";
 import { isGroupRole, isWorkspaceRole, type GroupRole, type WorkspaceRole } from "../domain/roles.js";
 import type { GroupRecord, GroupRepository } from "../ports/group-repository.js";
@@ -122,16 +122,20 @@ export class DrizzleGroupRepository implements GroupRepository {
       .orderBy(asc(groups.id))
       .for("no key update");
     if (rows.length === 0) return [];
+    // Around the user: their rows and the admins', not every member of every group they leave.
     const memberRows = await this.db
       .select({ groupId: groupMembers.groupId, userId: groupMembers.userId, role: groupMembers.role })
       .from(groupMembers)
       .where(
-        inArray(
-          groupMembers.groupId,
-          rows.map((row) => row.id),
+        and(
+          inArray(
+            groupMembers.groupId,
+            rows.map((row) => row.id),
+          ),
+          or(eq(groupMembers.userId, userId), eq(groupMembers.role, "admin")),
         ),
       );
-    return hydrate(rows, memberRows);
+    return hydrate(rows, memberRows, Group.restoreAround);
   }
 
   async lockAllOfTenant(tenantId: string): Promise<Group[]> {
@@ -266,7 +270,7 @@ export class DrizzleGroupRepository implements GroupRepository {
   }
 }
 
-function hydrate(rows: readonly GroupRow[], memberRows: readonly MemberRow[]): Group[] {
+function hydrate(rows: readonly GroupRow[], memberRows: readonly MemberRow[], restore: (state: GroupState) => Group = Group.restore): Group[] {
   const membersOf = new Map<string, GroupMember[]>();
   for (const row of memberRows) {
     const list = membersOf.get(row.groupId) ?? [];
@@ -274,7 +278,7 @@ function hydrate(rows: readonly GroupRow[], memberRows: readonly MemberRow[]): G
     membersOf.set(row.groupId, list);
   }
   return rows.map((row) =>
-    Group.restore({ id: row.id, tenantId: row.tenantId, name: row.name, directoryManaged: row.directoryManaged, members: membersOf.get(row.id) ?? [] }),
+    restore({ id: row.id, tenantId: row.tenantId, name: row.name, directoryManaged: row.directoryManaged, members: membersOf.get(row.id) ?? [] }),
   );
 }
 

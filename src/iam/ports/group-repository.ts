@@ -25,8 +25,9 @@ export interface GroupRepository {
   /** Like `lockById`, with the stronger lock a deletion needs (it also keeps new workspace grants out). */
   lockForDeletion(groupId: string): Promise<Group | null>;
   /**
-   * The groups of `tenantId` that `userId` belongs to, locked in id order (for removing a user
-   * from a tenant: their group roles go with them, unless they are a group's last admin).
+   * The groups of `tenantId` that `userId` belongs to, locked in id order, each loaded around the
+   * user (`Group.restoreAround`: their membership and the admins only), for removing the user from
+   * the tenant: their group roles go with them, unless they are a group's last admin.
    */
   lockGroupsOfMember(tenantId: string, userId: string): Promise<Group[]>;
   /** Every group of `tenantId` with its members, locked in id order (for the tenant's deletion). */

@@ -16,8 +16,11 @@ export interface WorkspaceRepository {
   loadRootForUpdate(tenantId: string): Promise<Workspace | null>;
   /** Every workspace of the tenant with its members, locked (for the tenant cascade). */
   loadAllForUpdate(tenantId: string): Promise<Workspace[]>;
-  /** The workspaces of the tenant where the user holds a direct role, locked, in id order. */
-  loadWhereUserIsMemberForUpdate(tenantId: string, userId: string): Promise<Workspace[]>;
+  /**
+   * The workspaces of the tenant where the user holds a direct role, locked, in id order, each
+   * loaded around the user (`Workspace.rehydrateAround`: their membership and the admins only).
+   */
+  loadAroundUserForUpdate(tenantId: string, userId: string): Promise<Workspace[]>;
   /**
    * Writes a new or changed workspace and its member rows. A duplicate name is a ConflictError; a
    * parent that does not exist in the workspace's tenant is a NotFoundError, a member that does not

@@ -322,6 +322,25 @@ describe("a member leaving the tenant", () => {
   });
 });
 
+describe("a group loaded around one member", () => {
+  const around = () =>
+    Group.restoreAround({ id: GROUP, tenantId: TENANT, name: "ops", members: [{ userId: "alice", role: "admin" }, { userId: "bob", role: "member" }] });
+
+  it("lets that member leave under the last-admin rule, which needs only the admins", () => {
+    const group = around();
+    group.removeDepartingMember("bob", NOW);
+    expect(group.memberChanges()).toEqual({ upserted: [], removed: ["bob"] });
+    expect(() => group.removeDepartingMember("alice", NOW)).toThrow(LastAdminError);
+  });
+
+  it("refuses what needs every member: the member list, a deletion's snapshot, a directory's member list", () => {
+    expect(() => around().memberList).toThrow("loaded around one member");
+    expect(() => around().markDeletedWithTenant(NOW)).toThrow("loaded around one member");
+    const directory = Group.restoreAround({ id: GROUP, tenantId: TENANT, name: "ops", directoryManaged: true, members: [] });
+    expect(() => directory.setDirectoryMembers(["bob"], NOW)).toThrow("loaded around one member");
+  });
+});
+
 describe("deletion with the tenant", () => {
   it("records GroupDeleted with the members, whatever their roles", () => {
     const group = stored([{ userId: "alice", role: "admin" }]);

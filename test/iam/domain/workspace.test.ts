@@ -18,6 +18,29 @@ function stored(members: { memberId: string; memberType: "user" | "group"; role:
   );
 }
 
+describe("a workspace loaded around one member", () => {
+  const around = () =>
+    Workspace.rehydrateAround(
+      { id: "01J00000000000000000000009", tenantId: TENANT, name: "w", parentWorkspaceId: PARENT, isRoot: false, createdAt: now, updatedAt: now },
+      [
+        { memberId: "alice", memberType: "user", role: "admin" },
+        { memberId: "bob", memberType: "user", role: "editor" },
+      ],
+    );
+
+  it("lets that member leave under the last-admin rule, which needs only the admins", () => {
+    const workspace = around();
+    workspace.removeDepartingUser("bob", later);
+    expect(workspace.changes().deletes).toEqual([{ memberId: "bob", memberType: "user" }]);
+    expect(() => workspace.removeDepartingUser("alice", later)).toThrow(LastAdminError);
+  });
+
+  it("refuses what needs every member: the member list and a deletion's snapshot", () => {
+    expect(() => around().memberList()).toThrow("loaded around one member");
+    expect(() => around().markForDeletion(later)).toThrow("loaded around one member");
+  });
+});
+
 describe("Workspace", () => {
   it("creates a child whose creator is its admin, recording both facts", () => {
     const workspace = child();

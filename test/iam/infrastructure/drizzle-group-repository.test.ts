@@ -200,6 +200,7 @@ describe.each(TEST_DATABASE_KINDS)("DrizzleGroupRepository on %s", (kind) => {
     await addGroup("third");
     const withBob = (await repository.findById(second.id))!;
     withBob.addMember(user("bob"), "member", NOW);
+    withBob.addMember(user("carol"), "member", NOW);
     await repository.save(withBob);
     await seedTenantMember(database.handle.db, otherTenantId, user("alice"));
     await addGroup("foreign", otherTenantId);
@@ -210,8 +211,11 @@ describe.each(TEST_DATABASE_KINDS)("DrizzleGroupRepository on %s", (kind) => {
     expect(ofAlice.map((g) => g.name).sort()).toEqual(["first", "second", "third"]);
     const ofBob = await repository.lockGroupsOfMember(tenantId, user("bob"));
     expect(ofBob.map((g) => g.id)).toEqual([second.id]);
-    expect(ofBob[0]?.memberList).toHaveLength(2);
-    expect(await repository.lockGroupsOfMember(tenantId, user("carol"))).toEqual([]);
+    // Loaded around bob: his membership and the admins, which is all his departure needs.
+    expect([user("alice"), user("bob"), user("carol")].map((id) => ofBob[0]?.roleOf(id))).toEqual(["admin", "member", null]);
+    expect(() => ofBob[0]?.memberList).toThrow("loaded around one member");
+    expect(ofAlice.every((group) => group.roleOf(user("alice")) === "admin")).toBe(true);
+    expect(await repository.lockGroupsOfMember(tenantId, user("nobody"))).toEqual([]);
   });
 
   describe("workspace grants", () => {

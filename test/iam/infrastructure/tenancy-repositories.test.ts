@@ -200,8 +200,27 @@ describe.each(TEST_DATABASE_KINDS)("tenant and workspace repositories on %s", (k
     });
     expect(await plain().workspaces.findById(tenant.id, ws.id)).toMatchObject({ name: "after", updatedAt: later });
     expect(await plain().workspaces.listMembers(tenant.id, ws.id)).toEqual([{ memberId: "bob", memberType: "user", role: "admin" }]);
-    const where = await inTransaction((r) => r.workspaces.loadWhereUserIsMemberForUpdate(tenant.id, "bob"));
+    const where = await inTransaction((r) => r.workspaces.loadAroundUserForUpdate(tenant.id, "bob"));
     expect(where.map((w) => w.id)).toEqual([ws.id]);
+    expect(where[0]?.roleOf("bob", "user")).toBe("admin");
+  });
+
+  it("loads the workspaces a user leaves around them, and removing them writes only their rows", async () => {
+    const ws = Workspace.create({ name: "around", tenantId: tenant.id, parentWorkspaceId: root.id, creatorId: "alice", now });
+    ws.addMember("bob", "user", "editor", now);
+    ws.addMember("carol", "user", "member", now);
+    await inTransaction((r) => r.workspaces.save(ws));
+    await inTransaction(async (r) => {
+      const loaded = (await r.workspaces.loadAroundUserForUpdate(tenant.id, "bob")).find((w) => w.id === ws.id);
+      if (!loaded) throw new Error("missing");
+      // Their membership and the admins: the last-admin rule needs no more.
+      expect(["alice", "bob", "carol"].map((id) => loaded.roleOf(id, "user"))).toEqual(["admin", "editor", null]);
+      expect(() => loaded.memberList()).toThrow("loaded around one member");
+      loaded.removeDepartingUser("bob", now);
+      await r.workspaces.saveAll([loaded]);
+    });
+    const left = await plain().workspaces.listMembers(tenant.id, ws.id);
+    expect(left?.map((m) => `${m.memberId}:${m.role}`).sort()).toEqual(["alice:admin", "carol:member"]);
   });
 
   it("will not delete a workspace that has children", async () => {
