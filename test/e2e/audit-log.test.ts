@@ -141,7 +141,7 @@ describe.each(TEST_DATABASE_KINDS)("audit log over HTTP on %s", (kind) => {
       {
         action: "tenant.member_removed",
         target: tenant,
-        changes: { member: user("bob"), role: role(null, null), cascade: { workspace_roles_removed: 2, group_roles_removed: 0, api_keys_revoked: 1 } },
+        changes: { member: user("bob"), role: role("admin", null), cascade: { workspace_roles_removed: 2, group_roles_removed: 0, api_keys_revoked: 1 } },
       },
     ]);
   });

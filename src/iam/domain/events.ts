@@ -70,7 +70,10 @@ export interface ScimTokenRevoked extends EventBase {
 export interface TenantMemberRemoved extends EventBase {
   readonly type: "TenantMemberRemoved";
   readonly userId: string;
+  /** The role replaced; null when the user leaves, which removes every tenant role they may hold. */
   readonly role: TenantRole | null;
+  /** The role a leaving user held, for the audit record. Absent on outbox rows written before it was carried. */
+  readonly heldRole?: TenantRole;
   readonly removedBy: string | null;
 }
 

@@ -111,7 +111,7 @@ export class Tenant extends AggregateRoot {
       throw new LastAdminError("Cannot remove the last admin from the tenant");
     }
     this.members.delete(userId);
-    this.record({ type: "TenantMemberRemoved", tenantId: this.id, userId, role: null, removedBy, occurredAt: now });
+    this.record({ type: "TenantMemberRemoved", tenantId: this.id, userId, role: null, heldRole: current, removedBy, occurredAt: now });
     return true;
   }
 

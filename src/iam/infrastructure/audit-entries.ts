@@ -129,7 +129,8 @@ function describe(event: IamEvent, events: readonly IamEvent[], index: number): 
       const next = events[index + 1];
       // A role replacement: the addition that follows records it.
       if (event.role !== null && next?.type === "TenantMemberAdded" && next.userId === event.userId) return null;
-      return { action: "tenant.member_removed", changes: { member: user(event.userId), role: change(event.role, null), cascade: cascadeOf(events, event.userId) } };
+      const held = event.role ?? event.heldRole ?? null;
+      return { action: "tenant.member_removed", changes: { member: user(event.userId), role: change(held, null), cascade: cascadeOf(events, event.userId) } };
     }
     case "TenantInvitationCreated":
       return { action: "tenant.invitation_created", changes: { email: event.email, role: change(event.previousRole, event.role) } };

@@ -50,7 +50,8 @@ describe("Tenant", () => {
   it("lets one of two admins go", () => {
     const tenant = stored({ alice: "admin", bob: "admin" });
     expect(tenant.removeMember("alice", "bob", now)).toBe(true);
-    expect(tenant.pullEvents()).toMatchObject([{ type: "TenantMemberRemoved", userId: "alice", role: null }]);
+    // role null removes every tenant role; heldRole is what the audit record shows as before.
+    expect(tenant.pullEvents()).toMatchObject([{ type: "TenantMemberRemoved", userId: "alice", role: null, heldRole: "admin" }]);
     expect(tenant.memberChanges()).toEqual({ upserts: [], deletes: ["alice"] });
   });
 
