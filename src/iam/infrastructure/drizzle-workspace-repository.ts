@@ -3,7 +3,7 @@
  * indexes them. Constraint violations become domain errors here, so a race the database notices
  * still answers 409 or 400, never 500.
  */
-import { and, asc, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, or, sql, type SQL } from "drizzle-orm";
 import { queryRows, type Queryable } from "../../platform/database/database.js";
 import { FOREIGN_KEY_VIOLATION, postgresErrorOf, violates } from "../../platform/database/database-errors.js";
 import { groups, workspaceMembers, workspaces } from "../../platform/database/schema.js";
@@ -184,11 +184,8 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
       .for("update");
     // Their own rows and the admins': a departure from 100 workspaces of 1,000 members each reads 100
     // rows and the admins, not 100,000.
-    const around = sql`((${workspaceMembers.memberType} = 'user' AND ${workspaceMembers.memberId} = ${userId}) OR ${workspaceMembers.role} = 'admin')`;
-    const members = await this.membersForUpdate(
-      rows.map((row) => row.id),
-      around,
-    );
+    const around = or(and(eq(workspaceMembers.memberType, "user"), eq(workspaceMembers.memberId, userId)), eq(workspaceMembers.role, "admin"));
+    const members = await this.membersForUpdate(rows.map((row) => row.id), around);
     return rows.map((row) => Workspace.rehydrateAround(recordOf(row), members.get(row.id) ?? []));
   }
 
