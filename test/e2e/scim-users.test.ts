@@ -20,6 +20,8 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
   let ada: string;
   let scim: string;
   let otherScim: string;
+  let other: string;
+  let otto: string;
 
   const token = (user: string) => stack.identity.sign({ sub: user, preferred_username: user });
   const call = async (bearer: string, method: string, url: string, tenant: string | null = acme, payload?: object) => {
@@ -60,8 +62,8 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
     ada = await token("ada");
     acme = String((await call(ada, "POST", "/iam/tenants", null, { name: "acme" })).body["id"]);
     scim = String((await call(ada, "POST", "/iam/scim-tokens", acme, { name: "okta" })).body["secret"]);
-    const otto = await token("otto");
-    const other = String((await call(otto, "POST", "/iam/tenants", null, { name: "other" })).body["id"]);
+    otto = await token("otto");
+    other = String((await call(otto, "POST", "/iam/tenants", null, { name: "other" })).body["id"]);
     otherScim = String((await call(otto, "POST", "/iam/scim-tokens", other, { name: "entra" })).body["secret"]);
   });
   afterAll(() => stack?.close());
@@ -397,6 +399,45 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       // Deactivated by the directory, nora is refused at once.
       expect((await patch(id, [{ op: "replace", path: "active", value: false }])).status).toBe(200);
       expect((await call(nora, "GET", "/iam/workspaces")).status).toBe(403);
+    });
+
+    it("will not change the profile of someone who is also in another tenant (409 mutability), but takes their own profile and a deactivation", async () => {
+      const id = String((await newUser("pat", { emails: [{ value: "pat@example.com", primary: true }] })).body["id"]);
+      expect((await call(otto, "POST", `/iam/tenants/${other}/members`, other, { user_id: id, role: "member" })).status).toBe(201);
+      const before = (await scimCall("GET", `/Users/${id}`)).body;
+      const renamed = await scimCall("PUT", `/Users/${id}`, { schemas: [USER], userName: "pat-renamed", emails: [{ value: "mallory@example.com", primary: true }], active: true });
+      expect(renamed.status).toBe(409);
+      expect(renamed.body).toMatchObject({ schemas: [ERROR], status: "409", scimType: "mutability" });
+      expect(String(renamed.body["detail"])).toContain("another tenant");
+      // Nothing changed, here or in the other tenant.
+      expect((await scimCall("GET", `/Users/${id}`)).body).toEqual(before);
+      expect((await call(otto, "GET", `/iam/users?ids=${id}`, other)).body["users"]).toMatchObject([{ id, username: "pat", email: "pat@example.com" }]);
+      // Sending the profile they have, with an externalId, changes only what is the directory's own.
+      const same = await scimCall("PUT", `/Users/${id}`, { ...before, externalId: "00u-pat", meta: undefined });
+      expect(same.status).toBe(200);
+      expect(same.body).toMatchObject({ userName: "pat", externalId: "00u-pat" });
+      expect((await patch(id, [{ op: "replace", path: "active", value: false }])).status).toBe(200);
+      expect((await call(otto, "GET", `/iam/tenants/${other}/members`, other)).body).toContainEqual(expect.objectContaining({ user_id: id }));
+    });
+
+    it("does not hand an account someone signed in to first to another subject, whatever the directory renames it to", async () => {
+      const rita = await token("rita");
+      expect((await call(rita, "GET", "/iam/users/me", null)).status).toBe(200);
+      expect((await call(ada, "POST", `/iam/tenants/${acme}/members`, acme, { user_id: "rita", role: "member" })).status).toBe(201);
+      expect((await patch("rita", [{ op: "replace", path: "userName", value: "rita-directory" }])).status).toBe(200);
+      const other = await stack.identity.sign({ sub: "00u-someone", preferred_username: "rita-directory" });
+      const me = await call(other, "GET", "/iam/users/me", acme);
+      expect(me.status).not.toBe(200);
+      expect((await members()).filter((member) => member["user_id"] === "rita")).toHaveLength(1);
+      expect((await call(rita, "GET", "/iam/users/me", acme)).body).toMatchObject({ id: "rita", tenant_role: "member" });
+    });
+
+    it("records a profile change it makes as user.profile_changed, by the token", async () => {
+      const id = String((await newUser("quinn")).body["id"]);
+      expect((await patch(id, [{ op: "replace", path: "emails", value: [{ value: "quinn@example.com", primary: true }] }])).status).toBe(200);
+      const events = (await call(ada, "GET", `/iam/audit-events?action=user.profile_changed&target_id=${id}`)).body["events"] as Json[];
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ actor: { type: "system", username: "scim:okta" }, changes: { email: { before: null, after: "quinn@example.com" } } });
     });
 
     it("records its changes in the audit log as the system, naming the token", async () => {

@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { newUlid } from "../../shared-kernel/ids.js";
-import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from "../domain/errors.js";
+import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError, SharedAccountError } from "../domain/errors.js";
 import type {
   DirectoryProfile,
   DirectoryUser,
@@ -63,6 +63,34 @@ export function profileOf(input: DirectoryUserInput): DirectoryProfile {
   return { username, name: name?.trim() ?? null, email: email?.trim() ?? null };
 }
 
+const sameProfile = (a: DirectoryProfile, b: DirectoryProfile) => a.username === b.username && a.name === b.name && a.email === b.email;
+
+/**
+ * Gives the account the directory's profile, unless that would change the profile of someone who
+ * is also a member of another tenant: what one tenant's directory says must not rename a person,
+ * or repoint their email, in tenants it does not govern (their own sign-in keeps it current
+ * there). Sending the profile they have is no change, and fine.
+ */
+async function writeProfile(
+  tx: TransactionContext,
+  tenantId: string,
+  id: string,
+  profile: DirectoryProfile,
+  known: DirectoryProfile | null = null,
+): Promise<void> {
+  // Most changes (a deactivation, a new externalId) leave the profile as the directory last saw it.
+  if (known !== null && sameProfile(known, profile)) return;
+  const directory = tx.repositories.directoryUsers;
+  const account = await directory.findAccount(tenantId, id);
+  if (account === null || sameProfile(account.profile, profile)) return;
+  if (account.memberElsewhere) {
+    throw new SharedAccountError(
+      `User ${id} is also a member of another tenant: their userName, name and email are shared with it and cannot be changed by this tenant's directory`,
+    );
+  }
+  await directory.updateAccount(tenantId, id, profile);
+}
+
 export class DirectoryUserService {
   private readonly clock: () => Date;
 
@@ -114,7 +142,7 @@ export class DirectoryUserService {
         id = newId;
         await directory.createAccount(id, profile);
       } else {
-        await directory.updateAccount(id, profile);
+        await writeProfile(tx, tenantId, id, profile);
       }
       await directory.saveRecord(tenantId, id, record);
       if (input.active) await grantTenantRole(tx, tenant, id, "member", null, this.clock());
@@ -139,7 +167,7 @@ export class DirectoryUserService {
       if (current === null) throw userNotFound(id);
       this.requireVersion(current, expectedVersion);
       const input = change(current);
-      await directory.updateAccount(id, profileOf(input));
+      await writeProfile(tx, tenantId, id, profileOf(input), current);
       await directory.saveRecord(tenantId, id, { externalId: input.externalId, attributes: input.attributes });
       const now = this.clock();
       if (input.active && !current.active) {

@@ -34,6 +34,12 @@ export class PreconditionFailedError extends IamError {
 /** The last admin of a tenant, workspace or group cannot be removed or demoted. */
 export class LastAdminError extends ConflictError {}
 
+/**
+ * A user who is a member of other tenants too: their profile (username, name, email) is shared by
+ * all of them, so no one tenant's directory may change it.
+ */
+export class SharedAccountError extends ConflictError {}
+
 /** Input the schema could not rule out (a domain rule about a value). */
 export class InvalidInputError extends IamError {
   readonly kind = "invalid" as const;

@@ -210,6 +210,32 @@ export function userAuditEvents(
   origin: ChangeOrigin,
   occurredAt: Date,
 ): NewAuditEvent[] {
+  const scopes = previous === null ? [SYSTEM_AUDIT_SCOPE] : [SYSTEM_AUDIT_SCOPE, ...memberOf];
+  return profileEvents(claims, previous, scopes, { type: "user", id: claims.id, username: claims.username }, origin, occurredAt);
+}
+
+/**
+ * What a tenant's directory changing a user's profile records: `user.profile_changed` in that
+ * tenant and the system scope, with the directory (the request's actor, its SCIM token) as actor.
+ */
+export function directoryProfileAuditEvents(
+  profile: UserClaims,
+  previous: Omit<UserClaims, "id">,
+  tenantId: string,
+  origin: ChangeOrigin,
+  occurredAt: Date,
+): NewAuditEvent[] {
+  return profileEvents(profile, previous, [SYSTEM_AUDIT_SCOPE, tenantId], actorOf(origin), origin, occurredAt);
+}
+
+function profileEvents(
+  claims: UserClaims,
+  previous: Omit<UserClaims, "id"> | null,
+  scopes: readonly string[],
+  actor: AuditActor,
+  origin: ChangeOrigin,
+  occurredAt: Date,
+): NewAuditEvent[] {
   const fields = ["username", "name", "email"] as const;
   const changes: Record<string, { before: string | null; after: string | null }> = {};
   for (const field of fields) {
@@ -217,8 +243,6 @@ export function userAuditEvents(
     if (previous === null || before !== claims[field]) changes[field] = change(before, claims[field]);
   }
   const action: AuditAction = previous === null ? "user.provisioned" : "user.profile_changed";
-  const scopes = previous === null ? [SYSTEM_AUDIT_SCOPE] : [SYSTEM_AUDIT_SCOPE, ...memberOf];
-  const actor: AuditActor = { type: "user", id: claims.id, username: claims.username };
   return scopes.map((tenantId) => ({
     id: newUlid(),
     tenantId,

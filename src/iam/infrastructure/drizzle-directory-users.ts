@@ -7,8 +7,12 @@ import { queryRows, type Queryable } from "../../platform/database/database.js";
 import { violates } from "../../platform/database/database-errors.js";
 import { ConflictError } from "../domain/errors.js";
 import { usernameTakenMessage } from "../domain/user.js";
+import { currentChangeOrigin } from "../../shared-kernel/change-origin.js";
+import { directoryProfileAuditEvents } from "./audit-entries.js";
+import { recordAuditEvents } from "./audit-recording.js";
 import type {
   CreatedRecord,
+  DirectoryAccount,
   DirectoryProfile,
   DirectoryRecord,
   DirectoryUser,
@@ -88,7 +92,10 @@ function visibleUsers(tenantId: string, condition: SQL): SQL {
 }
 
 export class DrizzleDirectoryUsers implements DirectoryUsers {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly onAudited: (count: number) => void = () => undefined,
+  ) {}
 
   async find(tenantId: string, userId: string): Promise<DirectoryUser | null> {
     const rows = await queryRows<Row>(this.db, visibleUsers(tenantId, sql`u.id = ${userId}`));
@@ -145,13 +152,34 @@ export class DrizzleDirectoryUsers implements DirectoryUsers {
     );
   }
 
-  async updateAccount(id: string, profile: DirectoryProfile): Promise<void> {
-    await this.writingAccount(
-      profile.username,
-      sql`UPDATE users SET username = ${profile.username}, name = ${profile.name}, email = ${profile.email}, updated_at = now(),
-            username_clash_kept = username_clash_kept AND username = ${profile.username}
-          WHERE id = ${id} AND (username, name, email) IS DISTINCT FROM (${profile.username}, ${profile.name}, ${profile.email})`,
+  async findAccount(tenantId: string, userId: string): Promise<DirectoryAccount | null> {
+    const rows = await queryRows<DirectoryProfile & { member_elsewhere: boolean }>(
+      this.db,
+      sql`SELECT u.username, u.name, u.email,
+                 EXISTS (SELECT 1 FROM tenant_members m WHERE m.user_id = u.id AND m.tenant_id <> ${tenantId}) AS member_elsewhere
+          FROM users u WHERE u.id = ${userId}`,
     );
+    const row = rows[0];
+    return row === undefined ? null : { profile: { username: row.username, name: row.name, email: row.email }, memberElsewhere: row.member_elsewhere };
+  }
+
+  async updateAccount(tenantId: string, id: string, profile: DirectoryProfile): Promise<void> {
+    // `previous` reads the row as the statement found it, before its own UPDATE.
+    const rows = await this.writingAccount(
+      profile.username,
+      sql`WITH previous AS (SELECT username, name, email FROM users WHERE id = ${id}),
+          updated AS (
+            UPDATE users SET username = ${profile.username}, name = ${profile.name}, email = ${profile.email}, updated_at = now(),
+              username_clash_kept = username_clash_kept AND username = ${profile.username}
+            WHERE id = ${id} AND (username, name, email) IS DISTINCT FROM (${profile.username}, ${profile.name}, ${profile.email})
+            RETURNING id)
+          SELECT previous.username, previous.name, previous.email FROM previous WHERE EXISTS (SELECT 1 FROM updated)`,
+    );
+    const previous = rows[0] as DirectoryProfile | undefined;
+    if (previous === undefined) return;
+    const audited = directoryProfileAuditEvents({ id, ...profile }, previous, tenantId, currentChangeOrigin(), new Date());
+    await recordAuditEvents(this.db, audited);
+    this.onAudited(audited.length);
   }
 
   async saveRecord(tenantId: string, userId: string, record: DirectoryRecord): Promise<void> {
@@ -172,9 +200,9 @@ export class DrizzleDirectoryUsers implements DirectoryUsers {
     );
   }
 
-  private async writingAccount(username: string, statement: SQL): Promise<void> {
+  private async writingAccount(username: string, statement: SQL): Promise<unknown[]> {
     try {
-      await queryRows(this.db, statement);
+      return await queryRows(this.db, statement);
     } catch (error) {
       if (violates(error, USERNAME_UNIQUE)) throw new ConflictError(usernameTakenMessage(username));
       throw error;

@@ -93,8 +93,10 @@ export class DrizzleUnitOfWork implements UnitOfWork {
       try {
         const { value, last } = await transactionEndingWith(this.db, async (tx) => {
           const events: IamEvent[] = [];
+          // Audit events a repository wrote itself (a directory's profile change), for onAudited.
+          let auditedByRepositories = 0;
           const context: TransactionContext = {
-            repositories: createRepositories(tx),
+            repositories: createRepositories(tx, "postgres", { onAudited: (count) => (auditedByRepositories += count) }),
             record: (...recorded) => {
               events.push(...recorded);
             },
@@ -111,7 +113,7 @@ export class DrizzleUnitOfWork implements UnitOfWork {
           // Tenants whose relationships this change touches: only they can be "not in effect".
           const relationshipTenants = new Set(events.filter((event) => translate(event).length > 0).map((event) => event.tenantId));
           return {
-            value: { result, relationshipTenants, audited: auditEvents.length },
+            value: { result, relationshipTenants, audited: auditEvents.length + auditedByRepositories },
             last: appended,
           };
         });

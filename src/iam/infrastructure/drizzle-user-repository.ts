@@ -97,7 +97,11 @@ export class DrizzleUserRepository implements UserRepository {
           candidate AS (
             SELECT u.id FROM users u
             WHERE lower(u.username) = ${username.toLowerCase()} AND u.id <> ${subject}
-              AND EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id)
+              -- Only an account a directory created: its record was written in the transaction that
+              -- made the account, so both took that transaction's now(). An account someone signed
+              -- in to first, which a directory adopted (or renamed) later, is never handed to
+              -- another subject.
+              AND EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id AND s.created_at = u.created_at)
               AND NOT EXISTS (SELECT 1 FROM user_subjects l WHERE l.user_id = u.id)
               AND NOT EXISTS (SELECT 1 FROM users own WHERE own.id = ${subject})
               AND NOT EXISTS (SELECT 1 FROM linked)

@@ -15,6 +15,8 @@ import type { KeptGroupLists } from "./kept-group-lists.js";
 export interface RepositoryOptions {
   /** Whole-tenant group lists to reuse (for the reads outside transactions; see kept-group-lists.ts). */
   readonly keptGroupLists?: KeptGroupLists;
+  /** Told of audit events a repository writes itself, with how many (a directory's profile change). */
+  readonly onAudited?: (count: number) => void;
 }
 
 /** Repositories over one connection or transaction of a database of the given kind. */
@@ -27,7 +29,7 @@ export function createRepositories(db: Queryable, kind: DatabaseHandle["kind"] =
     apiKeys: new DrizzleApiKeyRepository(db),
     tenantMemberDirectory: new DrizzleTenantMemberDirectory(db),
     invitations: new DrizzleTenantInvitationRepository(db),
-    directoryUsers: new DrizzleDirectoryUsers(db),
+    directoryUsers: new DrizzleDirectoryUsers(db, options.onAudited),
     directoryGroups: new DrizzleDirectoryGroups(db),
     scimTokens: new DrizzleScimTokens(db),
   };

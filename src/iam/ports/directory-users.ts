@@ -56,6 +56,11 @@ export interface DirectoryProfile {
   readonly email: string | null;
 }
 
+export interface DirectoryAccount {
+  readonly profile: DirectoryProfile;
+  readonly memberElsewhere: boolean;
+}
+
 export interface DirectoryRecord {
   readonly externalId: string | null;
   readonly attributes: DirectoryUserAttributes;
@@ -83,8 +88,17 @@ export interface DirectoryUsers {
   createAccountWithRecord(tenantId: string, id: string, profile: DirectoryProfile, record: DirectoryRecord): Promise<CreatedRecord | null>;
   /** A new user row; a username taken ignoring case throws ConflictError. */
   createAccount(id: string, profile: DirectoryProfile): Promise<void>;
-  /** Rewrites the user row's profile; a username taken ignoring case throws ConflictError. */
-  updateAccount(id: string, profile: DirectoryProfile): Promise<void>;
+  /**
+   * The account's profile, and whether it is a member of a tenant other than this one (its
+   * profile is then not this tenant's directory's to change); null when there is no such account.
+   */
+  findAccount(tenantId: string, userId: string): Promise<DirectoryAccount | null>;
+  /**
+   * Rewrites the user row's profile for the tenant's directory and, when anything changed,
+   * records `user.profile_changed` in the tenant (and the system scope) with the directory as its
+   * actor; a username taken ignoring case throws ConflictError.
+   */
+  updateAccount(tenantId: string, id: string, profile: DirectoryProfile): Promise<void>;
   /** Creates or replaces what the directory said of the user, and un-deletes it. */
   saveRecord(tenantId: string, userId: string, record: DirectoryRecord): Promise<void>;
   /** Marks the user deleted by the directory (hidden from it, kept to bar a rejoin). */

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError } from "../../../platform/http/http-error.js";
-import { IamError, LastAdminError } from "../../domain/errors.js";
+import { IamError, LastAdminError, SharedAccountError } from "../../domain/errors.js";
 
 export const SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 export const SCIM_CONTENT_TYPE = "application/scim+json; charset=utf-8";
@@ -41,7 +41,7 @@ const STATUS_OF_KIND = { not_found: 404, forbidden: 403, conflict: 409, invalid:
 
 function scimErrorOf(error: unknown): ScimRequestError {
   if (error instanceof ScimRequestError) return error;
-  if (error instanceof LastAdminError) return new ScimRequestError(409, error.message, "mutability");
+  if (error instanceof LastAdminError || error instanceof SharedAccountError) return new ScimRequestError(409, error.message, "mutability");
   if (error instanceof IamError) {
     const scimType = error.kind === "conflict" ? "uniqueness" : error.kind === "invalid" ? "invalidValue" : null;
     return new ScimRequestError(STATUS_OF_KIND[error.kind], error.message, scimType);
