@@ -201,6 +201,12 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       [{ schemas: [USER], userName: "x".repeat(300) }, "invalidValue"],
       [{ schemas: [USER], userName: "nul\u0000name" }, "invalidValue"],
       [{ schemas: [USER], userName: "x4", externalId: "\ud800" }, "invalidValue"],
+      // Look-alikes: an invisible character, a line break, a bidi override, a noncharacter.
+      [{ schemas: [USER], userName: "alice\u200b" }, "invalidValue"],
+      [{ schemas: [USER], userName: "evil\nadmin" }, "invalidValue"],
+      [{ schemas: [USER], userName: "\u202eadmin" }, "invalidValue"],
+      [{ schemas: [USER], userName: "x6\uffff" }, "invalidValue"],
+      [{ schemas: [USER], userName: "x7", emails: [{ value: "x7\u200b@example.com", primary: true }] }, "invalidValue"],
       ['{"__proto__": {"admin": true}, "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "x5"}', "invalidSyntax"],
       ["{not json", "invalidSyntax"],
       [[1, 2], "invalidValue"],

@@ -16,6 +16,7 @@ import type {
   DirectoryUsers,
   UserFilter,
 } from "../ports/directory-users.js";
+import { firstForbiddenCharacter, forbiddenCharacterText } from "../domain/names.js";
 import type { TransactionContext, UnitOfWork } from "../ports/unit-of-work.js";
 import { grantTenantRole, loadTenantAroundMember, loadTenantForNewMember, removeDepartingMember } from "./tenant-membership.js";
 
@@ -59,6 +60,13 @@ export function profileOf(input: DirectoryUserInput): DirectoryProfile {
   const email = (emails.find((entry) => entry.primary === true) ?? emails[0])?.value ?? null;
   for (const [field, value] of [["userName", username], ["name", name], ["email", email], ["externalId", input.externalId]] as const) {
     if (value !== null && value.length > MAX_LENGTH) throw new InvalidInputError(`${field} must be at most ${MAX_LENGTH} characters`);
+  }
+  // The identifiers people and look-ups go by follow the names' character rule: "alice\u200b"
+  // beside "alice" is a look-alike account. A person's name keeps every character (ZWNJ is part of
+  // Persian names, for one).
+  for (const [field, value] of [["userName", username], ["email", email?.trim() ?? null]] as const) {
+    const found = value === null ? null : firstForbiddenCharacter(value);
+    if (found !== null) throw new InvalidInputError(`${field} ${forbiddenCharacterText(found)}`);
   }
   return { username, name: name?.trim() ?? null, email: email?.trim() ?? null };
 }

@@ -45,10 +45,8 @@ function messageOf(subject: NamedKind, problem: NameProblem): string {
       return `${subject} name cannot be empty or whitespace-only`;
     case "too_long":
       return `${subject} name must be between 1 and ${problem.max} characters (got ${problem.length})`;
-    case "character": {
-      const code = problem.codePoint.toString(16).toUpperCase().padStart(4, "0");
-      return `${subject} name must not contain ${problem.characterClass} (found U+${code})`;
-    }
+    case "character":
+      return `${subject} name ${forbiddenCharacterText(problem)}`;
   }
 }
 
@@ -81,21 +79,41 @@ function joinsEmoji(characters: readonly string[], index: number): boolean {
   return PICTOGRAPHIC.test(characters[before] ?? "") && PICTOGRAPHIC.test(characters[index + 1] ?? "");
 }
 
-/** The name as stored, or the first problem with it. */
-function checkName(subject: NamedKind, raw: string): { name: string } | { problem: NameProblem } {
-  const name = raw.normalize("NFC").replace(SURROUNDING_WHITE_SPACE, "");
-  const characters = [...name];
-  if (characters.length === 0) return { problem: { kind: "blank" } };
-  const max = NAME_MAX_LENGTH[subject];
-  if (characters.length > max) return { problem: { kind: "too_long", max, length: characters.length } };
+export interface ForbiddenCharacter {
+  readonly characterClass: string;
+  readonly codePoint: number;
+}
+
+/** "must not contain <class> (found U+XXXX)", for a message that names the field first. */
+export function forbiddenCharacterText(found: ForbiddenCharacter): string {
+  return `must not contain ${found.characterClass} (found U+${found.codePoint.toString(16).toUpperCase().padStart(4, "0")})`;
+}
+
+/**
+ * The first character of `text` that rule 4 forbids, or null. Also what identifiers other than
+ * names must pass (a directory's userName and email), where a look-alike is worse still.
+ */
+export function firstForbiddenCharacter(text: string): ForbiddenCharacter | null {
+  const characters = [...text];
   for (const [index, character] of characters.entries()) {
     const codePoint = character.codePointAt(0) as number;
     const characterClass = classOf(codePoint);
     if (characterClass === null) continue;
     if (codePoint === ZERO_WIDTH_JOINER && joinsEmoji(characters, index)) continue;
-    return { problem: { kind: "character", characterClass, codePoint } };
+    return { characterClass, codePoint };
   }
-  return { name };
+  return null;
+}
+
+/** The name as stored, or the first problem with it. */
+function checkName(subject: NamedKind, raw: string): { name: string } | { problem: NameProblem } {
+  const name = raw.normalize("NFC").replace(SURROUNDING_WHITE_SPACE, "");
+  const length = [...name].length;
+  if (length === 0) return { problem: { kind: "blank" } };
+  const max = NAME_MAX_LENGTH[subject];
+  if (length > max) return { problem: { kind: "too_long", max, length } };
+  const found = firstForbiddenCharacter(name);
+  return found === null ? { name } : { problem: { kind: "character", ...found } };
 }
 
 /** The name as stored; InvalidNameError when it breaks the rule. */
