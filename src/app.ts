@@ -6,7 +6,6 @@ import { Registry } from "prom-client";
 import type { AppConfig } from "./platform/config/config.js";
 import type { DatabaseHandle } from "./platform/database/database.js";
 import { openDatabase } from "./platform/database/open-database.js";
-import { trySessionLock } from "./platform/database/postgres-database.js";
 import { MaintenanceSchedule } from "./platform/database/pglite-maintenance.js";
 import { buildHttpServer, type HttpServer, type RouteRegistrar } from "./platform/http/http-server.js";
 import { registerCacheMetrics } from "./platform/metrics/cache-metrics.js";
@@ -17,6 +16,7 @@ import { describeRefused } from "./platform/spicedb/accepted-updates.js";
 import type { Logger } from "./platform/logging/logger.js";
 import type { AuthorizationPort } from "./shared-kernel/authorization/authorization-port.js";
 import { startSpiceDb, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
+import { claimSpiceDbMode } from "./platform/spicedb/spicedb-mode-claim.js";
 import { createIamModule, type IamModuleDependencies } from "./iam/iam-module.js";
 import type { OperatorService } from "./iam/application/operator-service.js";
 import { createOutboxRuntime, loadEmbeddedSpiceDb, type OutboxRuntime, type OutboxRuntimeOptions } from "./outbox-runtime.js";
@@ -86,7 +86,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     throw started.reason;
   }
   const spicedb = started.value;
-  const claim = await claimForEmbeddedSpiceDb(config, database, spicedb).catch(async (error: unknown) => {
+  const claim = await claimForSpiceDb(config, database, spicedb).catch(async (error: unknown) => {
     if (!options.spicedb) await spicedb.close();
     if (!options.database) await database.close();
     throw error;
@@ -185,26 +185,10 @@ export async function createService(config: AppConfig, logger: Logger, options: 
   };
 }
 
-/** Another process serves the same PostgreSQL database with an in-process SpiceDB of its own. */
-export class SharedEmbeddedSpiceDbError extends Error {
-  override name = "SharedEmbeddedSpiceDbError";
-}
-
 /**
- * An in-process SpiceDB learns only the changes its own process applies, so a second process with
- * one on the same PostgreSQL database would answer from a stale index (a removed member kept
- * reading there for 45 s and more). Until processes replay each other's changes, one process per
- * database may run the embedded engine; more need a shared SpiceDB (SPICEDB_ENDPOINT). The claim
- * is a session advisory lock: it goes with the process, however it ends.
+ * Claims the database for this process's kind of SpiceDB (see spicedb-mode-claim.ts): one process
+ * per database may run the in-process engine, any number a shared one, never both at once.
  */
-async function claimForEmbeddedSpiceDb(config: AppConfig, database: DatabaseHandle, spicedb: SpiceDbEngine) {
-  const url = config.database.url;
-  if (spicedb.mode !== "embedded" || database.kind !== "postgres" || url === null) return null;
-  const claim = await trySessionLock({ ...config.database, url }, "kartograph-iam embedded spicedb");
-  if (claim === null) {
-    throw new SharedEmbeddedSpiceDbError(
-      "another kartograph-iam process serves this database with its own in-process SpiceDB, which would leave each one's permissions stale; run several processes against one SpiceDB cluster (set SPICEDB_ENDPOINT), or stop the other process",
-    );
-  }
-  return claim;
+function claimForSpiceDb(config: AppConfig, database: DatabaseHandle, spicedb: SpiceDbEngine) {
+  return database.kind === "postgres" ? claimSpiceDbMode(config.database, spicedb.mode) : Promise.resolve(null);
 }

@@ -18,7 +18,7 @@ const EXPECTED_START_ERRORS = new Set([
   "ConfigError",
   "DatabaseStartError",
   "DataDirectoryError",
-  "SharedEmbeddedSpiceDbError",
+  "SpiceDbModeConflictError",
   "SpiceDbStartError",
   "UsageError",
 ]);

@@ -8,6 +8,7 @@ import { openDatabase } from "../platform/database/open-database.js";
 import { createLogger } from "../platform/logging/logger.js";
 import { listDeadLetters, redriveDeadLetters } from "../platform/outbox/outbox-store.js";
 import { describeRefused } from "../platform/spicedb/accepted-updates.js";
+import { claimSpiceDbMode } from "../platform/spicedb/spicedb-mode-claim.js";
 import { startSpiceDb } from "../platform/spicedb/spicedb-engine.js";
 import { formatRelationship } from "../shared-kernel/authorization/authorization-port.js";
 import { reconcile } from "../iam/infrastructure/reconciler.js";
@@ -46,6 +47,11 @@ export const workerCommand: Command = {
     const logger = createLogger(config.logLevel);
     const database = await openDatabase(config.database, { migrate: true });
     const spicedb = await startSpiceDb(config.spicedb);
+    // Beside the API processes of the cluster; refused while one with an in-process SpiceDB serves the database.
+    const claim = await claimSpiceDbMode(config.database, "remote").catch(async (error: unknown) => {
+      await Promise.all([database.close(), spicedb.close()]);
+      throw error;
+    });
     const runtime = await createOutboxRuntime(config, database, spicedb, logger);
     await runtime.worker.start();
     runtime.sealer.start();
@@ -58,6 +64,7 @@ export const workerCommand: Command = {
     await runtime.sealer.stop();
     await database.close();
     await spicedb.close();
+    await claim?.release();
   },
 };
 

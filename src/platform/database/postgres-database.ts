@@ -140,11 +140,13 @@ export async function migratePostgres(config: DatabaseConfig & { url: string }):
 
 /**
  * Takes the session-level advisory lock `name` on a connection of its own and holds it until
- * `release()` (or until that connection ends). Null when another session holds it.
+ * `release()` (or until that connection ends); `shared`, beside any other shared holders. Null when
+ * another session holds it in a way that excludes this one.
  */
 export async function trySessionLock(
   config: DatabaseConfig & { url: string },
   name: string,
+  options: { readonly shared?: boolean } = {},
 ): Promise<{ release(): Promise<void> } | null> {
   const client = new pg.Client({
     connectionString: config.url,
@@ -155,7 +157,8 @@ export async function trySessionLock(
   client.on("error", () => undefined);
   await client.connect();
   try {
-    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [name]);
+    const lock = options.shared === true ? "pg_try_advisory_lock_shared" : "pg_try_advisory_lock";
+    const { rows } = await client.query<{ locked: boolean }>(`SELECT ${lock}(hashtextextended($1, 0)) AS locked`, [name]);
     if (rows[0]?.locked !== true) {
       await client.end();
       return null;
