@@ -218,6 +218,11 @@ describe.each(TEST_DATABASE_KINDS)("SCIM groups on %s", (kind) => {
     expect(await memberIds(id)).toEqual([dee]);
     expect((await scimCall("GET", `/Groups?filter=${encodeURIComponent('displayName sw "x"')}`)).body["totalResults"]).toBe(0);
     expect((await scimCall("GET", `/Groups?filter=${encodeURIComponent('owner eq "x"')}`)).body).toMatchObject({ status: "400", scimType: "invalidFilter" });
+    // Repeated list parameters are refused by name, as a repeated count always was.
+    expect((await scimCall("GET", "/Groups?filter=a&filter=b")).body).toMatchObject({ status: "400", scimType: "invalidFilter", detail: "filter must be given once, not 2 times" });
+    for (const url of ["/Groups?excludedAttributes=members&excludedAttributes=x", `/Groups/${id}?excludedAttributes=members&excludedAttributes=members`]) {
+      expect((await scimCall("GET", url)).body).toMatchObject({ status: "400", scimType: "invalidValue", detail: "excludedAttributes must be given once, not 2 times" });
+    }
   });
 
   it("sets 10,000 members in one PATCH", { timeout: 120_000 }, async () => {

@@ -261,6 +261,25 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       }
       expect((await scimCall("GET", "/Users?count=ten")).body).toMatchObject({ status: "400", scimType: "invalidValue" });
     });
+
+    it("answers a repeated parameter with a 400 that names it, whichever it is", async () => {
+      const repeated = async (query: string) => {
+        const answer = await scimCall("GET", `/Users?${query}`);
+        return { status: answer.status, type: answer.headers["content-type"], scimType: answer.body["scimType"], detail: answer.body["detail"] };
+      };
+      const filter = `filter=${encodeURIComponent('userName eq "erin"')}`;
+      expect(await repeated(`${filter}&${filter}`)).toEqual({
+        status: 400,
+        type: "application/scim+json; charset=utf-8",
+        scimType: "invalidFilter",
+        detail: "filter must be given once, not 2 times",
+      });
+      for (const name of ["startIndex", "count"]) {
+        expect(await repeated(`${name}=1&${name}=2&${name}=3`)).toMatchObject({ status: 400, scimType: "invalidValue", detail: `${name} must be given once, not 3 times` });
+      }
+      // Parameters the lists do not implement are ignored, repeated or not.
+      expect((await scimCall("GET", "/Users?attributes=userName&attributes=id&sortBy=id&sortBy=userName")).status).toBe(200);
+    });
   });
 
   describe("changes", () => {

@@ -14,12 +14,12 @@ import { GROUP_FILTER_ATTRIBUTES } from "../../ports/directory-groups.js";
 import { groupEtagOf, groupInputOf, patchedGroup, scimGroupOf } from "./scim-group-resource.js";
 import type { ScimTokenService } from "../../application/scim-token-service.js";
 import type { ScimTokenHolder } from "../../ports/scim-tokens.js";
-import { SCIM_CONTENT_TYPE, ScimRequestError, invalidValue, scimErrorBody, sendScimError } from "./scim-error.js";
+import { SCIM_CONTENT_TYPE, ScimRequestError, scimErrorBody, sendScimError } from "./scim-error.js";
 import { parseFilter } from "./scim-filter.js";
+import { excludesMembers, pageOf, queryParameter, type ScimQuery } from "./scim-query.js";
 import { USER_FILTER_ATTRIBUTES } from "../../ports/directory-users.js";
 import {
   GROUP_SCHEMA,
-  MAX_RESULTS,
   USER_SCHEMA,
   groupResourceType,
   groupSchema,
@@ -65,28 +65,8 @@ async function authenticate(tokens: ScimTokenService, request: FastifyRequest): 
   setChangeActor({ type: "system", id: holder.tokenId, username: `scim:${holder.name}` });
 }
 
-function integerParameter(raw: unknown, name: string, fallback: number): number {
-  if (raw === undefined || raw === "") return fallback;
-  const value = typeof raw === "string" && /^-?\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(value)) throw invalidValue(`${name} must be an integer`);
-  return value;
-}
-
 function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply.code(status).type(SCIM_CONTENT_TYPE).send(body);
-}
-
-/** startIndex and count as RFC 7644 §3.4.2.4 reads them: below 1 counts as 1, a negative count as 0. */
-function pageOf(query: Record<string, string | undefined>): { startIndex: number; count: number } {
-  return {
-    startIndex: Math.max(1, integerParameter(query["startIndex"], "startIndex", 1)),
-    count: Math.min(MAX_RESULTS, Math.max(0, integerParameter(query["count"], "count", 100))),
-  };
-}
-
-/** Directories list groups without their members (Entra ID, Okta): `excludedAttributes=members`. */
-function excludesMembers(query: Record<string, string | undefined>): boolean {
-  return /(^|,)\s*members\s*(,|$)/i.test(query["excludedAttributes"] ?? "");
 }
 
 export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, { tokens, users, groups }) => {
@@ -146,8 +126,8 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
     return send(reply, 200, document(baseUrlOf(request)));
   });
 
-  server.get<{ Querystring: Record<string, string | undefined> }>("/Users", routeOptions, async (request, reply) => {
-    const filter = parseFilter(request.query["filter"], { schema: USER_SCHEMA, attributes: USER_FILTER_ATTRIBUTES, valueOf: { emails: "emails.value" } });
+  server.get<{ Querystring: ScimQuery }>("/Users", routeOptions, async (request, reply) => {
+    const filter = parseFilter(queryParameter(request.query, "filter", "invalidFilter"), { schema: USER_SCHEMA, attributes: USER_FILTER_ATTRIBUTES, valueOf: { emails: "emails.value" } });
     const { startIndex, count } = pageOf(request.query);
     const baseUrl = baseUrlOf(request);
     const page = await users.list(holderOf(request).tenantId, filter, startIndex, count);
@@ -184,8 +164,8 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
     return reply.code(204).send();
   });
 
-  server.get<{ Querystring: Record<string, string | undefined> }>("/Groups", routeOptions, async (request, reply) => {
-    const filter = parseFilter(request.query["filter"], { schema: GROUP_SCHEMA, attributes: GROUP_FILTER_ATTRIBUTES, valueOf: { members: "members.value" } });
+  server.get<{ Querystring: ScimQuery }>("/Groups", routeOptions, async (request, reply) => {
+    const filter = parseFilter(queryParameter(request.query, "filter", "invalidFilter"), { schema: GROUP_SCHEMA, attributes: GROUP_FILTER_ATTRIBUTES, valueOf: { members: "members.value" } });
     const { startIndex, count } = pageOf(request.query);
     const withMembers = !excludesMembers(request.query);
     const baseUrl = baseUrlOf(request);
@@ -199,7 +179,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
     return send(reply.header("Location", resource.meta.location).header("ETag", groupEtagOf(created)), 201, resource);
   });
 
-  server.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>("/Groups/:id", routeOptions, async (request, reply) => {
+  server.get<{ Params: { id: string }; Querystring: ScimQuery }>("/Groups/:id", routeOptions, async (request, reply) => {
     const withMembers = !excludesMembers(request.query);
     const group = await groups.find(holderOf(request).tenantId, request.params.id, withMembers);
     const resource = scimGroupOf(group, baseUrlOf(request), withMembers);
