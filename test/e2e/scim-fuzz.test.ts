@@ -75,9 +75,9 @@ const patchBody = fc.record(
   },
   { requiredKeys: [] },
 );
-const attribute = fc.constantFrom("userName", "externalId", "emails.value", "emails", "active", "displayName", "meta.created", "members.value", "nickName", "name.givenName", "id");
+const attribute = fc.constantFrom("userName", "externalId", "emails.value", "emails", "active", "displayName", "meta.created", "meta.lastModified", "members.value", "nickName", "name.givenName", "id");
 const operator = fc.constantFrom("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr", "EQ", "xx");
-const literal = fc.oneof(edgyString.map((text) => JSON.stringify(text)), fc.constantFrom("true", "false", "null", "42", '"2026-01-01T00:00:00Z"', "", "("));
+const literal = fc.oneof(edgyString.map((text) => JSON.stringify(text)), fc.constantFrom("true", "false", "null", "42", '"2026-01-01T00:00:00Z"', '"0000-01-01T00:00:00Z"', '"+275760-09-13T00:00:00Z"', "", "("));
 const comparison = fc.tuple(attribute, operator, literal).map(([a, op, value]) => (op === "pr" ? `${a} pr` : `${a} ${op} ${value}`));
 const filter = fc.oneof(
   comparison,

@@ -218,6 +218,10 @@ describe.each(TEST_DATABASE_KINDS)("SCIM groups on %s", (kind) => {
     expect(await memberIds(id)).toEqual([dee]);
     expect((await scimCall("GET", `/Groups?filter=${encodeURIComponent('displayName sw "x"')}`)).body["totalResults"]).toBe(0);
     expect((await scimCall("GET", `/Groups?filter=${encodeURIComponent('owner eq "x"')}`)).body).toMatchObject({ status: "400", scimType: "invalidFilter" });
+    for (const filter of ['meta.created lt "-271821-04-20T00:00:00Z"', 'meta.lastModified gt "0000-01-01T00:00:00Z"', 'meta.lastModified le "+275760-09-13T00:00:00Z"']) {
+      const answer = await scimCall("GET", `/Groups?filter=${encodeURIComponent(filter)}`);
+      expect({ filter, status: answer.status, scimType: answer.body["scimType"] }).toEqual({ filter, status: 400, scimType: "invalidFilter" });
+    }
     // Repeated list parameters are refused by name, as a repeated count always was.
     expect((await scimCall("GET", "/Groups?filter=a&filter=b")).body).toMatchObject({ status: "400", scimType: "invalidFilter", detail: "filter must be given once, not 2 times" });
     for (const url of ["/Groups?excludedAttributes=members&excludedAttributes=x", `/Groups/${id}?excludedAttributes=members&excludedAttributes=members`]) {

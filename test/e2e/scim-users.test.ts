@@ -262,6 +262,26 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       expect((await scimCall("GET", "/Users?count=ten")).body).toMatchObject({ status: "400", scimType: "invalidValue" });
     });
 
+    it("filters by meta times in the years 0001-9999 and answers any other year with a 400 that says so", async () => {
+      expect(await filtered('meta.created gt "0001-01-01T00:00:00Z" and meta.lastModified lt "9999-12-31T23:59:59Z"')).toContain("erin");
+      const outside = ["-271821-04-20T00:00:00Z", "0000-01-01T00:00:00Z", "-000001-01-01T00:00:00Z", "-004714-11-23T00:00:00Z", "+200000-01-01T00:00:00Z", "+275760-09-13T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"];
+      for (const attribute of ["meta.created", "meta.lastModified"]) {
+        for (const op of ["eq", "ne", "gt", "ge", "lt", "le"]) {
+          for (const time of outside) {
+            const answer = await scimCall("GET", `/Users?filter=${encodeURIComponent(`${attribute} ${op} "${time}"`)}`);
+            expect({ attribute, op, time, status: answer.status, scimType: answer.body["scimType"], detail: answer.body["detail"] }).toEqual({
+              attribute,
+              op,
+              time,
+              status: 400,
+              scimType: "invalidFilter",
+              detail: `${attribute} compares with a date-time in the years 0001 to 9999 (UTC); "${time}" is not`,
+            });
+          }
+        }
+      }
+    });
+
     it("answers a repeated parameter with a 400 that names it, whichever it is", async () => {
       const repeated = async (query: string) => {
         const answer = await scimCall("GET", `/Users?${query}`);
