@@ -59,7 +59,9 @@ const groupBody = fc.record(
   { requiredKeys: [] },
 );
 const path = fc.oneof(
-  fc.constantFrom("active", "userName", "name.givenName", "emails", 'emails[type eq "work"].value', "members", 'members[value eq "x"]', "displayName", "id", "meta", "title", "nope", "urn:x:y", "emails[", "members[value eq]"),
+  fc.constantFrom("active", "userName", "name", "name.givenName", "emails", 'emails[type eq "work"]', 'emails[type eq "work"].value', 'emails[type eq "work"].value.x', "userName.x", "members", 'members[value eq "x"]', "displayName", "id", "meta", "title", "nope", "urn:x:y", "emails[", "members[value eq]"),
+  // Paths the PATCH library would follow into Object.prototype.
+  fc.constantFrom("name.__proto__.polluted", "name.constructor.prototype.polluted", "name.toString.polluted"),
   edgyString,
 );
 const patchBody = fc.record(
@@ -134,7 +136,7 @@ describe.each(TEST_DATABASE_KINDS)("SCIM under fast-check on %s", (kind) => {
       ) as Record<string, string>;
     const tenant = (await inject("/iam/tenants", { name: "fuzzed" }))["id"] as string;
     secret = (await inject("/iam/scim-tokens", { name: "fuzz" }, tenant))["secret"] as string;
-    userId = JSON.parse((await send("POST", "/Users", { schemas: [USER], userName: "target" })).text)["id"] as string;
+    userId = JSON.parse((await send("POST", "/Users", { schemas: [USER], userName: "target", name: { givenName: "T" }, emails: [{ value: "target@example.com", type: "work" }] })).text)["id"] as string;
     groupId = JSON.parse((await send("POST", "/Groups", { schemas: [GROUP], displayName: "target", members: [{ value: userId }] })).text)["id"] as string;
   });
   afterAll(() => stack?.close());
@@ -161,5 +163,6 @@ describe.each(TEST_DATABASE_KINDS)("SCIM under fast-check on %s", (kind) => {
       { seed: SEED, numRuns: RUNS },
     );
     expect((await send("GET", "/ServiceProviderConfig")).status).toBe(200);
+    expect(Object.keys(Object.prototype)).toEqual([]);
   });
 });

@@ -346,6 +346,57 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       expect((await patch("no-such-user", [{ op: "replace", path: "active", value: false }])).status).toBe(404);
     });
 
+    it("clears an attribute on a replace with null, as Entra ID sends it, but neither active nor userName, nor on an add", async () => {
+      const withEverything = async (userName: string) =>
+        String((await newUser(userName, { externalId: `ext-${userName}`, emails: [{ value: `${userName}@example.com`, type: "work", primary: true }] })).body["id"]);
+      const replaced = async (path: string) => {
+        const answer = await patch(await withEverything(`clear-${path.replace(/\W/g, "")}`), [{ op: "replace", path, value: null }]);
+        expect({ path, status: answer.status }).toEqual({ path, status: 200 });
+        return answer.body;
+      };
+      expect((await replaced("name"))["name"]?.["givenName"]).toBeUndefined();
+      expect((await replaced("emails"))["emails"]).toBeUndefined();
+      expect((await replaced('emails[type eq "work"]'))["emails"]).toBeUndefined();
+      expect((await replaced("externalId"))["externalId"]).toBeUndefined();
+      expect((await replaced("name.givenName"))["name"]).toEqual({ familyName: expect.any(String), formatted: expect.any(String) });
+
+      const id = await withEverything("kept-whole");
+      const before = await scimCall("GET", `/Users/${id}`);
+      const cases: [Json, string, string][] = [
+        [{ op: "replace", path: "active", value: null }, "invalidValue", 'Operations[1]: "active" cannot be cleared with null; give it a value (active: true or false)'],
+        [{ op: "replace", value: { active: null } }, "invalidValue", 'Operations[1]: "active" cannot be cleared with null; give it a value (active: true or false)'],
+        [{ op: "replace", path: "userName", value: null }, "invalidValue", "userName is required"],
+        [{ op: "add", path: "name", value: null }, "invalidValue", 'Operations[1]: add needs a value; to clear "name", use remove, or replace with null'],
+        [{ op: "replace", path: 'emails[type eq "work"].value', value: null }, "invalidValue", "emails[0].value must not be empty"],
+      ];
+      for (const [operation, scimType, detail] of cases) {
+        const answer = await patch(id, [{ op: "replace", path: "displayName", value: "changed first" }, operation]);
+        expect({ operation, status: answer.status, scimType: answer.body["scimType"], detail: answer.body["detail"] }).toEqual({ operation, status: 400, scimType, detail });
+      }
+      expect((await scimCall("GET", `/Users/${id}`)).body).toEqual(before.body);
+    });
+
+    it("answers a PATCH the resource has no room for with a 400 naming the operation, and changes nothing", async () => {
+      const id = String((await newUser("roomless", { emails: [{ value: "roomless@example.com", type: "work", primary: true }] })).body["id"]);
+      const before = await scimCall("GET", `/Users/${id}`);
+      const cases: [Json, string][] = [
+        // The library went on into the string and failed with a TypeError: a 500.
+        [{ op: "add", path: 'emails[type eq "work"].value.x', value: "x" }, 'Operations[1]: "emails[type eq "work"].value.x" does not lead to an attribute that can take this value'],
+        [{ op: "replace", path: "userName.first", value: "x" }, 'Operations[1]: "userName.first" does not lead to an attribute that can take this value'],
+        // The library follows these into Object.prototype, and would set "polluted" on every object of the process.
+        [{ op: "add", path: "name.__proto__.polluted", value: "yes" }, '"name.__proto__.polluted" is not an attribute of this resource'],
+        [{ op: "add", path: "name.constructor.prototype.polluted", value: "yes" }, '"name.constructor.prototype.polluted" is not an attribute of this resource'],
+        [{ op: "add", value: { "__proto__.polluted": "yes" } }, 'Operations[1].value: "__proto__.polluted" is not an attribute of this resource'],
+        [{ op: "replace", path: "name", value: { "constructor.prototype.polluted": "yes" } }, 'Operations[1].value: "constructor.prototype.polluted" is not an attribute of this resource'],
+      ];
+      for (const [operation, detail] of cases) {
+        const answer = await patch(id, [{ op: "replace", path: "displayName", value: "changed first" }, operation]);
+        expect({ operation, status: answer.status, scimType: answer.body["scimType"], detail: answer.body["detail"] }).toEqual({ operation, status: 400, scimType: "invalidPath", detail });
+      }
+      expect(({} as Json)["polluted"]).toBeUndefined();
+      expect((await scimCall("GET", `/Users/${id}`)).body).toEqual(before.body);
+    });
+
     it("honours If-Match: 412 for a stale version, and the change for the current one", async () => {
       const created = await newUser("ivan");
       const id = String(created.body["id"]);
