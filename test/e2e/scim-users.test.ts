@@ -114,6 +114,28 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
     });
   });
 
+  it("answers the server's refusals before routing with SCIM error bodies, and keeps the IAM API's own", async () => {
+    for (const [url, status, detail] of [
+      ["/scim/v2/Users/%E0%A4%A", 400, "The URL is not valid: a part of it is not correctly percent-encoded"],
+      [`/scim/v2/Users/${"x".repeat(700)}`, 414, "URI Too Long: a path parameter exceeds the allowed length"],
+      [`/scim/v2/Groups/${"x".repeat(700)}?excludedAttributes=members`, 414, "URI Too Long: a path parameter exceeds the allowed length"],
+    ] as const) {
+      const response = await stack.app.server.inject({ method: "GET", url, headers: { authorization: `Bearer ${scim}` } });
+      expect({ url, status: response.statusCode, type: response.headers["content-type"], body: JSON.parse(response.body) as Json }).toEqual({
+        url,
+        status,
+        type: "application/scim+json; charset=utf-8",
+        body: { schemas: [ERROR], status: String(status), detail },
+      });
+    }
+    const iam = await stack.app.server.inject({ method: "GET", url: "/iam/workspaces/%E0%A4%A" });
+    expect({ status: iam.statusCode, type: iam.headers["content-type"], body: iam.body }).toEqual({
+      status: 400,
+      type: "application/json; charset=utf-8",
+      body: JSON.stringify({ detail: "The URL is not valid: a part of it is not correctly percent-encoded" }),
+    });
+  });
+
   it("describes exactly what it implements", async () => {
     const config = await scimCall("GET", "/ServiceProviderConfig");
     expect(config.status).toBe(200);

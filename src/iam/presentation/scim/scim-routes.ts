@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { setChangeActor } from "../../../shared-kernel/change-origin.js";
 import { storableJsonParser } from "../../../platform/http/storable-text.js";
 import { HttpError } from "../../../platform/http/http-error.js";
+import type { ErrorShape } from "../../../platform/http/framework-errors.js";
 import type { DirectoryUserService } from "../../application/directory-user-service.js";
 import type { DirectoryGroupService } from "../../application/directory-group-service.js";
 import { GROUP_FILTER_ATTRIBUTES } from "../../ports/directory-groups.js";
@@ -31,6 +32,13 @@ import {
 import { etagOf, expectedVersionOf, patchedUser, scimUserOf, userInputOf } from "./scim-user-resource.js";
 
 export const SCIM_PREFIX = "/scim/v2";
+
+/** SCIM's error body, for the refusals the server makes before routing (a URL not percent-encoded, an over-long id). */
+export const SCIM_ERROR_SHAPE: ErrorShape = {
+  prefix: SCIM_PREFIX,
+  contentType: SCIM_CONTENT_TYPE,
+  body: (status, detail) => scimErrorBody(new ScimRequestError(status, detail)),
+};
 
 export interface ScimRoutesOptions {
   readonly tokens: ScimTokenService;
@@ -99,7 +107,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
     if (typeof body !== "object" || body === null || "schemas" in body || !("detail" in body)) return payload;
     const detail = (body as { detail: unknown }).detail;
     reply.type(SCIM_CONTENT_TYPE);
-    return JSON.stringify(scimErrorBody(new ScimRequestError(reply.statusCode, typeof detail === "string" ? detail : "The request was refused")));
+    return JSON.stringify(SCIM_ERROR_SHAPE.body(reply.statusCode, typeof detail === "string" ? detail : "The request was refused"));
   });
 
   const routeOptions = { bodyLimit: BODY_LIMIT, schema: { hide: true } };
