@@ -120,6 +120,7 @@ export async function createService(config: AppConfig, logger: Logger, options: 
     logger,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
+    errorShapes: iam.errorShapes,
     metrics,
     health: serviceHealthChecks(database, spicedb, config.graphName, () => notLoaded),
     routes: [

@@ -7,6 +7,7 @@ import { SYSTEM_AUDIT_SCOPE, auditEventBody } from "../platform/audit/audit-even
 import { chainedTenants, exportAuditEvents } from "../platform/audit/audit-store.js";
 import { verifyChain } from "../platform/audit/audit-verifier.js";
 import { loadConfig } from "../platform/config/config.js";
+import { STORABLE_YEARS, isStorableTime } from "../platform/database/storable-time.js";
 import { normaliseUlid } from "../shared-kernel/ids.js";
 import { UsageError, parseCommandArgs, type Command } from "./command.js";
 import { withDatabase } from "./outbox-commands.js";
@@ -27,6 +28,7 @@ function timeOption(name: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const parsed = ISO_DATE_TIME.test(value) ? new Date(value) : null;
   if (parsed === null || Number.isNaN(parsed.getTime())) throw new UsageError(`--${name} is not an ISO-8601 date or time: ${value}\n${USAGE}`);
+  if (!isStorableTime(parsed)) throw new UsageError(`--${name} must lie in ${STORABLE_YEARS}: ${value}\n${USAGE}`);
   return parsed;
 }
 

@@ -6,6 +6,7 @@ import type { AuthorizationPort } from "../shared-kernel/authorization/authoriza
 import type { AppConfig } from "../platform/config/config.js";
 import type { DatabaseHandle } from "../platform/database/database.js";
 import type { RouteRegistrar } from "../platform/http/http-server.js";
+import type { ErrorShape } from "../platform/http/framework-errors.js";
 import type { Logger } from "../platform/logging/logger.js";
 import { AuthenticationService } from "./application/authentication-service.js";
 import { ProvisionedUserCache } from "./application/provisioned-user-cache.js";
@@ -24,7 +25,7 @@ import { DirectoryUserService } from "./application/directory-user-service.js";
 import { DirectoryGroupService } from "./application/directory-group-service.js";
 import { ScimTokenService } from "./application/scim-token-service.js";
 import { DrizzleScimTokens } from "./infrastructure/drizzle-scim-tokens.js";
-import { SCIM_PREFIX, scimRoutes } from "./presentation/scim/scim-routes.js";
+import { SCIM_ERROR_SHAPE, SCIM_PREFIX, scimRoutes } from "./presentation/scim/scim-routes.js";
 import type { UserRepository } from "./ports/user-repository.js";
 import type { UnitOfWork } from "./ports/unit-of-work.js";
 import { ApiKeyService } from "./application/api-key-service.js";
@@ -67,6 +68,8 @@ export interface IamModuleDependencies {
 
 export interface IamModule {
   readonly routes: readonly RouteRegistrar[];
+  /** The error bodies of the module's APIs that are not the server's `{"detail"}`: SCIM's. */
+  readonly errorShapes: readonly ErrorShape[];
   /** The token-free operator commands (`kartograph-iam admin ...`). */
   readonly operator: OperatorService;
   /** The module's in-process caches, for /metrics. */
@@ -203,6 +206,7 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
 
   return {
     operator,
+    errorShapes: [SCIM_ERROR_SHAPE],
     caches: [tokens, ...authentication.caches, keptGroupLists],
     routes: [
       // Authentication first, on the server itself: its hook and request decorations serve every

@@ -66,6 +66,9 @@ describe("kartograph-iam audit", () => {
       expect(run.code, args.join(" ")).toBe(1);
       expect(run.stderr).toMatch(/^kartograph-iam: /);
     }
+    // A year the database cannot compare with is refused before it is asked.
+    const outside = await runCli(["audit", "export", "--since", "0000-01-01"], { KARTOGRAPH_DATA_DIR: dataDir });
+    expect({ code: outside.code, stderr: outside.stderr.split("\n")[0] }).toEqual({ code: 1, stderr: "kartograph-iam: --since must lie in the years 0001 to 9999 (UTC): 0000-01-01" });
   });
 
   it("verify passes on the untouched log and names the event an UPDATE altered (exit 2)", async () => {

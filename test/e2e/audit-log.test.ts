@@ -262,6 +262,29 @@ describe.each(TEST_DATABASE_KINDS)("audit log over HTTP on %s", (kind) => {
     }
   });
 
+  it("answers a time outside the years 0001-9999 with a 422 naming the parameter, before the database sees it", async () => {
+    const reachedDatabase = async () =>
+      /kartograph_validation_reached_database_total\{route="GET \/iam\/audit-events"\} (\d+)/.exec((await stack.app.server.inject({ method: "GET", url: "/metrics" })).body)?.[1] ?? "0";
+    const before = await reachedDatabase();
+    for (const [name, value] of [
+      ["since", "0000-01-01T00:00:00Z"],
+      ["until", "0000-12-31T23:59:59Z"],
+      ["since", "0001-01-01T00:00:00%2B01:00"],
+      ["until", "9999-12-31T23:00:00-05:00"],
+    ] as const) {
+      const response = await call(ada, "GET", `/iam/audit-events?${name}=${value}`);
+      expect({ name, value, status: response.status, detail: response.body["detail"] }).toEqual({
+        name,
+        value,
+        status: 422,
+        detail: [{ type: "datetime_parsing", loc: ["query", name], msg: "Input should be a date and time in the years 0001 to 9999 (UTC)", input: decodeURIComponent(value) }],
+      });
+    }
+    expect(await reachedDatabase()).toBe(before);
+    // The edges themselves are times to filter by.
+    expect((await call(ada, "GET", "/iam/audit-events?since=0001-01-01T00:00:00Z&until=9999-12-31T23:59:59.999Z")).status).toBe(200);
+  });
+
   it("is for the tenant's admins only, and never shows another tenant's events", async () => {
     const carol = await token("carol");
     const other = (await call(carol, "POST", "/iam/tenants", { name: "Other" }, null)).body["id"];

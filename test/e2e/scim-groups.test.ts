@@ -218,6 +218,34 @@ describe.each(TEST_DATABASE_KINDS)("SCIM groups on %s", (kind) => {
     expect(await memberIds(id)).toEqual([dee]);
     expect((await scimCall("GET", `/Groups?filter=${encodeURIComponent('displayName sw "x"')}`)).body["totalResults"]).toBe(0);
     expect((await scimCall("GET", `/Groups?filter=${encodeURIComponent('owner eq "x"')}`)).body).toMatchObject({ status: "400", scimType: "invalidFilter" });
+    for (const filter of ['meta.created lt "-271821-04-20T00:00:00Z"', 'meta.lastModified gt "0000-01-01T00:00:00Z"', 'meta.lastModified le "+275760-09-13T00:00:00Z"']) {
+      const answer = await scimCall("GET", `/Groups?filter=${encodeURIComponent(filter)}`);
+      expect({ filter, status: answer.status, scimType: answer.body["scimType"] }).toEqual({ filter, status: 400, scimType: "invalidFilter" });
+    }
+    // Repeated list parameters are refused by name, as a repeated count always was.
+    expect((await scimCall("GET", "/Groups?filter=a&filter=b")).body).toMatchObject({ status: "400", scimType: "invalidFilter", detail: "filter must be given once, not 2 times" });
+    for (const url of ["/Groups?excludedAttributes=members&excludedAttributes=x", `/Groups/${id}?excludedAttributes=members&excludedAttributes=members`]) {
+      expect((await scimCall("GET", url)).body).toMatchObject({ status: "400", scimType: "invalidValue", detail: "excludedAttributes must be given once, not 2 times" });
+    }
+  });
+
+  it("empties members on a replace with null, refuses an add of null, and changes nothing then", async () => {
+    const eve = await newUser("eve");
+    const id = String((await scimCall("POST", "/Groups", { schemas: [GROUP], displayName: "nullable", members: [{ value: eve }] })).body["id"]);
+    const before = await scimCall("GET", `/Groups/${id}`);
+    const cases: [Json, string, string][] = [
+      [{ op: "add", path: `members[value eq "${eve}"]`, value: null }, "invalidValue", `Operations[0]: add needs a value; to clear "members[value eq "${eve}"]", use remove, or replace with null`],
+      [{ op: "replace", path: "displayName", value: null }, "invalidValue", "displayName is required"],
+      [{ op: "add", path: `members[value eq "${eve}"].value.x`, value: "x" }, "invalidPath", `Operations[0]: "members[value eq "${eve}"].value.x" does not lead to an attribute that can take this value`],
+    ];
+    for (const [operation, scimType, detail] of cases) {
+      const answer = await patchGroup(id, [operation]);
+      expect({ operation, status: answer.status, scimType: answer.body["scimType"], detail: answer.body["detail"] }).toEqual({ operation, status: 400, scimType, detail });
+    }
+    expect((await scimCall("GET", `/Groups/${id}`)).body).toEqual(before.body);
+    const emptied = await patchGroup(id, [{ op: "replace", path: "members", value: null }]);
+    expect({ status: emptied.status, members: emptied.body["members"] }).toEqual({ status: 200, members: [] });
+    expect(await memberIds(id)).toEqual([]);
   });
 
   it("sets 10,000 members in one PATCH", { timeout: 120_000 }, async () => {

@@ -116,6 +116,28 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
     });
   });
 
+  it("answers the server's refusals before routing with SCIM error bodies, and keeps the IAM API's own", async () => {
+    for (const [url, status, detail] of [
+      ["/scim/v2/Users/%E0%A4%A", 400, "The URL is not valid: a part of it is not correctly percent-encoded"],
+      [`/scim/v2/Users/${"x".repeat(700)}`, 414, "URI Too Long: a path parameter exceeds the allowed length"],
+      [`/scim/v2/Groups/${"x".repeat(700)}?excludedAttributes=members`, 414, "URI Too Long: a path parameter exceeds the allowed length"],
+    ] as const) {
+      const response = await stack.app.server.inject({ method: "GET", url, headers: { authorization: `Bearer ${scim}` } });
+      expect({ url, status: response.statusCode, type: response.headers["content-type"], body: JSON.parse(response.body) as Json }).toEqual({
+        url,
+        status,
+        type: "application/scim+json; charset=utf-8",
+        body: { schemas: [ERROR], status: String(status), detail },
+      });
+    }
+    const iam = await stack.app.server.inject({ method: "GET", url: "/iam/workspaces/%E0%A4%A" });
+    expect({ status: iam.statusCode, type: iam.headers["content-type"], body: iam.body }).toEqual({
+      status: 400,
+      type: "application/json; charset=utf-8",
+      body: JSON.stringify({ detail: "The URL is not valid: a part of it is not correctly percent-encoded" }),
+    });
+  });
+
   it("describes exactly what it implements", async () => {
     const config = await scimCall("GET", "/ServiceProviderConfig");
     expect(config.status).toBe(200);
@@ -269,6 +291,45 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       }
       expect((await scimCall("GET", "/Users?count=ten")).body).toMatchObject({ status: "400", scimType: "invalidValue" });
     });
+
+    it("filters by meta times in the years 0001-9999 and answers any other year with a 400 that says so", async () => {
+      expect(await filtered('meta.created gt "0001-01-01T00:00:00Z" and meta.lastModified lt "9999-12-31T23:59:59Z"')).toContain("erin");
+      const outside = ["-271821-04-20T00:00:00Z", "0000-01-01T00:00:00Z", "-000001-01-01T00:00:00Z", "-004714-11-23T00:00:00Z", "+200000-01-01T00:00:00Z", "+275760-09-13T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"];
+      for (const attribute of ["meta.created", "meta.lastModified"]) {
+        for (const op of ["eq", "ne", "gt", "ge", "lt", "le"]) {
+          for (const time of outside) {
+            const answer = await scimCall("GET", `/Users?filter=${encodeURIComponent(`${attribute} ${op} "${time}"`)}`);
+            expect({ attribute, op, time, status: answer.status, scimType: answer.body["scimType"], detail: answer.body["detail"] }).toEqual({
+              attribute,
+              op,
+              time,
+              status: 400,
+              scimType: "invalidFilter",
+              detail: `${attribute} compares with a date-time in the years 0001 to 9999 (UTC); "${time}" is not`,
+            });
+          }
+        }
+      }
+    });
+
+    it("answers a repeated parameter with a 400 that names it, whichever it is", async () => {
+      const repeated = async (query: string) => {
+        const answer = await scimCall("GET", `/Users?${query}`);
+        return { status: answer.status, type: answer.headers["content-type"], scimType: answer.body["scimType"], detail: answer.body["detail"] };
+      };
+      const filter = `filter=${encodeURIComponent('userName eq "erin"')}`;
+      expect(await repeated(`${filter}&${filter}`)).toEqual({
+        status: 400,
+        type: "application/scim+json; charset=utf-8",
+        scimType: "invalidFilter",
+        detail: "filter must be given once, not 2 times",
+      });
+      for (const name of ["startIndex", "count"]) {
+        expect(await repeated(`${name}=1&${name}=2&${name}=3`)).toMatchObject({ status: 400, scimType: "invalidValue", detail: `${name} must be given once, not 3 times` });
+      }
+      // Parameters the lists do not implement are ignored, repeated or not.
+      expect((await scimCall("GET", "/Users?attributes=userName&attributes=id&sortBy=id&sortBy=userName")).status).toBe(200);
+    });
   });
 
   describe("changes", () => {
@@ -313,6 +374,57 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       }
       expect((await scimCall("GET", `/Users/${id}`)).body).toEqual(before.body);
       expect((await patch("no-such-user", [{ op: "replace", path: "active", value: false }])).status).toBe(404);
+    });
+
+    it("clears an attribute on a replace with null, as Entra ID sends it, but neither active nor userName, nor on an add", async () => {
+      const withEverything = async (userName: string) =>
+        String((await newUser(userName, { externalId: `ext-${userName}`, emails: [{ value: `${userName}@example.com`, type: "work", primary: true }] })).body["id"]);
+      const replaced = async (path: string) => {
+        const answer = await patch(await withEverything(`clear-${path.replace(/\W/g, "")}`), [{ op: "replace", path, value: null }]);
+        expect({ path, status: answer.status }).toEqual({ path, status: 200 });
+        return answer.body;
+      };
+      expect((await replaced("name"))["name"]?.["givenName"]).toBeUndefined();
+      expect((await replaced("emails"))["emails"]).toBeUndefined();
+      expect((await replaced('emails[type eq "work"]'))["emails"]).toBeUndefined();
+      expect((await replaced("externalId"))["externalId"]).toBeUndefined();
+      expect((await replaced("name.givenName"))["name"]).toEqual({ familyName: expect.any(String), formatted: expect.any(String) });
+
+      const id = await withEverything("kept-whole");
+      const before = await scimCall("GET", `/Users/${id}`);
+      const cases: [Json, string, string][] = [
+        [{ op: "replace", path: "active", value: null }, "invalidValue", 'Operations[1]: "active" cannot be cleared with null; give it a value (active: true or false)'],
+        [{ op: "replace", value: { active: null } }, "invalidValue", 'Operations[1]: "active" cannot be cleared with null; give it a value (active: true or false)'],
+        [{ op: "replace", path: "userName", value: null }, "invalidValue", "userName is required"],
+        [{ op: "add", path: "name", value: null }, "invalidValue", 'Operations[1]: add needs a value; to clear "name", use remove, or replace with null'],
+        [{ op: "replace", path: 'emails[type eq "work"].value', value: null }, "invalidValue", "emails[0].value must not be empty"],
+      ];
+      for (const [operation, scimType, detail] of cases) {
+        const answer = await patch(id, [{ op: "replace", path: "displayName", value: "changed first" }, operation]);
+        expect({ operation, status: answer.status, scimType: answer.body["scimType"], detail: answer.body["detail"] }).toEqual({ operation, status: 400, scimType, detail });
+      }
+      expect((await scimCall("GET", `/Users/${id}`)).body).toEqual(before.body);
+    });
+
+    it("answers a PATCH the resource has no room for with a 400 naming the operation, and changes nothing", async () => {
+      const id = String((await newUser("roomless", { emails: [{ value: "roomless@example.com", type: "work", primary: true }] })).body["id"]);
+      const before = await scimCall("GET", `/Users/${id}`);
+      const cases: [Json, string][] = [
+        // The library went on into the string and failed with a TypeError: a 500.
+        [{ op: "add", path: 'emails[type eq "work"].value.x', value: "x" }, 'Operations[1]: "emails[type eq "work"].value.x" does not lead to an attribute that can take this value'],
+        [{ op: "replace", path: "userName.first", value: "x" }, 'Operations[1]: "userName.first" does not lead to an attribute that can take this value'],
+        // The library follows these into Object.prototype, and would set "polluted" on every object of the process.
+        [{ op: "add", path: "name.__proto__.polluted", value: "yes" }, '"name.__proto__.polluted" is not an attribute of this resource'],
+        [{ op: "add", path: "name.constructor.prototype.polluted", value: "yes" }, '"name.constructor.prototype.polluted" is not an attribute of this resource'],
+        [{ op: "add", value: { "__proto__.polluted": "yes" } }, 'Operations[1].value: "__proto__.polluted" is not an attribute of this resource'],
+        [{ op: "replace", path: "name", value: { "constructor.prototype.polluted": "yes" } }, 'Operations[1].value: "constructor.prototype.polluted" is not an attribute of this resource'],
+      ];
+      for (const [operation, detail] of cases) {
+        const answer = await patch(id, [{ op: "replace", path: "displayName", value: "changed first" }, operation]);
+        expect({ operation, status: answer.status, scimType: answer.body["scimType"], detail: answer.body["detail"] }).toEqual({ operation, status: 400, scimType: "invalidPath", detail });
+      }
+      expect(({} as Json)["polluted"]).toBeUndefined();
+      expect((await scimCall("GET", `/Users/${id}`)).body).toEqual(before.body);
     });
 
     it("honours If-Match: 412 for a stale version, and the change for the current one", async () => {

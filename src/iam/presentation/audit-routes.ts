@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { STORABLE_YEARS, isStorableTime } from "../../platform/database/storable-time.js";
 import { validationError, type ValidationIssue } from "../../platform/http/http-error.js";
 import type { AuditLogService } from "../application/audit-log-service.js";
 import { EXAMPLE } from "./examples.js";
@@ -87,13 +88,13 @@ function decodeCursor(cursor: string): number | null {
 function dateOf(name: string, value: string | undefined, issues: ValidationIssue[]): Date | undefined {
   if (value === undefined || value === "") return undefined;
   const parsed = ISO_DATE_TIME.test(value) ? new Date(value) : null;
-  if (parsed !== null && !Number.isNaN(parsed.getTime())) return parsed;
-  issues.push({
-    type: "datetime_parsing",
-    loc: ["query", name],
-    msg: "Input should be an ISO-8601 date and time with a zone, such as 2026-12-01T00:00:00Z",
-    input: value,
-  });
+  if (parsed !== null && isStorableTime(parsed)) return parsed;
+  // A valid time in another year is refused here too: the database cannot compare with it.
+  const msg =
+    parsed !== null && !Number.isNaN(parsed.getTime())
+      ? `Input should be a date and time in ${STORABLE_YEARS}`
+      : "Input should be an ISO-8601 date and time with a zone, such as 2026-12-01T00:00:00Z";
+  issues.push({ type: "datetime_parsing", loc: ["query", name], msg, input: value });
   return undefined;
 }
 

@@ -50,7 +50,27 @@ function partOf(request: FastifyRequest): string {
   return request.url.includes("?") ? "query" : "path";
 }
 
+declare module "fastify" {
+  interface FastifyRequest {
+    /**
+     * True when `error` is a value only the database refused, which this then logs and counts.
+     * For a plugin with an error handler of its own (SCIM's), which answers it in its own shape.
+     */
+    valueReachedDatabase(error: unknown): boolean;
+  }
+}
+
 export function installErrorHandling(server: FastifyInstance, metrics: RequestMetrics): void {
+  server.decorateRequest("valueReachedDatabase", function (this: FastifyRequest, error: unknown): boolean {
+    if (!isDataException(error)) return false;
+    metrics.validationReachedDatabase(this);
+    const refused = postgresErrorOf(error);
+    this.log.warn(
+      { sqlstate: refused?.code, route: this.routePattern, reason: refused?.message },
+      "a value reached the database that it cannot store: the route lacks a limit",
+    );
+    return true;
+  });
   server.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).headers(error.headers).send({ detail: error.detail });
@@ -87,13 +107,7 @@ export function installErrorHandling(server: FastifyInstance, metrics: RequestMe
         ],
       });
     }
-    if (isDataException(error)) {
-      metrics.validationReachedDatabase(request);
-      const refused = postgresErrorOf(error);
-      request.log.warn(
-        { sqlstate: refused?.code, route: request.routePattern, reason: refused?.message },
-        "a value reached the database that it cannot store: the route lacks a limit",
-      );
+    if (request.valueReachedDatabase(error)) {
       return reply.code(422).send({
         detail: [{ type: "value_error", loc: [partOf(request)], msg: "A value is not valid for storage", input: null }],
       });

@@ -9,15 +9,35 @@ import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
 /**
+ * An API under a path prefix whose clients read errors in a shape of their own (SCIM's error body
+ * as application/scim+json): the refusals before routing are written in it there too, since no
+ * handler or hook of that API runs for them.
+ */
+export interface ErrorShape {
+  readonly prefix: string;
+  readonly contentType: string;
+  body(status: number, detail: string): unknown;
+}
+
+function shapeOf(url: string, shapes: readonly ErrorShape[]): ErrorShape | undefined {
+  return shapes.find(({ prefix }) => url.startsWith(prefix) && /^(?:[/?]|$)/.test(url.slice(prefix.length)));
+}
+
+/**
  * Fastify's `frameworkErrors` option: a malformed URL, an over-long path parameter. No hook runs
  * for these requests, so the access-log line is written here.
  */
-export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const { status, detail } = FRAMEWORK_ERRORS[error.code] ?? { status: 500, detail: "Internal Server Error" };
-  if (status === 500) request.log.error({ err: error }, "request refused by the framework");
-  reply.code(status).header("X-Request-ID", request.id).send({ detail });
-  // The route is unknown before routing; the raw URL stays out of the log, as for every request.
-  request.log.info({ method: request.method, route: "unmatched", status }, "request completed");
+export function frameworkErrorAnswer(shapes: readonly ErrorShape[]) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const { status, detail } = FRAMEWORK_ERRORS[error.code] ?? { status: 500, detail: "Internal Server Error" };
+    if (status === 500) request.log.error({ err: error }, "request refused by the framework");
+    const shape = shapeOf(request.url, shapes);
+    reply.code(status).header("X-Request-ID", request.id);
+    if (shape === undefined) reply.send({ detail });
+    else reply.type(shape.contentType).send(shape.body(status, detail));
+    // The route is unknown before routing; the raw URL stays out of the log, as for every request.
+    request.log.info({ method: request.method, route: "unmatched", status }, "request completed");
+  };
 }
 
 const FRAMEWORK_ERRORS: Record<string, { status: number; detail: string }> = {

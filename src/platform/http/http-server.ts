@@ -12,7 +12,7 @@ import type { Registry } from "prom-client";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Logger } from "../logging/logger.js";
 import { installErrorHandling } from "./error-handler.js";
-import { answerClientError, answerFrameworkError } from "./framework-errors.js";
+import { answerClientError, frameworkErrorAnswer, type ErrorShape } from "./framework-errors.js";
 import { registerHealthRoutes, type HealthChecks } from "./health-routes.js";
 import { installMetricsRoute, RequestMetrics } from "./metrics.js";
 import { installNotFoundHandling } from "./method-not-allowed.js";
@@ -37,6 +37,8 @@ export interface HttpServerOptions {
   readonly requestTimeoutMs?: number;
   /** Fastify's `trustProxy`: which proxies' X-Forwarded-For names the client (default: none). */
   readonly trustProxy?: boolean | number | readonly string[];
+  /** APIs whose error bodies differ from `{"detail"}` (SCIM's), for the refusals before routing. */
+  readonly errorShapes?: readonly ErrorShape[];
 }
 
 /** Request bodies above this are refused with 413 before they are read. */
@@ -70,7 +72,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     routerOptions: { maxParamLength: 600 },
     // Refusals before routing (bad URL encoding, over-long parameters, unparsable HTTP) keep our
     // JSON shape instead of Fastify's and Node's own.
-    frameworkErrors: answerFrameworkError,
+    frameworkErrors: frameworkErrorAnswer(options.errorShapes ?? []),
     clientErrorHandler: answerClientError,
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout,

@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import { Type } from "typebox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../../../src/platform/database/database.js";
+import { sendScimError } from "../../../src/iam/presentation/scim/scim-error.js";
 import { buildHttpServer, type HttpServer } from "../../../src/platform/http/http-server.js";
 import { TEST_DATABASE_KINDS, createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 import { captureLog, type CapturedLog } from "./http-test-kit.js";
@@ -39,6 +40,18 @@ describe.each(TEST_DATABASE_KINDS)("data exceptions from %s", (kind) => {
             return queryRows(database.handle.db, sql`SELECT ${value}::integer AS n`);
           });
         },
+        // An API with an error handler of its own answers the same refusal in its own shape.
+        (app) =>
+          app.register(
+            async (scim) => {
+              scim.setErrorHandler(sendScimError);
+              scim.get("/Users", async (request) => {
+                const { since } = request.query as { since: string };
+                return queryRows(database.handle.db, sql`SELECT ${since}::timestamptz AS t`);
+              });
+            },
+            { prefix: "/test/scim" },
+          ),
       ],
     });
   });
@@ -74,5 +87,17 @@ describe.each(TEST_DATABASE_KINDS)("data exceptions from %s", (kind) => {
     const metrics = (await server.inject({ method: "GET", url: "/metrics" })).body;
     expect(metrics).toContain('kartograph_validation_reached_database_total{route="POST /test/tenants"} 1');
     expect(metrics).toContain('kartograph_validation_reached_database_total{route="GET /test/count/:value"} 1');
+  });
+
+  it("lets the SCIM error handler answer one with a SCIM 400 invalidValue, logged and counted alike", async () => {
+    const response = await server.inject({ method: "GET", url: "/test/scim/Users?since=-271821-04-20T00:00:00Z", headers: { "x-request-id": "req-scim" } });
+    expect({ status: response.statusCode, type: response.headers["content-type"], body: response.json() }).toEqual({
+      status: 400,
+      type: "application/scim+json; charset=utf-8",
+      body: { schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: "400", scimType: "invalidValue", detail: "A value in the request is not valid for storage" },
+    });
+    expect(log.records().find((record) => record["request_id"] === "req-scim" && record["level"] === 40)).toMatchObject({ route: "/test/scim/Users", msg: expect.stringContaining("lacks a limit") });
+    expect(log.records().some((record) => record["request_id"] === "req-scim" && record["level"] === 50)).toBe(false);
+    expect((await server.inject({ method: "GET", url: "/metrics" })).body).toContain('kartograph_validation_reached_database_total{route="GET /test/scim/Users"} 1');
   });
 });

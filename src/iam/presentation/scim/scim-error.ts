@@ -77,7 +77,9 @@ export function scimErrorBody(error: ScimRequestError) {
 
 /** The SCIM plugin's error handler. */
 export async function sendScimError(error: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const answer = scimErrorOf(error);
+  // Below the SCIM parsers' checks, as below the IAM routes' limits: a value only the database
+  // refused came from the client, logged and counted by the server as a missing limit.
+  const answer = request.valueReachedDatabase(error) ? invalidValue("A value in the request is not valid for storage") : scimErrorOf(error);
   if (answer.status >= 500) request.log.error({ err: error }, "SCIM request failed");
   await reply.code(answer.status).headers(answer.headers).type(SCIM_CONTENT_TYPE).send(scimErrorBody(answer));
 }

@@ -5,6 +5,7 @@
  * anything else is a 400 invalidFilter that says what is possible.
  */
 import { parse, type Filter } from "scim2-parse-filter";
+import { STORABLE_YEARS, isStorableTime } from "../../../platform/database/storable-time.js";
 import type { AttributeKind, ComparisonOperator, DirectoryFilter } from "../../ports/directory-filter.js";
 import { ScimRequestError } from "./scim-error.js";
 
@@ -70,9 +71,15 @@ class FilterChecker<A extends string> {
       case "boolean":
         if (typeof value === "boolean" && (op === "eq" || op === "ne")) return value;
         throw invalidFilter(`${attribute} compares only with eq or ne, to true or false`);
-      case "time":
-        if (typeof value === "string" && op !== "co" && op !== "sw" && op !== "ew" && !Number.isNaN(new Date(value).getTime())) return value;
-        throw invalidFilter(`${attribute} compares with eq, ne, gt, ge, lt or le, to an ISO-8601 date-time such as "2026-01-31T12:00:00Z"`);
+      case "time": {
+        const time = typeof value === "string" && op !== "co" && op !== "sw" && op !== "ew" ? new Date(value) : null;
+        if (time === null || Number.isNaN(time.getTime())) {
+          throw invalidFilter(`${attribute} compares with eq, ne, gt, ge, lt or le, to an ISO-8601 date-time such as "2026-01-31T12:00:00Z"`);
+        }
+        // Checked here, not by the database: it cannot read a time outside these years and would fail the query.
+        if (!isStorableTime(time)) throw invalidFilter(`${attribute} compares with a date-time in ${STORABLE_YEARS}; ${JSON.stringify(value)} is not`);
+        return value as string;
+      }
       default:
         if (typeof value === "string") return value;
         throw invalidFilter(`${attribute} compares with a string in double quotes`);

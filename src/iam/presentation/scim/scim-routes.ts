@@ -8,18 +8,19 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { setChangeActor } from "../../../shared-kernel/change-origin.js";
 import { storableJsonParser } from "../../../platform/http/storable-text.js";
 import { HttpError } from "../../../platform/http/http-error.js";
+import type { ErrorShape } from "../../../platform/http/framework-errors.js";
 import type { DirectoryUserService } from "../../application/directory-user-service.js";
 import type { DirectoryGroupService } from "../../application/directory-group-service.js";
 import { GROUP_FILTER_ATTRIBUTES } from "../../ports/directory-groups.js";
 import { groupEtagOf, groupInputOf, patchedGroup, scimGroupOf } from "./scim-group-resource.js";
 import type { ScimTokenService } from "../../application/scim-token-service.js";
 import type { ScimTokenHolder } from "../../ports/scim-tokens.js";
-import { SCIM_CONTENT_TYPE, ScimRequestError, invalidValue, scimErrorBody, sendScimError } from "./scim-error.js";
+import { SCIM_CONTENT_TYPE, ScimRequestError, scimErrorBody, sendScimError } from "./scim-error.js";
 import { parseFilter } from "./scim-filter.js";
+import { excludesMembers, pageOf, queryParameter, type ScimQuery } from "./scim-query.js";
 import { USER_FILTER_ATTRIBUTES } from "../../ports/directory-users.js";
 import {
   GROUP_SCHEMA,
-  MAX_RESULTS,
   USER_SCHEMA,
   groupResourceType,
   groupSchema,
@@ -31,6 +32,13 @@ import {
 import { etagOf, expectedVersionOf, patchedUser, scimUserOf, userInputOf } from "./scim-user-resource.js";
 
 export const SCIM_PREFIX = "/scim/v2";
+
+/** SCIM's error body, for the refusals the server makes before routing (a URL not percent-encoded, an over-long id). */
+export const SCIM_ERROR_SHAPE: ErrorShape = {
+  prefix: SCIM_PREFIX,
+  contentType: SCIM_CONTENT_TYPE,
+  body: (status, detail) => scimErrorBody(new ScimRequestError(status, detail)),
+};
 
 export interface ScimRoutesOptions {
   readonly tokens: ScimTokenService;
@@ -65,28 +73,8 @@ async function authenticate(tokens: ScimTokenService, request: FastifyRequest): 
   setChangeActor({ type: "system", id: holder.tokenId, username: `scim:${holder.name}` });
 }
 
-function integerParameter(raw: unknown, name: string, fallback: number): number {
-  if (raw === undefined || raw === "") return fallback;
-  const value = typeof raw === "string" && /^-?\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(value)) throw invalidValue(`${name} must be an integer`);
-  return value;
-}
-
 function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply.code(status).type(SCIM_CONTENT_TYPE).send(body);
-}
-
-/** startIndex and count as RFC 7644 §3.4.2.4 reads them: below 1 counts as 1, a negative count as 0. */
-function pageOf(query: Record<string, string | undefined>): { startIndex: number; count: number } {
-  return {
-    startIndex: Math.max(1, integerParameter(query["startIndex"], "startIndex", 1)),
-    count: Math.min(MAX_RESULTS, Math.max(0, integerParameter(query["count"], "count", 100))),
-  };
-}
-
-/** Directories list groups without their members (Entra ID, Okta): `excludedAttributes=members`. */
-function excludesMembers(query: Record<string, string | undefined>): boolean {
-  return /(^|,)\s*members\s*(,|$)/i.test(query["excludedAttributes"] ?? "");
 }
 
 export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, { tokens, users, groups }) => {
@@ -119,7 +107,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
     if (typeof body !== "object" || body === null || "schemas" in body || !("detail" in body)) return payload;
     const detail = (body as { detail: unknown }).detail;
     reply.type(SCIM_CONTENT_TYPE);
-    return JSON.stringify(scimErrorBody(new ScimRequestError(reply.statusCode, typeof detail === "string" ? detail : "The request was refused")));
+    return JSON.stringify(SCIM_ERROR_SHAPE.body(reply.statusCode, typeof detail === "string" ? detail : "The request was refused"));
   });
 
   const routeOptions = { bodyLimit: BODY_LIMIT, schema: { hide: true } };
@@ -146,8 +134,8 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
     return send(reply, 200, document(baseUrlOf(request)));
   });
 
-  server.get<{ Querystring: Record<string, string | undefined> }>("/Users", routeOptions, async (request, reply) => {
-    const filter = parseFilter(request.query["filter"], { schema: USER_SCHEMA, attributes: USER_FILTER_ATTRIBUTES, valueOf: { emails: "emails.value" } });
+  server.get<{ Querystring: ScimQuery }>("/Users", routeOptions, async (request, reply) => {
+    const filter = parseFilter(queryParameter(request.query, "filter", "invalidFilter"), { schema: USER_SCHEMA, attributes: USER_FILTER_ATTRIBUTES, valueOf: { emails: "emails.value" } });
     const { startIndex, count } = pageOf(request.query);
     const baseUrl = baseUrlOf(request);
     const page = await users.list(holderOf(request).tenantId, filter, startIndex, count);
@@ -184,8 +172,8 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
     return reply.code(204).send();
   });
 
-  server.get<{ Querystring: Record<string, string | undefined> }>("/Groups", routeOptions, async (request, reply) => {
-    const filter = parseFilter(request.query["filter"], { schema: GROUP_SCHEMA, attributes: GROUP_FILTER_ATTRIBUTES, valueOf: { members: "members.value" } });
+  server.get<{ Querystring: ScimQuery }>("/Groups", routeOptions, async (request, reply) => {
+    const filter = parseFilter(queryParameter(request.query, "filter", "invalidFilter"), { schema: GROUP_SCHEMA, attributes: GROUP_FILTER_ATTRIBUTES, valueOf: { members: "members.value" } });
     const { startIndex, count } = pageOf(request.query);
     const withMembers = !excludesMembers(request.query);
     const baseUrl = baseUrlOf(request);
@@ -199,7 +187,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
     return send(reply.header("Location", resource.meta.location).header("ETag", groupEtagOf(created)), 201, resource);
   });
 
-  server.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>("/Groups/:id", routeOptions, async (request, reply) => {
+  server.get<{ Params: { id: string }; Querystring: ScimQuery }>("/Groups/:id", routeOptions, async (request, reply) => {
     const withMembers = !excludesMembers(request.query);
     const group = await groups.find(holderOf(request).tenantId, request.params.id, withMembers);
     const resource = scimGroupOf(group, baseUrlOf(request), withMembers);
