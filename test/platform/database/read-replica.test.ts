@@ -172,6 +172,11 @@ describe.skipIf(TEST_REPLICA_URL === null)("reads on a streaming replica", () =>
     }
   });
 
+  it("refuses a read URL that names another database on the replica", async () => {
+    // TEST_REPLICA_URL names the replica's "postgres" database, not this test's.
+    await expect(openWithReplica(database, { readUrl: TEST_REPLICA_URL! })).rejects.toThrow(/names the database "postgres" on the replica.*Name the same database in both/);
+  });
+
   it("starts with reads on the primary when the replica does not answer, and says so", async () => {
     const unreachable = await openWithReplica(database, { readUrl: "postgresql://nobody:nothing@127.0.0.1:9/none" });
     try {

@@ -8,6 +8,8 @@
  * - the primary itself (same system, same server start): a warning, and reads stay on the primary;
  * - any other server that is not in recovery (a logical replica, a copy, another database), or a
  *   replica of another primary: refused, since its WAL positions say nothing about ours;
+ * - a replica of this primary, but another of its databases (a physical standby copies every
+ *   database under the same names): refused, since it would answer from someone else's tables;
  * - unreachable: a warning; reads go to the primary until it answers (checked every second).
  */
 import type pg from "pg";
@@ -40,17 +42,18 @@ interface ServerIdentity {
   readonly inRecovery: boolean;
   readonly systemId: string;
   readonly startedAt: string;
+  readonly database: string;
 }
 
 async function identityOf(pool: pg.Pool): Promise<ServerIdentity> {
-  const { rows } = await pool.query<{ in_recovery: boolean; system_id: string; started: string }>(
+  const { rows } = await pool.query<{ in_recovery: boolean; system_id: string; started: string; database: string }>(
     `SELECT pg_is_in_recovery() AS in_recovery, system_identifier::text AS system_id,
-            pg_postmaster_start_time()::text AS started
+            pg_postmaster_start_time()::text AS started, current_database() AS database
      FROM pg_control_system()`,
   );
   const row = rows[0];
   if (row === undefined) throw new Error("no answer to the identity query");
-  return { inRecovery: row.in_recovery, systemId: row.system_id, startedAt: row.started };
+  return { inRecovery: row.in_recovery, systemId: row.system_id, startedAt: row.started, database: row.database };
 }
 
 /**
@@ -79,6 +82,11 @@ export async function openReadReplica(
   if (replicaIdentity !== null && replicaIdentity.systemId !== primaryIdentity.systemId) {
     throw new ReadReplicaRefusedError(
       "KARTOGRAPH_DB_READ_URL is a replica of another primary (its system identifier differs from KARTOGRAPH_DB_URL's). Point it at a physical standby of the primary, or unset it",
+    );
+  }
+  if (replicaIdentity !== null && replicaIdentity.database !== primaryIdentity.database) {
+    throw new ReadReplicaRefusedError(
+      `KARTOGRAPH_DB_READ_URL names the database "${replicaIdentity.database}" on the replica, but KARTOGRAPH_DB_URL's is "${primaryIdentity.database}": reads would come from another database's tables. Name the same database in both`,
     );
   }
   const monitor = new ReplicaMonitor(replicaPool, {
