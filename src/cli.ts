@@ -87,9 +87,10 @@ const commands: Record<string, Command> = {
     async run(args) {
       parse(args, this.usage);
       const config: AppConfig = loadConfig();
-      const database = await openDatabase(config.database, { migrate: true });
+      let applied = 0;
+      const database = await openDatabase(config.database, { migrate: true, onMigrated: (count) => (applied = count) });
       await database.close();
-      process.stdout.write("migrations applied\n");
+      process.stdout.write(applied === 0 ? "migrations: already up to date\n" : `migrations: applied ${applied}\n`);
     },
   },
   worker: workerCommand,

@@ -105,7 +105,7 @@ export const reconcileCommand: Command = {
 export const outboxCommand: Command = {
   summary: "Dead letters of the outbox: `outbox failed` lists them, `outbox retry <id>|--all` re-drives",
   usage:
-    "Usage: kartograph-iam outbox failed\n       kartograph-iam outbox retry <entry-id>... | --all\n\nDead letters are entries that failed KARTOGRAPH_OUTBOX_MAX_RETRIES times or can never be\napplied. Re-driven entries are applied by the next worker pass, in order.\nWith the embedded database, stop the service first (PGlite is single-process).",
+    "Usage: kartograph-iam outbox failed\n       kartograph-iam outbox retry <entry-id>... | --all\n\nDead letters are entries that failed KARTOGRAPH_OUTBOX_MAX_RETRIES times or can never be\napplied. Re-driven entries are applied in order, at once by the running\nworkers (told by NOTIFY); an id that is not a dead letter is refused and nothing is queued.\nWith the embedded database, stop the service first (PGlite is single-process).",
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, this.usage, { all: { type: "boolean" } }, true);
     const [action, ...ids] = positionals;
@@ -130,7 +130,16 @@ export const outboxCommand: Command = {
       }
       const invalid = ids.filter((id) => !UUID.test(id));
       if (invalid.length > 0) throw new UsageError(`not an outbox entry id: ${invalid.join(", ")}\n${this.usage}`);
-      const count = await withDatabase(config, (database) => redriveDeadLetters(database.db, values.all ? null : ids));
+      const count = await withDatabase(config, async (database) => {
+        // All or nothing: a mistyped id, or one applied since `outbox failed` listed it, would
+        // otherwise vanish into a count lower than expected.
+        const dead = new Set((await listDeadLetters(database.db)).map((d) => d.id.toLowerCase()));
+        const unknown = ids.filter((id) => !dead.has(id.toLowerCase()));
+        if (unknown.length > 0) {
+          throw new UsageError(`not a dead letter (see \`outbox failed\`): ${unknown.join(", ")}; nothing was queued again`);
+        }
+        return redriveDeadLetters(database.db, values.all ? null : ids);
+      });
       process.stdout.write(`${count} dead letter(s) queued again\n`);
       return;
     }

@@ -99,7 +99,10 @@ async function tokenVerifierFor(config: AppConfig, logger: Logger): Promise<JwtV
     audience: oidc.audience,
     keys: issuer.keySet(),
     // The key lives in the data directory: a token from before it was re-created cannot verify.
-    unknownKeyHint: `This server's development signing key (${issuer.directory}) is not the one that signed the token; it is re-created with the data directory. Get a new token: npm run -s iam -- token <username>`,
+    // The hint goes to any unauthenticated client, so it names the folder, not the server's path
+    // (the start-up line above logs that).
+    unknownKeyHint:
+      "This server's development signing key (the dev-issuer folder of its KARTOGRAPH_DATA_DIR) is not the one that signed the token; it is re-created with the data directory. Get a new token with the same KARTOGRAPH_DATA_DIR: npm run -s iam -- token <username>",
   });
 }
 

@@ -9,6 +9,7 @@ import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shippedMigrationCount } from "../../src/platform/database/open-database.js";
 import { HAS_POSTGRES_SERVER } from "../support/test-database.js";
 import { PACKAGE_ROOT, cliEnvironment, ensureBuilt, expectOneClearLine, runCli, startCli } from "../support/built-cli.js";
 
@@ -285,17 +286,30 @@ describe("the embedded data directory: one process at a time", () => {
   }, 120_000);
 });
 
-describe.skipIf(!HAS_POSTGRES_SERVER)("kartograph-iam migrate on a PostgreSQL server", () => {
-  it("applies migrations and says so", async () => {
-    const { createTestDatabase } = await import("../support/test-database.js");
-    const database = await createTestDatabase("postgres");
+describe("kartograph-iam migrate says how many migrations it applied", () => {
+  async function expectMigrateSays(variables: Record<string, string>, stdout: string): Promise<void> {
+    const run = await runCli(["migrate"], variables);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(stdout);
+  }
+
+  it("on PGlite: every shipped one in a new data directory, then none", async () => {
+    const variables = { KARTOGRAPH_DATA_DIR: join(workDir, "migrate-counts") };
+    await expectMigrateSays(variables, `migrations: applied ${shippedMigrationCount()}\n`);
+    await expectMigrateSays(variables, "migrations: already up to date\n");
+  }, 120_000);
+
+  it.skipIf(!HAS_POSTGRES_SERVER)("on a PostgreSQL server: every shipped one in an empty database, then none", async () => {
+    const { onTestServer, testServerDatabaseUrl } = await import("../support/test-server-admin.js");
+    const name = `kiam_test_migrate_${process.pid}`;
+    await onTestServer(`CREATE DATABASE ${name}`);
     try {
-      const run = await runCli(["migrate"], { KARTOGRAPH_DB_URL: database.url ?? "" });
-      expect(run.stderr).toBe("");
-      expect(run.code).toBe(0);
-      expect(run.stdout).toContain("migrations applied");
+      const variables = { KARTOGRAPH_DB_URL: testServerDatabaseUrl(name) };
+      await expectMigrateSays(variables, `migrations: applied ${shippedMigrationCount()}\n`);
+      await expectMigrateSays(variables, "migrations: already up to date\n");
     } finally {
-      await database.dispose();
+      await onTestServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }
-  });
+  }, 120_000);
 });

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { DatabaseConfig } from "../config/config.js";
-import { queryRows, type DatabaseHandle } from "./database.js";
+import type { DatabaseHandle } from "./database.js";
+import { countAppliedMigrations } from "./migration-count.js";
 import { migratePglite, openPglite } from "./pglite-database.js";
 import { SERVICE_TABLES } from "./pglite-maintenance.js";
 import { migratePostgres, openPostgres } from "./postgres-database.js";
@@ -18,13 +19,24 @@ function describe(config: DatabaseConfig): string {
   return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
 }
 
+export interface OpenOptions {
+  /** Apply pending migrations first. */
+  readonly migrate: boolean;
+  /** Told how many migrations that applied (0: the database was up to date). */
+  readonly onMigrated?: (applied: number) => void;
+}
+
 /** Opens the configured database; `migrate` applies pending migrations first. */
-export async function openDatabase(config: DatabaseConfig, options: { migrate: boolean }): Promise<DatabaseHandle> {
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions): Promise<DatabaseHandle> {
   try {
     if (config.url === null) {
       const handle = await openPglite(config.dataDir, { cacheMb: config.pgliteCacheMb });
       try {
-        if (options.migrate) await migratePglite(handle);
+        if (options.migrate) {
+          // Not `onMigrated?.(await migratePglite(...))`: without a listener that skips migrating.
+          const applied = await migratePglite(handle);
+          options.onMigrated?.(applied);
+        }
         // PGlite runs no autovacuum, so its planner never learns table sizes by itself; without
         // statistics, large tenants get index scans over every row of the tenant.
         // Only our tables: a database-wide ANALYZE also walks the catalogs and costs ~0.4 s per start.
@@ -38,7 +50,10 @@ export async function openDatabase(config: DatabaseConfig, options: { migrate: b
       return handle;
     }
     const server = { ...config, url: config.url };
-    if (options.migrate) await migratePostgres(server);
+    if (options.migrate) {
+      const applied = await migratePostgres(server);
+      options.onMigrated?.(applied);
+    }
     const handle = await openPostgres(server);
     await handle.ping();
     return handle;
@@ -63,10 +78,6 @@ export function shippedMigrationCount(): number {
 }
 
 /** Number of migrations applied to the database (0 when none ever ran). */
-export async function appliedMigrationCount(handle: DatabaseHandle): Promise<number> {
-  const rows = await queryRows<{ count: number | string }>(
-    handle.db,
-    sql`SELECT count(*) AS count FROM drizzle.__drizzle_migrations`,
-  ).catch(() => [{ count: 0 }]);
-  return Number(rows[0]?.count ?? 0);
+export function appliedMigrationCount(handle: DatabaseHandle): Promise<number> {
+  return countAppliedMigrations(handle.db);
 }

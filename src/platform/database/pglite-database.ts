@@ -7,6 +7,7 @@ import { migrate } from "drizzle-orm/pglite/migrator";
 import { join } from "node:path";
 import type { AppDatabase, DatabaseHandle } from "./database.js";
 import { schema } from "./schema.js";
+import { countAppliedMigrations } from "./migration-count.js";
 import { packageRoot } from "../runtime/package-root.js";
 import { DEFAULT_PGLITE_CACHE_MB } from "../config/config.js";
 import { DataDirectoryError } from "./data-directory-error.js";
@@ -97,7 +98,9 @@ export async function openPglite(dataDir: string | null, options: { cacheMb?: nu
   };
 }
 
-/** PGlite is one process and one session: no lock is needed around migrations. */
-export async function migratePglite(handle: DatabaseHandle): Promise<void> {
+/** PGlite is one process and one session: no lock is needed around migrations. Returns how many it applied. */
+export async function migratePglite(handle: DatabaseHandle): Promise<number> {
+  const before = await countAppliedMigrations(handle.db);
   await migrate(handle.db as never, { migrationsFolder: join(packageRoot(), "drizzle") });
+  return (await countAppliedMigrations(handle.db)) - before;
 }

@@ -6,6 +6,7 @@ import type { DatabaseConfig, SslMode } from "../config/config.js";
 import type { AppDatabase, DatabaseHandle } from "./database.js";
 import { PipelinedClient } from "./pipelined-client.js";
 import { schema } from "./schema.js";
+import { countAppliedMigrations } from "./migration-count.js";
 import { packageRoot } from "../runtime/package-root.js";
 import { openReadReplica } from "./replica/read-replica.js";
 
@@ -121,13 +122,19 @@ async function connectedClient(config: DatabaseConfig & { url: string }): Promis
   return client;
 }
 
-/** Applies pending migrations under a session advisory lock, so concurrent starts are safe. */
-export async function migratePostgres(config: DatabaseConfig & { url: string }): Promise<void> {
+/**
+ * Applies pending migrations under a session advisory lock, so concurrent starts are safe. Returns
+ * how many it applied (counted under the lock: another process's migrations are not among them).
+ */
+export async function migratePostgres(config: DatabaseConfig & { url: string }): Promise<number> {
   const client = await connectedClient(config);
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
     try {
-      await migrate(drizzle({ client }), { migrationsFolder: join(packageRoot(), "drizzle") });
+      const db = drizzle({ client });
+      const before = await countAppliedMigrations(db);
+      await migrate(db, { migrationsFolder: join(packageRoot(), "drizzle") });
+      return (await countAppliedMigrations(db)) - before;
     } finally {
       // If the session died, the server has released the lock already; the migration's own error
       // is the one worth reporting.

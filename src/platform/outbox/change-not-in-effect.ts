@@ -17,5 +17,5 @@ export class ChangeNotYetInEffectError extends Error {
 }
 
 export const CHANGE_NOT_YET_IN_EFFECT =
-  "The change was saved but is not in effect yet: the authorization service did not answer in time. " +
+  "The change was saved but is not in effect yet: the authorization service did not answer. " +
   "It takes effect by itself as soon as that service answers; do not repeat the request.";

@@ -264,14 +264,19 @@ export async function listDeadLetters(db: Queryable): Promise<DeadLetter[]> {
   }));
 }
 
-/** Puts dead letters back in the queue (all when `ids` is null); returns how many. */
+/**
+ * Puts dead letters back in the queue (all when `ids` is null); returns how many. Only inserts
+ * notify, so the workers of each tenant re-queued are woken here: without it they would find the
+ * entries at their next poll, up to KARTOGRAPH_OUTBOX_POLL_INTERVAL_SECONDS later.
+ */
 export async function redriveDeadLetters(db: Queryable, ids: readonly string[] | null): Promise<number> {
   const filter = ids === null ? sql`` : sql`AND id = ANY(${sql.param([...ids])}::uuid[])`;
-  const rows = await queryRows<{ id: string }>(
+  const rows = await queryRows<{ tenant_id: string }>(
     db,
     sql`UPDATE outbox SET failed_at = NULL, retry_count = 0, next_attempt_at = now()
-        WHERE failed_at IS NOT NULL ${filter} RETURNING id`,
+        WHERE failed_at IS NOT NULL ${filter} RETURNING tenant_id`,
   );
+  for (const tenantId of new Set(rows.map((row) => row.tenant_id))) await wakeOutboxWorkers(db, tenantId);
   return rows.length;
 }
 

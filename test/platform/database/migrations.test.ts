@@ -41,6 +41,19 @@ describe("migrations on PGlite in a data directory", () => {
     await reopened.close();
   });
 
+  it("are applied by openDatabase on a new directory whether or not a caller asks how many", async () => {
+    for (const listening of [false, true]) {
+      const dir = mkdtempSync(join(tmpdir(), "kiam-migrate-"));
+      dirs.push(dir);
+      const counts: number[] = [];
+      const config: DatabaseConfig = { url: null, readUrl: null, poolMax: 1, sslMode: "disable", dataDir: dir, pgliteCacheMb: 32 };
+      const opened = await openDatabase(config, listening ? { migrate: true, onMigrated: (applied) => counts.push(applied) } : { migrate: true });
+      expect(await migrationRows(opened)).toBe(shippedMigrationCount());
+      await opened.close();
+      expect(counts).toEqual(listening ? [shippedMigrationCount()] : []);
+    }
+  });
+
   it("refuses a data directory that cannot be created, naming the variable", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kiam-migrate-"));
     dirs.push(dir);

@@ -104,9 +104,12 @@ describe("development issuer", () => {
       const call = (token: string) => service!.server.inject({ method: "GET", url: "/iam/tenants", headers: { authorization: `Bearer ${token}` } });
       const refused = await call(stale);
       expect(refused.statusCode).toBe(401);
-      expect(refused.json<{ detail: string }>().detail).toMatch(
-        /^Invalid token: no key in the identity provider's key set matches the token\. .*re-created with the data directory\. Get a new token: npm run -s iam -- token <username>$/,
+      const detail = refused.json<{ detail: string }>().detail;
+      expect(detail).toMatch(
+        /^Invalid token: no key in the identity provider's key set matches the token\. This server's development signing key \(the dev-issuer folder of its KARTOGRAPH_DATA_DIR\) .*re-created with the data directory\. Get a new token with the same KARTOGRAPH_DATA_DIR: npm run -s iam -- token <username>$/,
       );
+      // Any client reads it: the server's filesystem stays out of it.
+      expect(detail).not.toContain(dataDir);
       const current = await DevelopmentIssuer.open(dataDir);
       const wrongAudience = await current.sign({ subject: "alice", username: "alice", audience: "someone-else", ttlSeconds: 60 });
       expect((await call(wrongAudience)).json()).toEqual({ detail: "Invalid audience claim" });
