@@ -133,7 +133,7 @@ export const outboxCommand: Command = {
       const count = await withDatabase(config, async (database) => {
         // All or nothing: a mistyped id, or one applied since `outbox failed` listed it, would
         // otherwise vanish into a count lower than expected.
-        const dead = new Set((await listDeadLetters(database.db)).map((d) => d.id.toLowerCase()));
+        const dead = ids.length === 0 ? new Set<string>() : new Set((await listDeadLetters(database.db)).map((d) => d.id.toLowerCase()));
         const unknown = ids.filter((id) => !dead.has(id.toLowerCase()));
         if (unknown.length > 0) {
           throw new UsageError(`not a dead letter (see \`outbox failed\`): ${unknown.join(", ")}; nothing was queued again`);
