@@ -214,7 +214,11 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
     routes: [
       // Authentication first, on the server itself: its hook and request decorations serve every
       // route that declares `config.auth`, inside the IAM plugin or not.
-      (server) => installAuthentication(server, authentication, config.authFailures),
+      // SCIM authenticates on its own, against the same failed-authentication limit.
+      async (server) => {
+        const failureLimit = await installAuthentication(server, authentication, config.authFailures);
+        await server.register(scimRoutes, { prefix: SCIM_PREFIX, tokens: scimTokens, users: directoryUsers, groups: directoryGroups, failureLimit });
+      },
       async (server) => {
         await server.register(iamRoutes, {
           tenants: tenantService,
@@ -228,9 +232,6 @@ export async function createIamModule(deps: IamModuleDependencies): Promise<IamM
           scimTokens,
           singleTenantMode: config.iam.singleTenantMode,
         });
-      },
-      async (server) => {
-        await server.register(scimRoutes, { prefix: SCIM_PREFIX, tokens: scimTokens, users: directoryUsers, groups: directoryGroups });
       },
     ],
     async start() {

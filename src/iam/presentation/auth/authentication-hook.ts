@@ -12,7 +12,7 @@ import type { AuthenticationService } from "../../application/authentication-ser
 import { AuthenticationError, IdentityProviderUnavailableError } from "../../domain/authentication-errors.js";
 import { httpErrorOf } from "../error-mapping.js";
 import { credentialOf, tenantHeaderOf } from "./credential-of.js";
-import { installFailedAuthenticationLimit } from "./failed-authentication-limit.js";
+import { installFailedAuthenticationLimit, type FailedAuthenticationLimit } from "./failed-authentication-limit.js";
 import { setChangeActor } from "../../../shared-kernel/change-origin.js";
 
 export const WWW_AUTHENTICATE = "Bearer, API-Key";
@@ -22,7 +22,7 @@ export async function installAuthentication(
   server: FastifyInstance,
   authentication: AuthenticationService,
   failureLimit: AuthFailureLimitConfig,
-): Promise<void> {
+): Promise<FailedAuthenticationLimit> {
   const limit = await installFailedAuthenticationLimit(server, failureLimit);
   server.decorateRequest("authenticatedUser", null);
   server.decorateRequest("caller", null);
@@ -61,4 +61,6 @@ export async function installAuthentication(
     request.caller = result.caller;
     request.currentTenantId = result.caller?.tenantId ?? result.nonMemberTenantId;
   });
+  // Returned for the routes that authenticate on their own (SCIM): they count against the same limit.
+  return limit;
 }

@@ -4,7 +4,8 @@
  * client has failed `limit` times in the window, every request it makes to an authenticated route
  * is answered 429, with `Retry-After`, until the window ends, before any token is verified or key
  * looked up; successes count nothing. Counters live in each process (a cluster of n processes
- * allows n times the limit).
+ * allows n times the limit). The IAM API and the SCIM service share one count: a client cannot
+ * guess SCIM tokens once it has used up its failures on API keys, nor the other way round.
  */
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -15,7 +16,7 @@ export interface FailedAuthenticationLimit {
   /** 429 for a client that has no failures left; called before authenticating. */
   refuseIfExhausted(request: FastifyRequest): Promise<void>;
   /** Counts a failure; 429 instead of the 401 once the client has none left. */
-  recordFailure(request: FastifyRequest, failure: HttpError): Promise<HttpError>;
+  recordFailure<Failure extends Error>(request: FastifyRequest, failure: Failure): Promise<Failure | HttpError>;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;

@@ -15,6 +15,7 @@ import { GROUP_FILTER_ATTRIBUTES } from "../../ports/directory-groups.js";
 import { groupEtagOf, groupInputOf, patchedGroup, scimGroupOf } from "./scim-group-resource.js";
 import type { ScimTokenService } from "../../application/scim-token-service.js";
 import type { ScimTokenHolder } from "../../ports/scim-tokens.js";
+import type { FailedAuthenticationLimit } from "../auth/failed-authentication-limit.js";
 import { SCIM_CONTENT_TYPE, ScimRequestError, scimErrorBody, sendScimError } from "./scim-error.js";
 import { parseFilter } from "./scim-filter.js";
 import { excludesMembers, pageOf, queryParameter, type ScimQuery } from "./scim-query.js";
@@ -44,6 +45,8 @@ export interface ScimRoutesOptions {
   readonly tokens: ScimTokenService;
   readonly users: DirectoryUserService;
   readonly groups: DirectoryGroupService;
+  /** The IAM API's limit on failed authentications: a wrong SCIM token counts as a failure. */
+  readonly failureLimit: FailedAuthenticationLimit;
 }
 
 /** Large enough for a user with many emails; a SCIM body beyond it is a 413. */
@@ -63,12 +66,15 @@ function baseUrlOf(request: FastifyRequest): string {
 
 const unauthenticated = (detail: string) => new ScimRequestError(401, detail, null, { "WWW-Authenticate": 'Bearer realm="scim"' });
 
-async function authenticate(tokens: ScimTokenService, request: FastifyRequest): Promise<void> {
+async function authenticate(tokens: ScimTokenService, limit: FailedAuthenticationLimit, request: FastifyRequest): Promise<void> {
+  await limit.refuseIfExhausted(request);
   const header = request.headers.authorization;
   const match = typeof header === "string" ? /^bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (match?.[1] === undefined) throw unauthenticated("Send the tenant's SCIM token as Authorization: Bearer <token>");
+  if (match?.[1] === undefined) {
+    throw await limit.recordFailure(request, unauthenticated("Send the tenant's SCIM token as Authorization: Bearer <token>"));
+  }
   const holder = await tokens.authenticate(match[1]);
-  if (holder === null) throw unauthenticated("The SCIM token is not valid, or was revoked");
+  if (holder === null) throw await limit.recordFailure(request, unauthenticated("The SCIM token is not valid, or was revoked"));
   holders.set(request, holder);
   setChangeActor({ type: "system", id: holder.tokenId, username: `scim:${holder.name}` });
 }
@@ -77,7 +83,7 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
   return reply.code(status).type(SCIM_CONTENT_TYPE).send(body);
 }
 
-export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, { tokens, users, groups }) => {
+export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, { tokens, users, groups, failureLimit }) => {
   server.setErrorHandler(sendScimError);
   server.setNotFoundHandler((request, reply) =>
     sendScimError(new ScimRequestError(404, `No SCIM endpoint ${request.method} ${request.url.split("?")[0] ?? ""}`), request, reply),
@@ -93,7 +99,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, 
       done(error, value);
     }),
   );
-  server.addHook("onRequest", async (request) => authenticate(tokens, request));
+  server.addHook("onRequest", async (request) => authenticate(tokens, failureLimit, request));
   // Refusals made before this plugin's handlers run (the server's own request checks, a shutdown)
   // carry the IAM API's {"detail"} body: a SCIM client gets them as SCIM errors too.
   server.addHook("onSend", async (_request, reply, payload) => {

@@ -1,7 +1,8 @@
 /**
  * Failed authentications are limited per client address: after the configured number of 401s in
  * the window, the client's requests are 429 with Retry-After until the window ends, whatever
- * credentials they carry; other clients and successful requests are not affected.
+ * credentials they carry; other clients and successful requests are not affected. SCIM tokens
+ * count against the same limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestIamServer, type TestIamServer } from "../../../support/test-iam-server.js";
@@ -58,6 +59,22 @@ describe("the failed-authentication limit", () => {
     expect((await get(limited, { "x-api-key": `karto_${"A".repeat(43)}` }, client)).statusCode).toBe(401);
     expect((await get(limited, {}, client)).statusCode).toBe(401);
     expect((await get(limited, { "x-api-key": `karto_${"B".repeat(43)}` }, client)).statusCode).toBe(429);
+  });
+
+  it("counts wrong SCIM tokens against the same limit, and answers SCIM's 429 under /scim/v2", async () => {
+    const client = "198.51.100.40";
+    const scimUsers = (authorization: string) =>
+      limited.server.inject({ method: "GET", url: "/scim/v2/Users", headers: { authorization }, remoteAddress: client });
+    expect((await scimUsers("Bearer not-a-scim-token")).statusCode).toBe(401);
+    expect((await get(limited, { authorization: "Bearer not-a-token" }, client)).statusCode).toBe(401);
+    expect((await scimUsers("Basic c2NpbTpzY2lt")).statusCode).toBe(401);
+    const refused = await scimUsers("Bearer another-guess");
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers["content-type"]).toMatch(/^application\/scim\+json/);
+    expect(refused.json()).toMatchObject({ status: "429", detail: expect.stringMatching(/^Too many failed authentication attempts/) });
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(0);
+    // The IAM API refuses the client too: the failures are one count.
+    expect((await get(limited, { authorization: good }, client)).statusCode).toBe(429);
   });
 
   it("never counts successful requests", async () => {
