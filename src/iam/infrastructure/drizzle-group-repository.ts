@@ -18,6 +18,7 @@ import { isGroupRole, isWorkspaceRole, type GroupRole, type WorkspaceRole } from
 import type { GroupRecord, GroupRepository } from "../ports/group-repository.js";
 import { bumpGroupListVersion, readGroupListVersion } from "./group-list-version.js";
 import type { KeptGroupLists } from "./kept-group-lists.js";
+import { arrayText } from "../../platform/database/array-text.js";
 
 const UNIQUE_NAME = "uq_groups_tenant_name";
 /** Ids per statement when listing, far below PostgreSQL's 65,535 parameters. */
@@ -66,7 +67,7 @@ export class DrizzleGroupRepository implements GroupRepository {
     const found: GroupRecord[] = [];
     for (let start = 0; start < groupIds.length; start += IDS_PER_QUERY) {
       const ids = groupIds.slice(start, start + IDS_PER_QUERY);
-      found.push(...(await this.listWhere(sql`g.tenant_id = ${tenantId} AND g.id = ANY(${sql.param([...ids])}::varchar[])`)));
+      found.push(...(await this.listWhere(sql`g.tenant_id = ${tenantId} AND g.id = ANY(${arrayText(ids)}::varchar[])`)));
     }
     return found.sort(byNameThenId);
   }
@@ -233,7 +234,7 @@ export class DrizzleGroupRepository implements GroupRepository {
     if (doomed.length === 0) return;
     const alive = doomed.find((group) => !group.isDeleted);
     if (alive) throw new Error(`Group ${alive.id} must be marked deleted (recording its events) before removal`);
-    const ids = sql.param(doomed.map((group) => group.id));
+    const ids = arrayText(doomed.map((group) => group.id));
     await queryRows(this.db, sql`DELETE FROM workspace_members WHERE group_id = ANY(${ids}::varchar[])`);
     await queryRows(this.db, sql`DELETE FROM groups WHERE id = ANY(${ids}::varchar[])`);
     for (const tenantId of new Set(doomed.map((group) => group.tenantId))) await bumpGroupListVersion(this.db, tenantId);

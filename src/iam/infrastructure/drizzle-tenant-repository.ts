@@ -8,6 +8,7 @@ import { ConflictError, InvalidInputError } from "../domain/errors.js";
 import type { TenantRole } from "../domain/roles.js";
 import { Tenant } from "../domain/tenant.js";
 import type { TenantMemberRecord, TenantRecord, TenantRepository } from "../ports/tenant-repository.js";
+import { arrayText } from "../../platform/database/array-text.js";
 
 const columns = { id: tenants.id, name: tenants.name };
 
@@ -27,7 +28,7 @@ export class DrizzleTenantRepository implements TenantRepository {
     return this.db
       .select(columns)
       .from(tenants)
-      .where(sql`${tenants.id} = ANY(${sql.param([...ids])}::varchar[])`)
+      .where(sql`${tenants.id} = ANY(${arrayText(ids)}::varchar[])`)
       .orderBy(asc(tenants.name));
   }
 
@@ -96,7 +97,7 @@ export class DrizzleTenantRepository implements TenantRepository {
     if (deletes.length > 0) {
       await this.db
         .delete(tenantMembers)
-        .where(and(eq(tenantMembers.tenantId, tenant.id), sql`${tenantMembers.userId} = ANY(${sql.param(deletes)}::varchar[])`));
+        .where(and(eq(tenantMembers.tenantId, tenant.id), sql`${tenantMembers.userId} = ANY(${arrayText(deletes)}::varchar[])`));
     }
     if (upserts.length > 0) {
       await this.db

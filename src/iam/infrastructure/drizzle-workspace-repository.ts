@@ -11,6 +11,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from "../domain/error
 import type { MemberType, WorkspaceRole } from "../domain/roles.js";
 import { Workspace, type WorkspaceMember } from "../domain/workspace.js";
 import type { WorkspaceRecord, WorkspaceRepository } from "../ports/workspace-repository.js";
+import { arrayText } from "../../platform/database/array-text.js";
 
 type WorkspaceRow = typeof workspaces.$inferSelect;
 type MemberRow = typeof workspaceMembers.$inferSelect;
@@ -92,7 +93,7 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
     const rows = await this.db
       .select(columns)
       .from(workspaces)
-      .where(and(sql`${workspaces.id} = ANY(${sql.param([...ids])}::varchar[])`, eq(workspaces.tenantId, tenantId)));
+      .where(and(sql`${workspaces.id} = ANY(${arrayText(ids)}::varchar[])`, eq(workspaces.tenantId, tenantId)));
     return rows.map(recordOf);
   }
 
@@ -101,7 +102,7 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
       this.db,
       sql`SELECT coalesce(json_agg(json_build_array(id, tenant_id, name, parent_workspace_id, is_root, created_at, updated_at)), '[]')::text AS list
           FROM ${workspaces}
-          WHERE id = ANY(${sql.param([...ids])}::varchar[]) AND tenant_id = ${tenantId}`,
+          WHERE id = ANY(${arrayText(ids)}::varchar[]) AND tenant_id = ${tenantId}`,
     );
     const tuples = JSON.parse(row?.list ?? "[]") as WorkspaceTuple[];
     return tuples.map(([id, rowTenantId, name, parentWorkspaceId, isRoot, createdAt, updatedAt]) => ({
@@ -198,7 +199,7 @@ export class DrizzleWorkspaceRepository implements WorkspaceRepository {
   private async membersForUpdate(ids: readonly string[], only?: SQL): Promise<Map<string, WorkspaceMember[]>> {
     const byWorkspace = new Map<string, WorkspaceMember[]>();
     if (ids.length === 0) return byWorkspace;
-    const ofWorkspaces = sql`${workspaceMembers.workspaceId} = ANY(${sql.param([...ids])}::varchar[])`;
+    const ofWorkspaces = sql`${workspaceMembers.workspaceId} = ANY(${arrayText(ids)}::varchar[])`;
     const rows = await this.db
       .select({ workspaceId: workspaceMembers.workspaceId, memberId: workspaceMembers.memberId, memberType: workspaceMembers.memberType, role: workspaceMembers.role })
       .from(workspaceMembers)

@@ -11,6 +11,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type AppDatabase, type Queryable } from "../database/database.js";
 import type { AuditActor, AuditRequestContext, AuditTarget, NewAuditEvent, StoredAuditEvent } from "./audit-event.js";
 import { GENESIS_HASH, chainHash } from "./audit-chain.js";
+import { arrayText } from "../database/array-text.js";
 
 interface AuditRow {
   sequence: string | number;
@@ -251,11 +252,11 @@ export async function sealTenant(db: AppDatabase, tenantId: string, limit: numbe
       sql`WITH sealed AS (
             INSERT INTO audit_seals (sequence, tenant_id, chain_position, hash)
             SELECT v.sequence, ${tenantId}, v.position, v.hash
-            FROM unnest(${sql.param(sequences)}::bigint[], ${sql.param(positions)}::bigint[], ${sql.param(hashes)}::text[])
+            FROM unnest(${arrayText(sequences)}::bigint[], ${arrayText(positions)}::bigint[], ${arrayText(hashes)}::text[])
               AS v(sequence, position, hash)
           ), dequeued AS (
             DELETE FROM audit_unsealed
-            WHERE tenant_id = ${tenantId} AND sequence = ANY(${sql.param(rows.map((row) => Number(row.queued)))}::bigint[])
+            WHERE tenant_id = ${tenantId} AND sequence = ANY(${arrayText(rows.map((row) => Number(row.queued)))}::bigint[])
           )
           INSERT INTO audit_chains (tenant_id, last_position, last_hash, start_position, start_previous_hash)
           VALUES (${tenantId}, ${position}, ${previous}, 1, ${GENESIS_HASH})

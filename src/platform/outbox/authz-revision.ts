@@ -12,6 +12,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Queryable } from "../database/database.js";
 import { FreshSharedRun } from "../runtime/fresh-shared-run.js";
 import { parseWalPosition } from "../database/replica/wal-position.js";
+import { arrayText } from "../database/array-text.js";
 
 export interface AuthzRevisionSnapshot {
   readonly revision: number;
@@ -119,7 +120,7 @@ export async function bumpAuthzRevision(
   const rows = await queryRows<RevisionRow>(
     tx,
     sql`WITH processed AS (
-          UPDATE outbox SET processed_at = now() WHERE id = ANY(${sql.param([...processedIds])}::uuid[])
+          UPDATE outbox SET processed_at = now() WHERE id = ANY(${arrayText(processedIds)}::uuid[])
         )
         UPDATE authz_revision
         SET revision = revision + 1,

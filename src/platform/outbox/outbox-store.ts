@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Queryable } from "../database/database.js";
 import type { NewOutboxEntry, OutboxEntry } from "./outbox-entry.js";
+import { arrayText } from "../database/array-text.js";
 
 interface OutboxRow {
   id: string;
@@ -270,7 +271,7 @@ export async function listDeadLetters(db: Queryable): Promise<DeadLetter[]> {
  * entries at their next poll, up to KARTOGRAPH_OUTBOX_POLL_INTERVAL_SECONDS later.
  */
 export async function redriveDeadLetters(db: Queryable, ids: readonly string[] | null): Promise<number> {
-  const filter = ids === null ? sql`` : sql`AND id = ANY(${sql.param([...ids])}::uuid[])`;
+  const filter = ids === null ? sql`` : sql`AND id = ANY(${arrayText(ids)}::uuid[])`;
   const rows = await queryRows<{ tenant_id: string }>(
     db,
     sql`UPDATE outbox SET failed_at = NULL, retry_count = 0, next_attempt_at = now()
