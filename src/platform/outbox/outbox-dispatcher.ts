@@ -262,7 +262,10 @@ export class OutboxDispatcher {
           this.probe.entryDeadLettered(entry.id, entry.eventType, text);
           continue;
         }
-        const delay = this.backoffDelay(entry.retryCount);
+        // An outage is no fault of the entry: it is tried again a base delay later however long
+        // SpiceDB has been away, so that it applies about a second after SpiceDB answers again
+        // (a growing delay left it waiting up to the maximum, 30 s, after a long outage).
+        const delay = outage ? this.options.backoff.baseMs : this.backoffDelay(entry.retryCount);
         await markRetry(tx, entry.id, text, delay);
         this.probe.entryFailed(entry.id, entry.eventType, text, entry.retryCount + 1, delay);
         // The failed attempt may have half-applied a deletion downstream: count it as revoking.
