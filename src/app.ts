@@ -17,6 +17,7 @@ import type { Logger } from "./platform/logging/logger.js";
 import type { AuthorizationPort } from "./shared-kernel/authorization/authorization-port.js";
 import { startSpiceDb, type SpiceDbEngine } from "./platform/spicedb/spicedb-engine.js";
 import { claimSpiceDbMode } from "./platform/spicedb/spicedb-mode-claim.js";
+import { claimSpiceDbForDatabase } from "./platform/spicedb/installation-claim.js";
 import { createIamModule, type IamModuleDependencies } from "./iam/iam-module.js";
 import type { OperatorService } from "./iam/application/operator-service.js";
 import { createOutboxRuntime, loadEmbeddedSpiceDb, type OutboxRuntime, type OutboxRuntimeOptions } from "./outbox-runtime.js";
@@ -188,8 +189,17 @@ export async function createService(config: AppConfig, logger: Logger, options: 
 
 /**
  * Claims the database for this process's kind of SpiceDB (see spicedb-mode-claim.ts): one process
- * per database may run the in-process engine, any number a shared one, never both at once.
+ * per database may run the in-process engine, any number a shared one, never both at once; and a
+ * shared SpiceDB for this database, which no other database may write to.
  */
-function claimForSpiceDb(config: AppConfig, database: DatabaseHandle, spicedb: SpiceDbEngine) {
-  return database.kind === "postgres" ? claimSpiceDbMode(config.database, spicedb.mode) : Promise.resolve(null);
+async function claimForSpiceDb(config: AppConfig, database: DatabaseHandle, spicedb: SpiceDbEngine) {
+  const claim = database.kind === "postgres" ? await claimSpiceDbMode(config.database, spicedb.mode) : null;
+  // A shared SpiceDB must be this database's (installation-claim.ts); an in-process one is new at each start.
+  if (spicedb.mode === "remote") {
+    await claimSpiceDbForDatabase(database.db, spicedb.authorization, config.spicedb.endpoint ?? "SPICEDB_ENDPOINT").catch(async (error: unknown) => {
+      await claim?.release();
+      throw error;
+    });
+  }
+  return claim;
 }

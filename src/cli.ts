@@ -19,6 +19,7 @@ const EXPECTED_START_ERRORS = new Set([
   "DatabaseStartError",
   "DataDirectoryError",
   "SpiceDbModeConflictError",
+  "SpiceDbOwnedElsewhereError",
   "SpiceDbStartError",
   "UsageError",
 ]);

@@ -10,6 +10,7 @@ import { listDeadLetters, redriveDeadLetters } from "../platform/outbox/outbox-s
 import { describeRefused } from "../platform/spicedb/accepted-updates.js";
 import { claimSpiceDbMode } from "../platform/spicedb/spicedb-mode-claim.js";
 import { startSpiceDb } from "../platform/spicedb/spicedb-engine.js";
+import { claimSpiceDbForDatabase } from "../platform/spicedb/installation-claim.js";
 import { formatRelationship } from "../shared-kernel/authorization/authorization-port.js";
 import { reconcile } from "../iam/infrastructure/reconciler.js";
 import { createOutboxRuntime } from "../outbox-runtime.js";
@@ -52,6 +53,11 @@ export const workerCommand: Command = {
       await Promise.all([database.close(), spicedb.close()]);
       throw error;
     });
+    // And the SpiceDB must be this database's, not another's.
+    await claimSpiceDbForDatabase(database.db, spicedb.authorization, config.spicedb.endpoint ?? "SPICEDB_ENDPOINT").catch(async (error: unknown) => {
+      await Promise.all([database.close(), spicedb.close(), claim?.release()]);
+      throw error;
+    });
     const runtime = await createOutboxRuntime(config, database, spicedb, logger);
     await runtime.worker.start();
     runtime.sealer.start();
@@ -79,9 +85,11 @@ export const reconcileCommand: Command = {
     const dryRun = values["dry-run"] === true;
     const spicedb = await startSpiceDb(config.spicedb);
     try {
-      const report = await withDatabase(config, (database) =>
-        reconcile(database.db, spicedb.authorization, { dryRun }),
-      );
+      const report = await withDatabase(config, async (database) => {
+        // Reconciling another database's SpiceDB would delete all of its relationships.
+        await claimSpiceDbForDatabase(database.db, spicedb.authorization, config.spicedb.endpoint ?? "SPICEDB_ENDPOINT", { checkOnly: dryRun });
+        return reconcile(database.db, spicedb.authorization, { dryRun });
+      });
       for (const r of report.missing) process.stdout.write(`+ ${formatRelationship(r)}\n`);
       for (const r of report.orphaned) process.stdout.write(`- ${formatRelationship(r)}\n`);
       const verb = dryRun ? "would add" : "added";

@@ -381,6 +381,22 @@ export const authzRevision = pgTable(
 );
 
 /**
+ * A single row: this IAM database's identity, made by its first migration. The service records it
+ * in the SpiceDB it writes to and refuses a SpiceDB that records another one (installation-claim.ts):
+ * two databases writing to one SpiceDB would overwrite each other's relationships, and `reconcile`
+ * against either would delete the other's.
+ */
+export const iamInstallation = pgTable(
+  "iam_installation",
+  {
+    id: integer("id").primaryKey().default(1),
+    installationId: uuid("installation_id").notNull().defaultRandom(),
+    createdAt: createdAt(),
+  },
+  (t) => [check("ck_iam_installation_single_row", sql`${t.id} = 1`)],
+);
+
+/**
  * The audit log: one row per recorded change, inserted in the transaction of the change, so that
  * no change commits without its record. Rows are never updated: a tenant's chain lives in
  * `audit_seals`, which the worker appends to, and the events still waiting for it are queued in
