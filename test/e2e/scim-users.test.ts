@@ -105,6 +105,13 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
       expect((await scimCall("GET", "/ServiceProviderConfig", undefined, {}, secret)).status).toBe(401);
       expect((await call(ada, "DELETE", `/iam/scim-tokens/${String(created.body["id"])}`)).status).toBe(204);
       expect((await call(ada, "DELETE", "/iam/scim-tokens/01ARZ3NDEKTSV4RRFFQ69G5FAV")).status).toBe(404);
+      // A name is the tenant's once per live token: the revoked one's may be used again, a live one's not.
+      const again = await call(ada, "POST", "/iam/scim-tokens", acme, { name: "short-lived" });
+      expect(again.status).toBe(201);
+      const twice = await call(ada, "POST", "/iam/scim-tokens", acme, { name: "short-lived" });
+      expect(twice.status).toBe(409);
+      expect(twice.body["detail"]).toBe("A SCIM token named 'short-lived' is already in use in this tenant; choose another name, or revoke that one first");
+      expect((await call(ada, "DELETE", `/iam/scim-tokens/${String(again.body["id"])}`)).status).toBe(204);
       // Both are in the tenant's audit log, once each, without the secret.
       const events = (await call(ada, "GET", "/iam/audit-events?action=tenant.&limit=1000")).body["events"] as Json[];
       const ofToken = events.filter((event) => event["changes"]["scim_token"]?.["id"] === created.body["id"]);

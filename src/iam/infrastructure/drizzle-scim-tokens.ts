@@ -2,6 +2,11 @@ import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Queryable } from "../../platform/database/database.js";
 import { scimTokens } from "../../platform/database/schema.js";
 import type { ScimToken, ScimTokenHolder, ScimTokens } from "../ports/scim-tokens.js";
+import { violates } from "../../platform/database/database-errors.js";
+import { ConflictError } from "../domain/errors.js";
+
+/** Live tokens of a tenant have names of their own (the audit log names a directory by it). */
+const LIVE_NAME = "uq_scim_tokens_tenant_live_name";
 
 const tokenColumns = {
   id: scimTokens.id,
@@ -17,7 +22,14 @@ export class DrizzleScimTokens implements ScimTokens {
   constructor(private readonly db: Queryable) {}
 
   async insert(token: ScimToken, digest: string): Promise<void> {
-    await this.db.insert(scimTokens).values({ ...token, tokenDigest: digest });
+    try {
+      await this.db.insert(scimTokens).values({ ...token, tokenDigest: digest });
+    } catch (error) {
+      if (violates(error, LIVE_NAME)) {
+        throw new ConflictError(`A SCIM token named '${token.name}' is already in use in this tenant; choose another name, or revoke that one first`);
+      }
+      throw error;
+    }
   }
 
   async listOfTenant(tenantId: string): Promise<ScimToken[]> {

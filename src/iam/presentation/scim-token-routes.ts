@@ -50,14 +50,14 @@ export const scimTokenRoutes: FastifyPluginAsyncTypebox<{ service: ScimTokenServ
       operationId: "createScimToken",
       tags,
       summary: "Create a SCIM token for the current tenant's directory (the secret is shown only in this answer)",
-      description: `${ADMINS_ONLY} The identity provider sends it as \`Authorization: Bearer\` to \`/scim/v2\`, and it works nowhere else.`,
+      description: `${ADMINS_ONLY} The identity provider sends it as \`Authorization: Bearer\` to \`/scim/v2\`, and it works nowhere else. A name another live token of the tenant has is a 409.`,
       body: Type.Object({ name: nameField("SCIM token") }, { additionalProperties: false, examples: [{ name: "okta" }] }),
       response: {
         201: Type.Object(
           { ...tokenFields, secret: Type.String() },
           { description: "Created; `secret` is not shown again", examples: [{ ...example, secret: "kscim_Q2xv8TmW8rL5nJ1pZ7yC4hF6dG0sA3eK9uB2xNq4abc" }] },
         ),
-        ...errors(403, 404, 422),
+        ...errors(403, 404, 409, 422),
       },
     }),
     async (request, reply) => {

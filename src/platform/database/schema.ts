@@ -189,7 +189,12 @@ export const scimTokens = pgTable(
     createdAt: createdAt(),
     revokedAt: utc("revoked_at"),
   },
-  (t) => [uniqueIndex("uq_scim_tokens_digest").on(t.tokenDigest), index("ix_scim_tokens_tenant").on(t.tenantId)],
+  (t) => [
+    uniqueIndex("uq_scim_tokens_digest").on(t.tokenDigest),
+    index("ix_scim_tokens_tenant").on(t.tenantId),
+    // The audit log names a directory's changes `scim:<name>`: two live tokens of a name would be one.
+    uniqueIndex("uq_scim_tokens_tenant_live_name").on(t.tenantId, t.name).where(sql`${t.revokedAt} IS NULL`),
+  ],
 );
 
 /**
