@@ -170,6 +170,16 @@ describe.each(TEST_DATABASE_KINDS)("SCIM users on %s", (kind) => {
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ schemas: [ERROR], status: "404" });
     expect((await scimCall("GET", "/Schemas/toString")).status).toBe(404);
+    // A known endpoint asked with a method it does not take is a 405 naming the ones it does.
+    const wrongMethod = await scimCall("PATCH", "/ServiceProviderConfig", {});
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers["allow"]).toBe("GET, HEAD");
+    expect(wrongMethod.headers["content-type"]).toContain("application/scim+json");
+    expect(wrongMethod.body).toMatchObject({ schemas: [ERROR], status: "405", detail: "PATCH is not supported on /scim/v2/ServiceProviderConfig; it takes GET, HEAD" });
+    expect((await scimCall("PUT", "/Users", {})).headers["allow"]).toBe("GET, HEAD, POST");
+    expect((await scimCall("POST", "/Users/some-id", {})).headers["allow"]).toBe("DELETE, GET, HEAD, PATCH, PUT");
+    // Without a valid token, it is a 401 whatever the method.
+    expect((await scimCall("PATCH", "/ServiceProviderConfig", {}, {}, "not-a-token")).status).toBe(401);
   });
 
   it("provisions a user as a member of the tenant, with Location, ETag and meta", async () => {

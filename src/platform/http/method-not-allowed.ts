@@ -21,7 +21,12 @@ function compile(url: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-export function installNotFoundHandling(server: FastifyInstance): void {
+/**
+ * Records the routes registered on `server` from now on (in its encapsulation context, and in the
+ * plugins it registers); the answer says which methods a concrete path has, none for a path no
+ * route matches. For not-found handlers that tell "no such path" (404) from "not this method" (405).
+ */
+export function methodsOfPaths(server: FastifyInstance): (path: string) => string[] {
   const patterns = new Map<string, RoutePattern>();
   server.addHook("onRoute", (route) => {
     // A catch-all (the CORS preflight route "*") says nothing about which paths exist.
@@ -31,17 +36,21 @@ export function installNotFoundHandling(server: FastifyInstance): void {
     for (const method of methods) existing.methods.add(method);
     patterns.set(route.url, existing);
   });
-  server.setNotFoundHandler((request, reply) => {
-    const path = request.url.split("?")[0] ?? "/";
+  return (path) => {
     const allowed = new Set<string>();
     for (const pattern of patterns.values()) {
       if (pattern.regex.test(path)) for (const method of pattern.methods) allowed.add(method);
     }
-    if (allowed.size > 0) {
-      return reply
-        .code(405)
-        .header("Allow", [...allowed].sort().join(", "))
-        .send({ detail: "Method Not Allowed" });
+    return [...allowed].sort();
+  };
+}
+
+export function installNotFoundHandling(server: FastifyInstance): void {
+  const methodsOf = methodsOfPaths(server);
+  server.setNotFoundHandler((request, reply) => {
+    const allowed = methodsOf(request.url.split("?")[0] ?? "/");
+    if (allowed.length > 0) {
+      return reply.code(405).header("Allow", allowed.join(", ")).send({ detail: "Method Not Allowed" });
     }
     return reply.code(404).send({ detail: "Not Found" });
   });

@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { setChangeActor } from "../../../shared-kernel/change-origin.js";
 import { storableJsonParser } from "../../../platform/http/storable-text.js";
 import { HttpError } from "../../../platform/http/http-error.js";
+import { methodsOfPaths } from "../../../platform/http/method-not-allowed.js";
 import type { ErrorShape } from "../../../platform/http/framework-errors.js";
 import type { DirectoryUserService } from "../../application/directory-user-service.js";
 import type { DirectoryGroupService } from "../../application/directory-group-service.js";
@@ -85,9 +86,17 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
 
 export const scimRoutes: FastifyPluginAsync<ScimRoutesOptions> = async (server, { tokens, users, groups, failureLimit }) => {
   server.setErrorHandler(sendScimError);
-  server.setNotFoundHandler((request, reply) =>
-    sendScimError(new ScimRequestError(404, `No SCIM endpoint ${request.method} ${request.url.split("?")[0] ?? ""}`), request, reply),
-  );
+  // Registered before the routes, to see them: a known path asked with another method is a 405.
+  const methodsOf = methodsOfPaths(server);
+  server.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0] ?? "";
+    const allowed = methodsOf(path);
+    const refusal =
+      allowed.length > 0
+        ? new ScimRequestError(405, `${request.method} is not supported on ${path}; it takes ${allowed.join(", ")}`, null, { Allow: allowed.join(", ") })
+        : new ScimRequestError(404, `No SCIM endpoint ${request.method} ${path}`);
+    return sendScimError(refusal, request, reply);
+  });
   // Directories send application/scim+json; application/json is Fastify's own.
   // Parsed as the server parses JSON: prototype poisoning refused, and text PostgreSQL cannot store.
   const parseJson = storableJsonParser(server);
