@@ -196,7 +196,7 @@ async function claimForSpiceDb(config: AppConfig, database: DatabaseHandle, spic
   const claim = database.kind === "postgres" ? await claimSpiceDbMode(config.database, spicedb.mode) : null;
   // A shared SpiceDB must be this database's (installation-claim.ts); an in-process one is new at each start.
   if (spicedb.mode === "remote") {
-    await claimSpiceDbForDatabase(database.db, spicedb.authorization, config.spicedb.endpoint ?? "SPICEDB_ENDPOINT").catch(async (error: unknown) => {
+    await claimSpiceDbForDatabase(database.db, spicedb.authorization, config.spicedb.endpoint).catch(async (error: unknown) => {
       await claim?.release();
       throw error;
     });

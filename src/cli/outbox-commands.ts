@@ -54,7 +54,7 @@ export const workerCommand: Command = {
       throw error;
     });
     // And the SpiceDB must be this database's, not another's.
-    await claimSpiceDbForDatabase(database.db, spicedb.authorization, config.spicedb.endpoint ?? "SPICEDB_ENDPOINT").catch(async (error: unknown) => {
+    await claimSpiceDbForDatabase(database.db, spicedb.authorization, config.spicedb.endpoint).catch(async (error: unknown) => {
       await Promise.all([database.close(), spicedb.close(), claim?.release()]);
       throw error;
     });
@@ -87,7 +87,7 @@ export const reconcileCommand: Command = {
     try {
       const report = await withDatabase(config, async (database) => {
         // Reconciling another database's SpiceDB would delete all of its relationships.
-        await claimSpiceDbForDatabase(database.db, spicedb.authorization, config.spicedb.endpoint ?? "SPICEDB_ENDPOINT", { checkOnly: dryRun });
+        await claimSpiceDbForDatabase(database.db, spicedb.authorization, config.spicedb.endpoint, { checkOnly: dryRun });
         return reconcile(database.db, spicedb.authorization, { dryRun });
       });
       for (const r of report.missing) process.stdout.write(`+ ${formatRelationship(r)}\n`);

@@ -263,7 +263,7 @@ export class OutboxDispatcher {
           continue;
         }
         // An outage is no fault of the entry: it is tried again a base delay later however long
-        // SpiceDB has been away, so that it applies about a second after SpiceDB answers again
+        // SpiceDB has been away, so that it applies within about two seconds of SpiceDB answering again
         // (a growing delay left it waiting up to the maximum, 30 s, after a long outage).
         const delay = outage ? this.options.backoff.baseMs : this.backoffDelay(entry.retryCount);
         await markRetry(tx, entry.id, text, delay);

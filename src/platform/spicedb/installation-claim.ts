@@ -2,8 +2,8 @@
  * One SpiceDB serves one IAM database. Two databases writing to one SpiceDB would not see each
  * other's rows but would share its relationships: each one's `reconcile` deletes the other's as
  * orphans (every role of the other deployment lost at once), and lookups would name resources the
- * other database holds. So each database's identity (`iam_installation`, made by its first
- * migration) is recorded in the SpiceDB it writes to, and a process whose database is another is
+ * other database holds. So each database's identity (`iam_installation`, made by migration
+ * 0010) is recorded in the SpiceDB it writes to, and a process whose database is another is
  * refused at start, with one line saying what to do.
  *
  * Processes of one database (any number of them, a restored copy too) carry the same identity.
@@ -51,13 +51,16 @@ function refusal(endpoint: string, ours: string, others: readonly string[]): Spi
 export async function claimSpiceDbForDatabase(
   db: Queryable,
   authorization: AuthorizationPort,
-  endpoint: string,
+  /** SPICEDB_ENDPOINT, for the message (null: a SpiceDB handed in by a test). */
+  configuredEndpoint: string | null,
   { checkOnly = false }: { checkOnly?: boolean } = {},
 ): Promise<void> {
+  const endpoint = configuredEndpoint ?? "SPICEDB_ENDPOINT";
   const ours = await installationIdOf(db);
   const others = (found: readonly Relationship[]) => found.map((r) => r.subject.id).filter((id) => id !== ours);
   const before = await claimsOf(authorization);
-  if (others(before).length > 0) throw refusal(endpoint, ours, others(before));
+  const elsewhere = others(before);
+  if (elsewhere.length > 0) throw refusal(endpoint, ours, elsewhere);
   if (before.length > 0 || checkOnly) return;
   await authorization.writeRelationships([
     { operation: "touch", relationship: { resource: INSTALLATION, relation: RELATION, subject: { type: "iam_database", id: ours } } },
