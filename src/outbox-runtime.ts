@@ -43,8 +43,8 @@ export interface OutboxRuntimeOptions {
   readonly listen?: boolean;
   /** Overrides the configured poll interval (tests). */
   readonly pollIntervalMs?: number;
-  /** Record audit events (default true; the bench turns it off to measure what they cost). */
-  readonly recordAudit?: boolean;
+  /** Whether to record audit events, asked per change (default: always; the bench switches it to measure their cost). */
+  readonly recordAudit?: () => boolean;
   /** Where the outbox's and SpiceDB's metrics go (/metrics); none are kept without one. */
   readonly registry?: Registry;
 }
@@ -79,7 +79,7 @@ export async function createOutboxRuntime(
     onApplyFailure: (tenantId, error) => probe.drainFailed(tenantId, error instanceof Error ? error.message : String(error)),
     // Not at once: what failed just now fails again; the worker's own back-off starts from here.
     handOver: (tenantId) => worker.schedule(tenantId, HAND_OVER_DELAY_MS),
-    recordAudit: options.recordAudit ?? true,
+    recordAudit: options.recordAudit,
     onAudited,
   });
   const auditMetrics = options.registry ? new AuditMetrics(options.registry, database.db) : null;

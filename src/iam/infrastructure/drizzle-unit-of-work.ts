@@ -33,8 +33,11 @@ export interface UnitOfWorkOptions {
   readonly onApplyFailure?: (tenantId: string, error: unknown) => void;
   /** Hands a tenant this writer could not apply to the process's worker, which retries it soon. */
   readonly handOver?: (tenantId: string) => void;
-  /** Record the change's audit events in its transaction (default true; off only to measure). */
-  readonly recordAudit?: boolean;
+  /**
+   * Whether to record the change's audit events in its transaction (default: always). Asked per
+   * change, so that the bench can switch recording off and on in one warmed service to measure it.
+   */
+  readonly recordAudit?: () => boolean;
   /** Told after a commit that wrote audit events, with how many (wakes the process's sealer). */
   readonly onAudited?: (count: number) => void;
 }
@@ -103,7 +106,7 @@ export class DrizzleUnitOfWork implements UnitOfWork {
           };
           const result = await work(context);
           // The audit record commits with the change or not at all: its rows travel in the outbox INSERT.
-          const audit = this.options.recordAudit === false || events.length === 0 ? [] : events;
+          const audit = events.length === 0 || this.options.recordAudit?.() === false ? [] : events;
           const auditEvents = auditEventsOf(audit, currentChangeOrigin(), namesCarriedBy(audit));
           // Not awaited: the outbox rows travel with the COMMIT. A writer that applies its own
           // entries after the commit says so in the same INSERT, and its commit wakes no worker.
