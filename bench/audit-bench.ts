@@ -73,7 +73,10 @@ async function createThroughput(kind: DatabaseKind): Promise<BenchResult[]> {
         recording = mode === "on";
         const started = performance.now();
         const load = await postLoad(baseUrl, token, tag, BLOCK_SECONDS);
-        if (recording) await service.outbox.sealer.runOnce();
+        // Until all its events are sealed: a background run holding a tenant's lock makes runOnce skip it.
+        while (recording && (await readSealingBacklog(service.database.db)).unsealed > 0) {
+          if ((await service.outbox.sealer.runOnce()) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
         return load.requests.total / ((performance.now() - started) / 1000);
       };
       await block("on", "warm-on");
@@ -84,8 +87,6 @@ async function createThroughput(kind: DatabaseKind): Promise<BenchResult[]> {
           rates[mode].push(await block(mode, `run-${mode}-${round}`));
         }
       }
-      const backlog = await readSealingBacklog(service.database.db);
-      if (backlog.unsealed > 0) throw new Error(`${backlog.unsealed} events left unsealed: the "on" blocks were not charged with all their sealing`);
     } finally {
       await service.close();
     }
