@@ -14,7 +14,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
-import { createService } from "../src/app.js";
+import { createService, type ServiceOptions } from "../src/app.js";
 import { AuditSealer } from "../src/platform/audit/audit-sealer.js";
 import { readSealingBacklog } from "../src/platform/audit/audit-store.js";
 import { loadConfig } from "../src/platform/config/config.js";
@@ -36,12 +36,15 @@ async function withTarget<T>(kind: DatabaseKind, work: (target: BenchTarget) => 
   }
 }
 
-/** An in-process service on the target. */
-async function serveInProcess(target: BenchTarget) {
+/** An in-process service on the target, listening on a free port. */
+async function serveInProcess(target: BenchTarget, options: ServiceOptions = {}) {
   const config = loadConfig({ ...target.env, PORT: "0" });
-  const service = await createService(config, createLogger("warn", { pretty: false }));
-  const address = await service.server.listen({ host: "127.0.0.1", port: 0 });
-  return { baseUrl: address, close: () => service.close() };
+  const service = await createService(config, createLogger("warn", { pretty: false }), options);
+  const baseUrl = await service.server.listen({ host: "127.0.0.1", port: 0 }).catch(async (error: unknown) => {
+    await service.close();
+    throw error;
+  });
+  return { baseUrl, service, close: () => service.close() };
 }
 
 const ROUNDS = 16;
@@ -64,11 +67,9 @@ async function createThroughput(kind: DatabaseKind): Promise<BenchResult[]> {
     });
     const token = await tokenFor(target, "creator-1");
     let recording = true;
-    const config = loadConfig({ ...target.env, PORT: "0" });
-    const service = await createService(config, createLogger("warn", { pretty: false }), { outbox: { recordAudit: () => recording } });
+    const { baseUrl, service, close } = await serveInProcess(target, { outbox: { recordAudit: () => recording } });
     const rates: Record<"on" | "off", number[]> = { on: [], off: [] };
     try {
-      const baseUrl = await service.server.listen({ host: "127.0.0.1", port: 0 });
       const block = async (mode: "on" | "off", tag: string): Promise<number> => {
         recording = mode === "on";
         const started = performance.now();
@@ -88,7 +89,7 @@ async function createThroughput(kind: DatabaseKind): Promise<BenchResult[]> {
         }
       }
     } finally {
-      await service.close();
+      await close();
     }
     // Each round's two blocks are next to each other in time: their ratio cancels the machine's drift.
     const paired = rates.on.map((on, round) => on / (rates.off[round] ?? Number.NaN));
